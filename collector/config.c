@@ -1,0 +1,828 @@
+/*
+ * Configuration binding: YAML tree → struct config through per-section key
+ * tables (STYLE §7). A key table entry knows its type, default, bounds and
+ * help text; binding walks the table, so an unknown key in the file is
+ * found by the reverse walk and reported with its line. Defaults are text
+ * and go through the same parser as file values, so a default can never be
+ * a value the parser would refuse.
+ */
+#include "config.h"
+#include "col_err.h"
+#include "diag.h"
+#include "log.h"
+#include "textparse.h"
+#include "xalloc.h"
+#include "ydoc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type {
+    CFG_STR,
+    CFG_INT,
+    CFG_BOOL,
+    CFG_DURATION,
+    CFG_SIZE,
+    CFG_ENUM,
+    CFG_STRLIST,
+    CFG_SECTION,
+    CFG_NODE,
+};
+
+#define CFG_F_PATH 1u   /* relative to the config file's directory */
+#define CFG_F_SECRET 2u /* never printed */
+
+struct cfg_key {
+    const char *name;
+    enum cfg_type type;
+    const char *def; /* default, as it would be written in YAML; NULL = unset */
+    size_t offset;
+    long long min, max;
+    const char *help;
+    const char *const *choices; /* CFG_ENUM: index stored as long long */
+    const struct cfg_key *sub;  /* CFG_SECTION */
+    unsigned flags;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const char *const sync_choices[] = {"normal", "full", NULL};
+static const char *const unknown_choices[] = {"reject", "register", NULL};
+static const char *const proto_choices[] = {"3.1.1", "5", NULL};
+static const char *const level_choices[] = {"error", "warn", "info", "debug", NULL};
+
+static const struct cfg_key gateway_keys[] = {
+    {"id", CFG_STR, "xh-gw-01", OFF(gateway.id), 0, 0,
+     "Gateway id: names this collector in uploads and alerts", NULL, NULL, 0},
+    {"timezone", CFG_STR, "Asia/Shanghai", OFF(gateway.timezone), 0, 0,
+     "Time zone of calendar windows (days, years); timestamps are stored as UTC", NULL, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key tls_keys[] = {
+    {"ca_file", CFG_STR, NULL, OFF(mqtt.tls.ca_file), 0, 0,
+     "CA certificate(s) to verify the broker; setting it or ca_path turns TLS on", NULL, NULL,
+     CFG_F_PATH},
+    {"ca_path", CFG_STR, NULL, OFF(mqtt.tls.ca_path), 0, 0, "Directory of CA certificates", NULL,
+     NULL, CFG_F_PATH},
+    {"cert_file", CFG_STR, NULL, OFF(mqtt.tls.cert_file), 0, 0, "Client certificate for mutual TLS",
+     NULL, NULL, CFG_F_PATH},
+    {"key_file", CFG_STR, NULL, OFF(mqtt.tls.key_file), 0, 0, "Client private key (unencrypted)",
+     NULL, NULL, CFG_F_PATH | CFG_F_SECRET},
+    {"insecure", CFG_BOOL, "false", OFF(mqtt.tls.is_insecure), 0, 0,
+     "Skip the broker hostname check (testing only)", NULL, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key mqtt_keys[] = {
+    {"host", CFG_STR, "127.0.0.1", OFF(mqtt.host), 0, 0, "Broker host name or address", NULL, NULL,
+     0},
+    {"port", CFG_INT, "1883", OFF(mqtt.port), 1, 65535, "Broker port (8883 is usual for TLS)", NULL,
+     NULL, 0},
+    {"client_id", CFG_STR, "xh-gw-01-collector", OFF(mqtt.client_id), 0, 0,
+     "Fixed client id: the broker keeps the session (and queued messages) under it", NULL, NULL, 0},
+    {"topics", CFG_STRLIST, "[\"xh/#\"]", OFF(mqtt.topics), 0, 0,
+     "Subscriptions; wildcards and $share/group/ prefixes allowed", NULL, NULL, 0},
+    {"qos", CFG_INT, "1", OFF(mqtt.qos), 0, 2,
+     "Subscription QoS; 1 or 2 for at-least-once delivery into the database", NULL, NULL, 0},
+    {"username", CFG_STR, NULL, OFF(mqtt.username), 0, 0, "Broker user name", NULL, NULL, 0},
+    {"password_file", CFG_STR, NULL, OFF(mqtt.password_file), 0, 0,
+     "File holding the broker password (first line)", NULL, NULL, CFG_F_PATH},
+    {"password", CFG_STR, NULL, OFF(mqtt.password), 0, 0,
+     "Broker password; write ${ENV_VAR}, never the password itself", NULL, NULL, CFG_F_SECRET},
+    {"protocol", CFG_ENUM, "5", OFF(mqtt.protocol), 0, 0, "MQTT protocol version", proto_choices,
+     NULL, 0},
+    {"keepalive", CFG_DURATION, "30s", OFF(mqtt.keepalive_ms), 5000, 65535000, "Keepalive interval",
+     NULL, NULL, 0},
+    {"session_expiry", CFG_DURATION, "7d", OFF(mqtt.session_expiry_ms), 0, 4294967295000LL,
+     "MQTT 5 session-expiry interval: how long the broker keeps our session while we are away",
+     NULL, NULL, 0},
+    {"clean_session", CFG_BOOL, "false", OFF(mqtt.clean_session), 0, 0,
+     "Start a new session on every connect (loses messages queued while stopped)", NULL, NULL, 0},
+    {"reconnect_min", CFG_DURATION, "1s", OFF(mqtt.reconnect_min_ms), 100, 3600000,
+     "First reconnect delay; doubles per failure, with jitter", NULL, NULL, 0},
+    {"reconnect_max", CFG_DURATION, "60s", OFF(mqtt.reconnect_max_ms), 1000, 86400000,
+     "Longest reconnect delay", NULL, NULL, 0},
+    {"silent_after", CFG_DURATION, "10m", OFF(mqtt.silent_after_ms), 0, 604800000,
+     "Warn once when connected but nothing arrived for this long (0 disables)", NULL, NULL, 0},
+    {"tls", CFG_SECTION, NULL, 0, 0, 0, "TLS to the broker", NULL, tls_keys, 0},
+    {0},
+};
+
+static const struct cfg_key retention_keys[] = {
+    {"raw", CFG_DURATION, "30d", OFF(storage.retention.raw_ms), 0, 0,
+     "Keep raw readings this long (0 keeps them forever)", NULL, NULL, 0},
+    {"hourly", CFG_DURATION, "1825d", OFF(storage.retention.hourly_ms), 0, 0,
+     "Keep hourly statistics this long (0 keeps them forever); daily ones are kept forever", NULL,
+     NULL, 0},
+    {"rejects", CFG_DURATION, "30d", OFF(storage.retention.rejects_ms), 0, 0,
+     "Keep rejected messages this long", NULL, NULL, 0},
+    {"rejects_max_rows", CFG_INT, "10000", OFF(storage.retention.rejects_max_rows), 100, 100000000,
+     "Keep at most this many rejected messages (oldest dropped first)", NULL, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key storage_keys[] = {
+    {"path", CFG_STR, "/var/lib/collector/collector.db", OFF(storage.path), 0, 0,
+     "SQLite database file", NULL, NULL, CFG_F_PATH},
+    {"synchronous", CFG_ENUM, "normal", OFF(storage.synchronous), 0, 0,
+     "normal: a power cut may lose the last commits but never corrupts; full: fsync every "
+     "commit",
+     sync_choices, NULL, 0},
+    {"busy_timeout", CFG_DURATION, "5s", OFF(storage.busy_timeout_ms), 0, 600000,
+     "How long a connection waits for a lock held by another", NULL, NULL, 0},
+    {"retention", CFG_SECTION, NULL, 0, 0, 0, "Tiered retention", NULL, retention_keys, 0},
+    {0},
+};
+
+static const struct cfg_key ingest_keys[] = {
+    {"max_future", CFG_DURATION, "5m", OFF(ingest.max_future_ms), 0, 0,
+     "Reject readings timestamped further ahead than this (0 disables)", NULL, NULL, 0},
+    {"max_age", CFG_DURATION, "0", OFF(ingest.max_age_ms), 0, 0,
+     "Reject readings older than this (0 disables, as replaying history needs)", NULL, NULL, 0},
+    {"max_payload", CFG_SIZE, "64KiB", OFF(ingest.max_payload), 16, 16777216,
+     "Reject payloads larger than this", NULL, NULL, 0},
+    {"max_fields", CFG_INT, "256", OFF(ingest.max_fields), 1, 4096,
+     "Reject payloads with more values than this", NULL, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key devices_keys[] = {
+    {"profiles", CFG_STR, "/etc/collector/profiles", OFF(devices.profiles), 0, 0,
+     "Directory of device profiles (*.yaml)", NULL, NULL, CFG_F_PATH},
+    {"registry", CFG_STR, NULL, OFF(devices.registry), 0, 0,
+     "Site and device registry (YAML); unset means no registered devices", NULL, NULL, CFG_F_PATH},
+    {"unknown", CFG_ENUM, "reject", OFF(devices.unknown), 0, 0,
+     "A device not in the registry: reject its messages, or register it under the topic's site",
+     unknown_choices, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key rules_keys[] = {
+    {"paths", CFG_STRLIST, "[]", OFF(rules.paths), 0, 0, "Rule files or directories", NULL, NULL,
+     CFG_F_PATH},
+    {0},
+};
+
+static const struct cfg_key alerts_keys[] = {
+    {"channels", CFG_NODE, NULL, OFF(alerts.channels), 0, 0,
+     "Notification channels (see docs/alerts.md)", NULL, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key upload_keys[] = {
+    {"url", CFG_STR, NULL, OFF(upload.url), 0, 0,
+     "Base URL of the district data pool; unset disables the upload", NULL, NULL, 0},
+    {"at", CFG_STR, "02:00", OFF(upload.at), 0, 0, "Local time of the nightly upload", NULL, NULL,
+     0},
+    {0},
+};
+
+static const struct cfg_key http_keys[] = {
+    {"listen", CFG_STR, "127.0.0.1:9464", OFF(http.listen), 0, 0,
+     "Address of the status and metrics endpoint (empty disables it)", NULL, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key log_keys[] = {
+    {"level", CFG_ENUM, "info", OFF(log.level), 0, 0, "Least severe level logged", level_choices,
+     NULL, 0},
+    {"syslog", CFG_BOOL, "false", OFF(log.use_syslog), 0, 0, "Log to syslog instead of stderr",
+     NULL, NULL, 0},
+    {0},
+};
+
+static const struct cfg_key top_keys[] = {
+    {"gateway", CFG_SECTION, NULL, 0, 0, 0, "This gateway", NULL, gateway_keys, 0},
+    {"mqtt", CFG_SECTION, NULL, 0, 0, 0, "The MQTT broker and subscriptions", NULL, mqtt_keys, 0},
+    {"storage", CFG_SECTION, NULL, 0, 0, 0, "The SQLite database", NULL, storage_keys, 0},
+    {"ingest", CFG_SECTION, NULL, 0, 0, 0, "Validation of incoming messages", NULL, ingest_keys, 0},
+    {"devices", CFG_SECTION, NULL, 0, 0, 0, "Device profiles and the registry", NULL, devices_keys,
+     0},
+    {"rules", CFG_SECTION, NULL, 0, 0, 0, "Alert rules", NULL, rules_keys, 0},
+    {"alerts", CFG_SECTION, NULL, 0, 0, 0, "Alert delivery", NULL, alerts_keys, 0},
+    {"upload", CFG_SECTION, NULL, 0, 0, 0, "Nightly upload to the district data pool", NULL,
+     upload_keys, 0},
+    {"http", CFG_SECTION, NULL, 0, 0, 0, "Status and metrics endpoint", NULL, http_keys, 0},
+    {"log", CFG_SECTION, NULL, 0, 0, 0, "Logging", NULL, log_keys, 0},
+    {0},
+};
+
+/* ---- environment expansion ---- */
+
+char *config_expand_env(const char *in, const char *(*lookup)(const char *), char *err,
+                        size_t errlen)
+{
+    size_t cap = strlen(in) + 64, n = 0;
+    char *out = xmalloc(cap);
+    const char *p = in;
+
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    while (*p) {
+        const char *val = NULL;
+        size_t vlen;
+        char name[128];
+
+        if (p[0] == '$' && p[1] == '$') {
+            val = "$";
+            vlen = 1;
+            p += 2;
+        } else if (p[0] == '$' && p[1] == '{') {
+            const char *close = strchr(p + 2, '}');
+            const char *dflt = NULL;
+            size_t nlen;
+            if (!close) {
+                snprintf(err, errlen, "unterminated ${ in '%s'", in);
+                goto fail;
+            }
+            nlen = (size_t)(close - (p + 2));
+            const char *colon = memchr(p + 2, ':', nlen);
+            if (colon) {
+                if (colon[1] != '-') {
+                    snprintf(err, errlen, "only ${NAME} and ${NAME:-default} are supported");
+                    goto fail;
+                }
+                dflt = colon + 2;
+                nlen = (size_t)(colon - (p + 2));
+            }
+            if (nlen == 0 || nlen >= sizeof(name)) {
+                snprintf(err, errlen, "bad variable name in '%s'", in);
+                goto fail;
+            }
+            memcpy(name, p + 2, nlen);
+            name[nlen] = '\0';
+            for (size_t i = 0; i < nlen; i++) {
+                if (!isalnum((unsigned char)name[i]) && name[i] != '_') {
+                    snprintf(err, errlen, "bad variable name '%s'", name);
+                    goto fail;
+                }
+            }
+            val = lookup(name);
+            if (val && !*val && dflt)
+                val = NULL;
+            if (val) {
+                vlen = strlen(val);
+            } else if (dflt) {
+                val = dflt;
+                vlen = (size_t)(close - dflt);
+            } else {
+                snprintf(err, errlen, "environment variable %s is not set", name);
+                goto fail;
+            }
+            p = close + 1;
+        } else {
+            val = p;
+            vlen = 1;
+            p++;
+        }
+        if (n + vlen + 1 > cap) {
+            char *nb;
+            cap = (n + vlen + 1) * 2;
+            nb = xrealloc(out, cap);
+            if (!nb) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            out = nb;
+        }
+        memcpy(out + n, val, vlen);
+        n += vlen;
+    }
+    out[n] = '\0';
+    return out;
+fail:
+    xfree(out);
+    return NULL;
+}
+
+static const char *env_lookup(const char *name)
+{
+    return getenv(name);
+}
+
+/* ---- binding ---- */
+
+struct binder {
+    struct config *cfg;
+    struct diag *d;
+};
+
+static void *field_ptr(struct config *c, const struct cfg_key *k)
+{
+    return (char *)c + k->offset;
+}
+
+static void free_value(struct config *c, const struct cfg_key *k)
+{
+    void *p = field_ptr(c, k);
+
+    switch (k->type) {
+    case CFG_STR:
+        xfree(*(char **)p);
+        *(char **)p = NULL;
+        break;
+    case CFG_STRLIST: {
+        struct cfg_strlist *l = p;
+        for (size_t i = 0; i < l->n; i++)
+            xfree(l->v[i]);
+        xfree(l->v);
+        l->v = NULL;
+        l->n = 0;
+        break;
+    }
+    case CFG_NODE:
+        ynode_free(*(struct ynode **)p);
+        *(struct ynode **)p = NULL;
+        break;
+    case CFG_SECTION:
+        for (const struct cfg_key *s = k->sub; s->name; s++)
+            free_value(c, s);
+        break;
+    default:
+        break;
+    }
+}
+
+static char *resolve_path(const struct config *c, const char *v)
+{
+    char *out;
+    size_t n;
+
+    if (!*v || v[0] == '/' || !c->dir)
+        return xstrdup(v);
+    n = strlen(c->dir) + strlen(v) + 2;
+    out = xmalloc(n);
+    if (out)
+        snprintf(out, n, "%s/%s", c->dir, v);
+    return out;
+}
+
+/* Parse the scalar @text (already env-expanded) into the key's field. */
+static int bind_scalar(struct binder *b, const struct cfg_key *k, const char *text,
+                       const char *file, int line)
+{
+    void *p = field_ptr(b->cfg, k);
+    int64_t iv;
+    uint64_t sz;
+
+    switch (k->type) {
+    case CFG_STR: {
+        char *v = (k->flags & CFG_F_PATH) ? resolve_path(b->cfg, text) : xstrdup(text);
+        if (!v)
+            return COL_ERR_NOMEM;
+        xfree(*(char **)p);
+        *(char **)p = v;
+        return 0;
+    }
+    case CFG_INT:
+        if (parse_int64(text, &iv)) {
+            diag_error(b->d, file, line, "'%s' must be an integer, not '%s'", k->name, text);
+            return COL_ERR_CONFIG;
+        }
+        break;
+    case CFG_DURATION:
+        if (parse_duration_ms(text, &iv)) {
+            diag_error(b->d, file, line,
+                       "'%s' must be a duration such as 500ms, 30s, 5m, 2h, 30d, not '%s'", k->name,
+                       text);
+            return COL_ERR_CONFIG;
+        }
+        break;
+    case CFG_SIZE:
+        if (parse_size(text, &sz) || sz > INT64_MAX) {
+            diag_error(b->d, file, line, "'%s' must be a size such as 512, 64KiB, 10MB, not '%s'",
+                       k->name, text);
+            return COL_ERR_CONFIG;
+        }
+        iv = (int64_t)sz;
+        break;
+    case CFG_BOOL:
+        if (strcmp(text, "true") == 0 || strcmp(text, "yes") == 0 || strcmp(text, "on") == 0) {
+            *(bool *)p = true;
+        } else if (strcmp(text, "false") == 0 || strcmp(text, "no") == 0 ||
+                   strcmp(text, "off") == 0) {
+            *(bool *)p = false;
+        } else {
+            diag_error(b->d, file, line, "'%s' must be true or false, not '%s'", k->name, text);
+            return COL_ERR_CONFIG;
+        }
+        return 0;
+    case CFG_ENUM:
+        for (long long i = 0; k->choices[i]; i++) {
+            if (strcmp(k->choices[i], text) == 0) {
+                *(long long *)p = i;
+                return 0;
+            }
+        }
+        {
+            char list[256] = "";
+            for (size_t i = 0; k->choices[i]; i++) {
+                size_t l = strlen(list);
+                snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", k->choices[i]);
+            }
+            diag_error(b->d, file, line, "'%s' must be one of %s, not '%s'", k->name, list, text);
+        }
+        return COL_ERR_CONFIG;
+    default:
+        return COL_ERR_CONFIG;
+    }
+    if ((k->min || k->max) && (iv < k->min || iv > k->max)) {
+        diag_error(b->d, file, line, "'%s' = %s is out of range [%lld, %lld]", k->name, text,
+                   k->min, k->max);
+        return COL_ERR_CONFIG;
+    }
+    *(long long *)p = iv;
+    return 0;
+}
+
+/* Expand the environment in a scalar node and bind it; errors are file:line. */
+static int bind_node_scalar(struct binder *b, const struct cfg_key *k, const struct ynode *n)
+{
+    char err[256];
+    char *text;
+    int rc;
+
+    if (n->kind != YNODE_SCALAR) {
+        diag_error(b->d, n->file, n->line, "'%s' must be a single value", k->name);
+        return COL_ERR_CONFIG;
+    }
+    text = config_expand_env(n->scalar, env_lookup, err, sizeof(err));
+    if (!text) {
+        diag_error(b->d, n->file, n->line, "%s", err);
+        return COL_ERR_CONFIG;
+    }
+    rc = bind_scalar(b, k, text, n->file, n->line);
+    xfree(text);
+    return rc;
+}
+
+static int bind_strlist(struct binder *b, const struct cfg_key *k, const struct ynode *n)
+{
+    struct cfg_strlist *l = field_ptr(b->cfg, k);
+    const struct ynode *one = n;
+    size_t count = n->kind == YNODE_SEQ ? n->n : 1;
+
+    free_value(b->cfg, k);
+    if (n->kind == YNODE_MAP) {
+        diag_error(b->d, n->file, n->line, "'%s' must be a list of values", k->name);
+        return COL_ERR_CONFIG;
+    }
+    l->v = xcalloc(count ? count : 1, sizeof(*l->v));
+    if (!l->v)
+        return COL_ERR_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        char err[256];
+        char *text;
+        if (n->kind == YNODE_SEQ)
+            one = n->items[i];
+        if (one->kind != YNODE_SCALAR) {
+            diag_error(b->d, one->file, one->line, "'%s' entries must be single values", k->name);
+            return COL_ERR_CONFIG;
+        }
+        text = config_expand_env(one->scalar, env_lookup, err, sizeof(err));
+        if (!text) {
+            diag_error(b->d, one->file, one->line, "%s", err);
+            return COL_ERR_CONFIG;
+        }
+        if (k->flags & CFG_F_PATH) {
+            char *abs = resolve_path(b->cfg, text);
+            xfree(text);
+            text = abs;
+            if (!text)
+                return COL_ERR_NOMEM;
+        }
+        l->v[l->n++] = text;
+    }
+    return 0;
+}
+
+/* Parse a default written as YAML flow text ("[\"xh/#\"]", "5m") into the field. */
+static int bind_default(struct binder *b, const struct cfg_key *k)
+{
+    char err[256];
+    struct ydoc *doc;
+    int rc;
+
+    if (!k->def)
+        return 0;
+    if (k->type != CFG_STRLIST)
+        return bind_scalar(b, k, k->def, "(default)", 0);
+    doc = ydoc_parse("(default)", k->def, strlen(k->def), err, sizeof(err));
+    if (!doc)
+        return COL_ERR_NOMEM;
+    rc = bind_strlist(b, k, doc->root);
+    ydoc_free(doc);
+    return rc;
+}
+
+static int bind_section(struct binder *b, const struct cfg_key *keys, const struct ynode *map,
+                        const char *section);
+
+static int bind_key(struct binder *b, const struct cfg_key *k, const struct ynode *val,
+                    const char *section)
+{
+    if (k->type == CFG_SECTION) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s%s%s", section, *section ? "." : "", k->name);
+        if (val && !ynode_is_null(val) && val->kind != YNODE_MAP) {
+            diag_error(b->d, val->file, val->line, "'%s' must be a mapping", name);
+            return COL_ERR_CONFIG;
+        }
+        return bind_section(b, k->sub, ynode_is_null(val) ? NULL : val, name);
+    }
+    if (k->type == CFG_NODE) {
+        if (!val || ynode_is_null(val))
+            return 0;
+        /* The subtree is detached from the document by detach_nodes() after
+         * binding, so it outlives the document. */
+        *(struct ynode **)field_ptr(b->cfg, k) = (struct ynode *)val;
+        return 0;
+    }
+    if (!val || ynode_is_null(val))
+        return bind_default(b, k);
+    if (k->type == CFG_STRLIST)
+        return bind_strlist(b, k, val);
+    return bind_node_scalar(b, k, val);
+}
+
+static int bind_section(struct binder *b, const struct cfg_key *keys, const struct ynode *map,
+                        const char *section)
+{
+    int rc = 0;
+
+    for (const struct cfg_key *k = keys; k->name; k++) {
+        int r = bind_key(b, k, map ? ynode_get(map, k->name) : NULL, section);
+        if (r == COL_ERR_NOMEM)
+            return r;
+        if (r)
+            rc = r;
+    }
+    if (!map)
+        return rc;
+    for (size_t i = 0; i < map->n; i++) {
+        const char *name = map->keys[i]->scalar;
+        bool known = false;
+        for (const struct cfg_key *k = keys; k->name; k++)
+            known |= strcmp(k->name, name) == 0;
+        if (!known) {
+            diag_error(b->d, map->keys[i]->file, map->keys[i]->line, "unknown key '%s%s%s'",
+                       section, *section ? "." : "", name);
+            rc = COL_ERR_CONFIG;
+        }
+    }
+    return rc;
+}
+
+/* Detach CFG_NODE subtrees from the document so they outlive it. */
+static void detach_nodes(struct ynode *root, struct config *c, const struct cfg_key *keys)
+{
+    for (const struct cfg_key *k = keys; k->name; k++) {
+        struct ynode *sect = ynode_get(root, k->name);
+        if (k->type != CFG_SECTION || !sect || sect->kind != YNODE_MAP)
+            continue;
+        for (const struct cfg_key *s = k->sub; s->name; s++) {
+            if (s->type != CFG_NODE)
+                continue;
+            for (size_t i = 0; i < sect->n; i++) {
+                if (strcmp(sect->keys[i]->scalar, s->name) == 0 &&
+                    *(struct ynode **)field_ptr(c, s) == sect->items[i]) {
+                    struct ynode *placeholder = ynode_new_scalar("", sect->file, 0);
+                    if (placeholder) {
+                        sect->items[i] = placeholder;
+                    } else {
+                        /* cannot detach: drop our reference so nothing is freed twice */
+                        *(struct ynode **)field_ptr(c, s) = NULL;
+                    }
+                }
+            }
+        }
+    }
+}
+
+static int read_secret_file(struct config *c, struct diag *d)
+{
+    FILE *f;
+    char line[1024];
+
+    if (!c->mqtt.password_file)
+        return 0;
+    f = fopen(c->mqtt.password_file, "r");
+    if (!f) {
+        diag_error(d, c->file, 0, "mqtt.password_file %s: %s", c->mqtt.password_file,
+                   strerror(errno));
+        return COL_ERR_CONFIG;
+    }
+    if (!fgets(line, sizeof(line), f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    xfree(c->mqtt.password);
+    c->mqtt.password = xstrdup(line);
+    explicit_bzero(line, sizeof(line));
+    return c->mqtt.password ? 0 : COL_ERR_NOMEM;
+}
+
+static int check_cross(struct config *c, struct diag *d)
+{
+    int rc = 0;
+
+    if (c->mqtt.reconnect_min_ms > c->mqtt.reconnect_max_ms) {
+        diag_error(d, c->file, 0, "mqtt.reconnect_min is larger than mqtt.reconnect_max");
+        rc = COL_ERR_CONFIG;
+    }
+    if ((c->mqtt.tls.cert_file == NULL) != (c->mqtt.tls.key_file == NULL)) {
+        diag_error(d, c->file, 0, "mqtt.tls.cert_file and mqtt.tls.key_file go together");
+        rc = COL_ERR_CONFIG;
+    }
+    if (c->mqtt.topics.n == 0) {
+        diag_error(d, c->file, 0, "mqtt.topics must list at least one subscription");
+        rc = COL_ERR_CONFIG;
+    }
+    if (!*c->gateway.id) {
+        diag_error(d, c->file, 0, "gateway.id must not be empty");
+        rc = COL_ERR_CONFIG;
+    }
+    return rc;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (const struct cfg_key *k = top_keys; k->name; k++)
+        free_value(c, k);
+    if (c->mqtt.password)
+        explicit_bzero(c->mqtt.password, strlen(c->mqtt.password));
+    xfree(c->file);
+    xfree(c->dir);
+    xfree(c);
+}
+
+static int apply_sets(struct ydoc *doc, const char *const *sets, size_t n_sets, struct diag *d)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < n_sets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        size_t plen = eq ? (size_t)(eq - sets[i]) : 0;
+        char path[256];
+        if (plen == 0 || plen >= sizeof(path) || !memchr(sets[i], '.', plen)) {
+            diag_error(d, "--set", (int)i + 1, "'%s' is not section.key=value", sets[i]);
+            rc = COL_ERR_CONFIG;
+            continue;
+        }
+        memcpy(path, sets[i], plen);
+        path[plen] = '\0';
+        int r = ynode_set_path(doc->root, path, eq + 1, "--set", (int)i + 1);
+        if (r == COL_ERR_NOMEM)
+            return r;
+        if (r) {
+            diag_error(d, "--set", (int)i + 1, "'%s' does not name a key inside a section", path);
+            rc = COL_ERR_CONFIG;
+        }
+    }
+    return rc;
+}
+
+struct config *config_load(const char *path, const char *const *sets, size_t n_sets, struct diag *d)
+{
+    struct config *c = xcalloc(1, sizeof(*c));
+    struct ydoc *doc = NULL;
+    struct binder b = {c, d};
+    char err[512];
+    int before = d->n_errors;
+
+    if (!c)
+        return NULL;
+    c->file = xstrdup(path);
+    if (!c->file)
+        goto fail;
+    {
+        char *tmp = xstrdup(path);
+        if (!tmp)
+            goto fail;
+        c->dir = xstrdup(dirname(tmp));
+        xfree(tmp);
+        if (!c->dir)
+            goto fail;
+    }
+    doc = ydoc_load(path, err, sizeof(err));
+    if (!doc) {
+        diag_message(d, err);
+        goto fail;
+    }
+    if (!doc->root) {
+        doc->root = xcalloc(1, sizeof(*doc->root));
+        if (!doc->root)
+            goto fail;
+        doc->root->kind = YNODE_MAP;
+        doc->root->file = doc->file;
+        doc->root->line = 1;
+    }
+    if (doc->root->kind != YNODE_MAP) {
+        diag_error(d, path, doc->root->line, "the configuration must be a mapping of sections");
+        goto fail;
+    }
+    if (apply_sets(doc, sets, n_sets, d) == COL_ERR_NOMEM)
+        goto fail;
+    if (bind_section(&b, top_keys, doc->root, "") == COL_ERR_NOMEM)
+        goto fail;
+    detach_nodes(doc->root, c, top_keys);
+    if (d->n_errors == before) {
+        read_secret_file(c, d);
+        check_cross(c, d);
+    }
+    if (d->n_errors != before)
+        goto fail;
+    ydoc_free(doc);
+    return c;
+fail:
+    if (d->n_errors == before)
+        diag_error(d, path, 0, "out of memory");
+    detach_nodes(doc ? doc->root : NULL, c, top_keys);
+    ydoc_free(doc);
+    config_free(c);
+    return NULL;
+}
+
+/* ---- reference output ---- */
+
+static const char *type_name(const struct cfg_key *k)
+{
+    switch (k->type) {
+    case CFG_STR:
+        return (k->flags & CFG_F_PATH) ? "path" : "string";
+    case CFG_INT:
+        return "integer";
+    case CFG_BOOL:
+        return "boolean";
+    case CFG_DURATION:
+        return "duration";
+    case CFG_SIZE:
+        return "size";
+    case CFG_ENUM:
+        return "choice";
+    case CFG_STRLIST:
+        return "list";
+    case CFG_NODE:
+        return "list of mappings";
+    default:
+        return "section";
+    }
+}
+
+static void write_keys(FILE *out, const struct cfg_key *keys, const char *prefix, int depth,
+                       bool markdown)
+{
+    for (const struct cfg_key *k = keys; k->name; k++) {
+        char full[128];
+        snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", k->name);
+        if (k->type == CFG_SECTION) {
+            if (markdown) {
+                if (depth == 0)
+                    fprintf(out,
+                            "\n## `%s` — %s\n\n| key | type | default | meaning |\n"
+                            "| --- | --- | --- | --- |\n",
+                            full, k->help);
+            } else {
+                fprintf(out, "%s%*s# %s\n%*s%s:\n", depth == 0 ? "\n" : "", depth * 2, "", k->help,
+                        depth * 2, "", k->name);
+            }
+            write_keys(out, k->sub, full, depth + 1, markdown);
+            continue;
+        }
+        if (markdown) {
+            char choices[200] = "";
+            if (k->type == CFG_ENUM) {
+                size_t l = 0;
+                l += (size_t)snprintf(choices, sizeof(choices), " (");
+                for (size_t i = 0; k->choices[i]; i++)
+                    l += (size_t)snprintf(choices + l, sizeof(choices) - l, "%s%s", i ? ", " : "",
+                                          k->choices[i]);
+                snprintf(choices + l, sizeof(choices) - l, ")");
+            }
+            fprintf(out, "| `%s` | %s%s | %s%s%s | %s |\n", full, type_name(k), choices,
+                    k->def ? "`" : "", k->def ? k->def : "unset", k->def ? "`" : "", k->help);
+        } else {
+            bool quote = k->type == CFG_STR || k->type == CFG_ENUM;
+            fprintf(out, "%*s# %s (%s)\n", depth * 2, "", k->help, type_name(k));
+            if (k->def)
+                fprintf(out, "%*s%s: %s%s%s\n", depth * 2, "", k->name, quote ? "\"" : "", k->def,
+                        quote ? "\"" : "");
+            else
+                fprintf(out, "%*s# %s:\n", depth * 2, "", k->name);
+        }
+    }
+}
+
+void config_write_reference(FILE *out, bool markdown)
+{
+    write_keys(out, top_keys, "", 0, markdown);
+}

@@ -1,0 +1,150 @@
+/*
+ * The collector's configuration: one YAML file, bound to typed structs by a
+ * table per section (name, type, default, bounds, help). The same tables
+ * generate docs/configuration.md and deploy/collector.yaml.example, so the
+ * documentation cannot drift from what the code accepts.
+ *
+ * Loading order: parse the file (libyaml) → apply --set overrides to the
+ * tree → bind every section (environment references expanded, types and
+ * bounds checked, unknown keys rejected) → resolve relative paths against
+ * the config file's directory. Every problem is reported as file:line.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct diag;
+struct ynode;
+
+struct cfg_strlist {
+    size_t n;
+    char **v;
+};
+
+struct cfg_gateway {
+    char *id;
+    char *timezone;
+};
+
+struct cfg_tls {
+    char *ca_file;
+    char *ca_path;
+    char *cert_file;
+    char *key_file;
+    bool is_insecure; /* skip hostname verification (never in production) */
+};
+
+enum { MQTT_V311 = 0, MQTT_V5 = 1 };
+
+struct cfg_mqtt {
+    char *host;
+    long long port;
+    char *client_id;
+    struct cfg_strlist topics;
+    long long qos;
+    char *username;
+    char *password_file;
+    char *password;     /* from password_file or ${ENV}; never logged */
+    long long protocol; /* MQTT_V311 or MQTT_V5 */
+    long long keepalive_ms;
+    long long session_expiry_ms; /* MQTT 5 session-expiry interval */
+    long long reconnect_min_ms;
+    long long reconnect_max_ms;
+    long long silent_after_ms; /* warn when nothing arrives for this long */
+    bool clean_session;
+    struct cfg_tls tls;
+};
+
+enum { STORE_SYNC_NORMAL = 0, STORE_SYNC_FULL = 1 };
+
+struct cfg_retention {
+    long long raw_ms;
+    long long hourly_ms;
+    long long rejects_ms;
+    long long rejects_max_rows;
+};
+
+struct cfg_storage {
+    char *path;
+    long long synchronous;
+    long long busy_timeout_ms;
+    struct cfg_retention retention;
+};
+
+struct cfg_ingest {
+    long long max_future_ms;
+    long long max_age_ms;
+    long long max_payload;
+    long long max_fields;
+};
+
+enum { UNKNOWN_REJECT = 0, UNKNOWN_REGISTER = 1 };
+
+struct cfg_devices {
+    char *profiles;
+    char *registry;
+    long long unknown;
+};
+
+struct cfg_rules {
+    struct cfg_strlist paths;
+};
+
+struct cfg_alerts {
+    struct ynode *channels; /* validated by the alerts module; owned by the config */
+};
+
+struct cfg_upload {
+    char *url;
+    char *at;
+};
+
+struct cfg_http {
+    char *listen;
+};
+
+struct cfg_log {
+    long long level; /* enum log_level */
+    bool use_syslog;
+};
+
+struct config {
+    char *file;
+    char *dir; /* directory of the file, for relative paths */
+    struct cfg_gateway gateway;
+    struct cfg_mqtt mqtt;
+    struct cfg_storage storage;
+    struct cfg_ingest ingest;
+    struct cfg_devices devices;
+    struct cfg_rules rules;
+    struct cfg_alerts alerts;
+    struct cfg_upload upload;
+    struct cfg_http http;
+    struct cfg_log log;
+};
+
+/*
+ * Load @path with the "section.key=value" overrides in @sets (n_sets of
+ * them). Every error goes to @d as file:line; returns NULL when there was
+ * any. The caller frees the result with config_free().
+ */
+struct config *config_load(const char *path, const char *const *sets, size_t n_sets,
+                           struct diag *d);
+void config_free(struct config *c);
+
+/*
+ * Expand ${NAME} and ${NAME:-default} in @in (and $$ to $). Returns a new
+ * string, or NULL with a reason in @err (unset variable, bad syntax, no
+ * memory). @lookup is getenv in production, a fake in tests.
+ */
+char *config_expand_env(const char *in, const char *(*lookup)(const char *), char *err,
+                        size_t errlen);
+
+/* Write every key with its default and help: @markdown for the docs, else YAML. */
+void config_write_reference(FILE *out, bool markdown);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * Ingest: one MQTT message in, one committed transaction out.
+ *
+ * topic → profile (topic pattern) → device (registry, database, or
+ * auto-registration by policy) → decoder → per field: mapping, unit
+ * conversion, range and time checks → readings. Everything a message
+ * causes — readings, the device's last_seen, counters, rejects — commits in
+ * one transaction before ingest_message() returns, which is what lets the
+ * MQTT layer acknowledge only what is stored.
+ */
+#ifndef INGEST_H
+#define INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct store;
+struct profile_set;
+struct registry;
+struct ingest;
+
+/*
+ * New ingest over @st. Borrows @cfg and @st; takes ownership of *profiles
+ * and *reg (sets them to NULL). Registry sites and devices are written to
+ * the database. NULL on failure (logged).
+ */
+struct ingest *ingest_new(const struct config *cfg, struct store *st, struct profile_set **profiles,
+                          struct registry **reg);
+void ingest_free(struct ingest *ig);
+
+/*
+ * Swap in new profiles and registry (SIGHUP). Takes ownership as
+ * ingest_new does; the old ones are freed. 0 or a COL_ERR_*.
+ */
+int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct registry **reg);
+
+/*
+ * Process one message received at @now_ms (UTC). Returns 0 when the
+ * message is committed — stored, counted as a duplicate, or kept in the
+ * rejects table — and a negative COL_ERR_* when the database failed and
+ * nothing was committed (the message must not be acknowledged).
+ * Not thread-safe: one ingest per thread.
+ */
+int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
+                   int64_t now_ms);
+
+#endif

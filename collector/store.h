@@ -1,0 +1,124 @@
+/*
+ * The SQLite store: schema and migrations, and the statements ingest runs
+ * for every message. One struct store is one connection; threads each open
+ * their own. The caller brackets a message with store_begin/store_commit so
+ * that readings, the device's last_seen, counters and rejects of one message
+ * commit together or not at all.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg_storage;
+struct store;
+
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * Open (creating if needed) the database at cfg->path: WAL mode, the
+ * configured synchronous level, busy timeout, schema migrated forward,
+ * `PRAGMA quick_check` run. With @is_readonly_check false the integrity
+ * check is skipped (tools that only read). Returns NULL with a reason in
+ * @err; a corrupt file is reported and never replaced.
+ */
+struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *err, size_t errlen);
+void store_close(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Schema version found in the file (PRAGMA user_version). */
+int store_schema_version(struct store *st);
+
+/*
+ * Id of device @name, creating it with @site, @profile and @source
+ * ("registry" or "auto") if absent; an existing registry device gets its
+ * site and profile updated. Returns 0 or COL_ERR_DB.
+ */
+int store_device_upsert(struct store *st, const char *name, const char *site, const char *profile,
+                        const char *source, int64_t *id);
+/* Look up a device; 0 with *id set, COL_ERR_NOTFOUND, or COL_ERR_DB. */
+int store_device_find(struct store *st, const char *name, int64_t *id, char *site, size_t site_sz,
+                      char *profile, size_t profile_sz);
+/* Record that a message from @id arrived (last_seen, count). */
+int store_device_seen(struct store *st, int64_t id, int64_t now_ms);
+
+/* Insert a site (or update it) from the registry. */
+int store_site_upsert(struct store *st, const char *id, const char *name, const char *street,
+                      const char *kind, const char *noise_zone, const char *water_body);
+
+/* Id of metric @name, created with @unit if absent. */
+int store_metric_id(struct store *st, const char *name, const char *unit, int64_t *id);
+
+/* Insert one reading. Returns 1 when stored, 0 when it already existed, or COL_ERR_DB. */
+int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_t metric,
+                         double value, int flags);
+
+/* Per-message counter deltas, added by store_count(). */
+struct store_delta {
+    int64_t received;
+    int64_t stored_messages;
+    int64_t stored_readings;
+    int64_t duplicates;
+    int64_t duplicate_readings;
+    int64_t unknown_fields;
+    int64_t now_ms;
+};
+int store_count(struct store *st, const struct store_delta *d);
+
+/*
+ * Keep a rejected message or value: receive time, topic, reason code,
+ * human detail and the first bytes of the payload. Bumps the per-reason
+ * counter; prunes the table to its row and age bounds now and then.
+ */
+int store_reject(struct store *st, int64_t now_ms, const char *topic, const char *reason,
+                 const char *detail, const void *payload, size_t len);
+
+/* Enforce the rejects bounds (rows, age) now. */
+int store_prune_rejects(struct store *st, int64_t now_ms);
+
+struct store_reason_count {
+    char reason[40];
+    int64_t n;
+};
+
+struct store_stats {
+    int64_t received, stored_messages, stored_readings, duplicates, duplicate_readings;
+    int64_t unknown_fields, rejected_total;
+    int64_t first_received_ms, last_received_ms;
+    int64_t n_devices, n_rejects_kept;
+    int64_t db_bytes;
+    size_t n_reasons;
+    struct store_reason_count reasons[32];
+};
+int store_stats_read(struct store *st, struct store_stats *out);
+
+/* One row of a readings query. */
+struct store_row {
+    int64_t ts_ms;
+    const char *device;
+    const char *site;
+    const char *metric;
+    const char *unit;
+    double value;
+    int flags;
+};
+
+struct store_query {
+    const char *device; /* NULL = any */
+    const char *site;   /* NULL = any */
+    const char *metric; /* NULL = any */
+    int64_t from_ms;    /* inclusive */
+    int64_t to_ms;      /* exclusive */
+    long limit;         /* 0 = no limit */
+};
+
+/* Call @fn for each matching reading in time order; stops early if @fn returns non-zero. */
+int store_query_readings(struct store *st, const struct store_query *q,
+                         int (*fn)(void *ud, const struct store_row *row), void *ud);
+
+#endif
