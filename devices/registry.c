@@ -186,10 +186,15 @@ static int load_list(struct registry *r, const struct ynode *root, const char *k
         return COL_ERR_NOMEM;
     for (size_t i = 0; i < list->n; i++) {
         int rc;
-        if (is_sites)
-            rc = load_site(r, &r->sites[r->n_sites++], list->items[i], d);
-        else
-            rc = load_device(r, &r->devices[r->n_devices++], list->items[i], profiles, d);
+        /* Count the entry only after it is loaded: lookups during loading
+         * must not see a half-filled entry; a failed one is still freed. */
+        if (is_sites) {
+            rc = load_site(r, &r->sites[r->n_sites], list->items[i], d);
+            r->n_sites++;
+        } else {
+            rc = load_device(r, &r->devices[r->n_devices], list->items[i], profiles, d);
+            r->n_devices++;
+        }
         if (rc == COL_ERR_NOMEM)
             return rc;
         bad |= rc;
