@@ -1,0 +1,281 @@
+/*
+ * Small helpers shared by the devsim subcommands: checked option parsing,
+ * calendar arithmetic (the data's local time is fixed UTC+8, so no TZ
+ * database is involved), the monotonic clock, topic checks and a seeded
+ * PRNG. Pure functions apart from the clock and the error messages, which
+ * go to stderr because devsim is a command-line tool.
+ */
+#include "sim_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double sim_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sim_sleep_until(double deadline)
+{
+    double left = deadline - sim_now();
+    struct timespec ts;
+
+    if (left <= 0)
+        return;
+    ts.tv_sec = (time_t)left;
+    ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+    /* EINTR ends the sleep early: the caller re-checks for a stop request. */
+    (void)nanosleep(&ts, NULL);
+}
+
+static bool is_leap(long y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static long days_in_month(long y, long m)
+{
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (m == 2 && is_leap(y))
+        return 29;
+    return mdays[m - 1];
+}
+
+bool sim_date_valid(long y, long m, long d)
+{
+    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+}
+
+int64_t sim_days_from_civil(long y, long m, long d)
+{
+    /* Leap days before 1 January of year y, counted from year 1. */
+    int64_t prev = (int64_t)y - 1;
+    int64_t leaps = prev / 4 - prev / 100 + prev / 400;
+    int64_t days = 365 * ((int64_t)y - 1970) + leaps - (1969 / 4 - 1969 / 100 + 1969 / 400);
+    long i;
+
+    for (i = 1; i < m; i++)
+        days += days_in_month(y, i);
+    return days + d - 1;
+}
+
+int sim_opt_long(const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "devsim: %s: '%s' is not an integer in [%ld, %ld]\n", opt, s, min, max);
+        return COL_ERR_INVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+int sim_opt_double(const char *opt, const char *s, double min, double max, double *out)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v) || v < min || v > max) {
+        fprintf(stderr, "devsim: %s: '%s' is not a number in [%g, %g]\n", opt, s, min, max);
+        return COL_ERR_INVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse exactly @n digits at @s into @out. */
+static bool parse_digits(const char *s, int n, long *out)
+{
+    long v = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+int sim_opt_date(const char *opt, const char *s, int64_t *days)
+{
+    long y, m, d;
+
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !parse_digits(s, 4, &y) ||
+        !parse_digits(s + 5, 2, &m) || !parse_digits(s + 8, 2, &d) || !sim_date_valid(y, m, d)) {
+        fprintf(stderr, "devsim: %s: '%s' is not a date YYYY-MM-DD\n", opt, s);
+        return COL_ERR_INVAL;
+    }
+    *days = sim_days_from_civil(y, m, d);
+    return 0;
+}
+
+void sim_conn_defaults(struct sim_conn *conn, int qos)
+{
+    conn->host = "127.0.0.1";
+    conn->port = 1883;
+    conn->qos = qos;
+    conn->client_id = NULL;
+    conn->prefix = "xh";
+}
+
+int sim_conn_option(struct sim_conn *conn, int opt, const char *arg)
+{
+    long v;
+
+    switch (opt) {
+    case 'h':
+        conn->host = arg;
+        return 1;
+    case 'p':
+        if (sim_opt_long("-p", arg, 1, 65535, &v))
+            return COL_ERR_INVAL;
+        conn->port = (int)v;
+        return 1;
+    case 'i':
+        conn->client_id = arg;
+        return 1;
+    case SIM_OPT_QOS:
+        if (sim_opt_long("--qos", arg, 0, 2, &v))
+            return COL_ERR_INVAL;
+        conn->qos = (int)v;
+        return 1;
+    case SIM_OPT_PREFIX:
+        conn->prefix = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+bool sim_topic_level_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (*p == '\0' || strlen(s) > SIM_LEVEL_MAX)
+        return false;
+    for (; *p; p++) {
+        if (*p == '/' || *p == '+' || *p == '#' || *p < 0x20 || *p == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+bool sim_conn_valid(const struct sim_conn *conn)
+{
+    const char *p = conn->prefix;
+
+    /* The prefix may span levels ("city/xh") but holds no wildcard or empty level. */
+    if (*p == '\0' || strlen(p) > SIM_PREFIX_MAX || *p == '/' || p[strlen(p) - 1] == '/' ||
+        strstr(p, "//") || strpbrk(p, "+#")) {
+        fprintf(stderr, "devsim: --prefix: '%s' is not a valid topic prefix\n", p);
+        return false;
+    }
+    if (conn->host[0] == '\0') {
+        fprintf(stderr, "devsim: -h: empty host\n");
+        return false;
+    }
+    return true;
+}
+
+static const char *skip_digits(const char *p)
+{
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+bool sim_json_number_ok(const char *s)
+{
+    const char *p = s;
+    const char *q;
+
+    if (*p == '-')
+        p++;
+    if (*p == '0') {
+        p++;
+    } else {
+        q = skip_digits(p);
+        if (q == p)
+            return false;
+        p = q;
+    }
+    if (*p == '.') {
+        q = skip_digits(p + 1);
+        if (q == p + 1)
+            return false;
+        p = q;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        q = skip_digits(p);
+        if (q == p)
+            return false;
+        p = q;
+    }
+    return *p == '\0';
+}
+
+void sim_print_rate(double elapsed, long n)
+{
+    double rate = elapsed > 0 ? (double)n / elapsed : 0.0;
+
+    printf(" elapsed_s=%.3f rate=%.1f\n", elapsed, rate);
+}
+
+uint64_t sim_mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+void sim_rng_seed(struct sim_rng *rng, uint64_t seed)
+{
+    rng->s = sim_mix64(seed);
+    if (rng->s == 0)
+        rng->s = 0x2545f4914f6cdd1dULL; /* xorshift must not start at zero */
+}
+
+static uint64_t rng_next(struct sim_rng *rng)
+{
+    uint64_t x = rng->s;
+
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng->s = x;
+    return x * 0x2545f4914f6cdd1dULL;
+}
+
+double sim_rng_uniform(struct sim_rng *rng)
+{
+    return (double)(rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double sim_rng_normal(struct sim_rng *rng)
+{
+    /* Box-Muller; 1 - u keeps the logarithm's argument in (0, 1]. */
+    double u = 1.0 - sim_rng_uniform(rng);
+    double v = sim_rng_uniform(rng);
+
+    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
+}
