@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the demo and the tests need.
+# Idempotent and quiet when everything is already there. Run as root (or
+# with sudo available). Nothing is downloaded from outside Debian.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang clang-format
+  libmosquitto-dev mosquitto mosquitto-clients
+  libsqlite3-dev sqlite3 libcurl4-openssl-dev libcjson-dev libyaml-dev
+  libmicrohttpd-dev zlib1g-dev libcmocka-dev
+  python3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts a system mosquitto on port 1883 where systemd runs; the
+# tests and the demo start their own brokers on free ports and need none.

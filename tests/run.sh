@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds and runs every test: installs packages (deploy/setup.sh), builds
+# the project, runs unit, integration and fuzz-corpus tests, then rebuilds
+# with AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
+# again, fuzzes each parser for a bounded time when clang is present, and
+# checks formatting and banned functions. Exit status 0 only if all pass.
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 30, 0 skips)
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+bash deploy/setup.sh || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+failed=0
+passed=0
+summary=()
+
+step() { # name, command...
+  local name=$1
+  shift
+  echo "==> $name"
+  if "$@"; then
+    passed=$((passed + 1))
+    summary+=("ok      $name")
+  else
+    failed=$((failed + 1))
+    summary+=("FAILED  $name")
+  fi
+}
+
+build() { # dir, cmake args...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
+    cmake --build "$dir" -j "$jobs" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^Consolidate|^Scanning' || true
+  test -x "$dir/collector/collector"
+}
+
+lint() {
+  local bad=0 files
+  files=$(git ls-files '*.c' '*.h' 2>/dev/null || find collector devices ruleset tests -name '*.[ch]')
+  if command -v clang-format >/dev/null; then
+    # shellcheck disable=SC2086
+    clang-format --dry-run -Werror $files || bad=1
+  fi
+  # Functions we do not use (STYLE.md §10).
+  if grep -nE '\b(strcpy|strcat|sprintf|strtok|atoi|atol|gets)\s*\(' $files | grep -v '^\s*/\*'; then
+    echo "lint: banned function used" >&2
+    bad=1
+  fi
+  return $bad
+}
+
+step "build" build build
+step "tests (unit, integration, fuzz corpora)" \
+  ctest --test-dir build --output-on-failure -j "$jobs"
+step "build with ASan+UBSan" build build-asan -DCOLLECTOR_SANITIZE=address,undefined
+step "unit tests under ASan+UBSan" \
+  env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -L unit -j "$jobs"
+if [ "${FUZZ_SECONDS:-30}" != 0 ] && command -v clang >/dev/null && [ -f tests/fuzz/run.sh ]; then
+  step "fuzzing (${FUZZ_SECONDS:-30}s per target)" bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
+fi
+step "lint (clang-format, banned functions)" lint
+
+echo
+printf '%s\n' "${summary[@]}"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
