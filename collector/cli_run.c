@@ -75,6 +75,14 @@ static void on_reload(void *ud)
     registry_free(reg);
 }
 
+static void on_tick(void *ud)
+{
+    struct daemon *dm = ud;
+
+    if (ingest_flush(dm->ig))
+        log_warn("ingest: cannot write device bookkeeping; will retry");
+}
+
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -153,8 +161,10 @@ int cli_run(int argc, char **argv)
     install_signals();
     log_info("run: collector %s started (database %s, broker %s:%lld)", dm.cfg->gateway.id,
              dm.cfg->storage.path, dm.cfg->mqtt.host, dm.cfg->mqtt.port);
-    if (mqtt_in_run(mq, &stop_flag, &reload_flag, on_reload, &dm) == 0)
+    if (mqtt_in_run(mq, &stop_flag, &reload_flag, on_reload, on_tick, &dm) == 0)
         rc = EXIT_OK;
+    if (ingest_flush(dm.ig))
+        log_warn("ingest: device bookkeeping not written at exit");
     log_info("run: stopped");
     log_usage();
 out:

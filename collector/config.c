@@ -783,7 +783,9 @@ static void write_keys(FILE *out, const struct cfg_key *keys, const char *prefix
 {
     for (const struct cfg_key *k = keys; k->name; k++) {
         char full[128];
-        snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", k->name);
+        int n = snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", k->name);
+        if (n < 0 || (size_t)n >= sizeof(full))
+            continue;
         if (k->type == CFG_SECTION) {
             if (markdown) {
                 if (depth == 0)

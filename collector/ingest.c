@@ -23,9 +23,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#define DEVICE_FLUSH_MS 1000
+
 struct dev_entry {
     int64_t id;
     const struct profile *profile;
+    int64_t last_seen_ms; /* newest receive time, maybe not yet written */
+    int64_t flushed_ms;   /* when the row was last written */
+    int64_t n_pending;    /* messages not yet added to the row's count */
 };
 
 struct ingest {
@@ -125,6 +130,9 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
     struct profile_set *old_p = ig->profiles;
     struct registry *old_r = ig->reg;
 
+    if (ingest_flush(ig))
+        log_warn("ingest: device bookkeeping not written before reload");
+
     ig->profiles = *profiles;
     ig->reg = *reg;
     *profiles = NULL;
@@ -145,6 +153,7 @@ struct msg_ctx {
     size_t len;
     int64_t now_ms;
     int n_rejects;
+    struct dev_entry *flushed; /* device row written in this transaction */
     struct store_delta delta;
 };
 
@@ -373,9 +382,14 @@ static int process(struct msg_ctx *m)
         if (rc < 0)
             return rc;
     }
-    rc = store_device_seen(ig->st, dev->id, m->now_ms);
-    if (rc)
-        return rc;
+    dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
+    dev->n_pending++;
+    if (m->now_ms - dev->flushed_ms >= DEVICE_FLUSH_MS) {
+        rc = store_device_seen(ig->st, dev->id, dev->last_seen_ms, dev->n_pending);
+        if (rc)
+            return rc;
+        m->flushed = dev;
+    }
     if (m->delta.stored_readings > 0)
         m->delta.stored_messages = 1;
     else if (m->delta.duplicate_readings > 0)
@@ -419,5 +433,54 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
         ig->metrics = strmap_new();
         return rc;
     }
+    if (m.flushed) {
+        m.flushed->flushed_ms = now_ms;
+        m.flushed->n_pending = 0;
+    }
+    return 0;
+}
+
+struct flush_ctx {
+    struct store *st;
+    int rc;
+    bool is_pass2; /* second pass: the transaction committed, mark entries clean */
+};
+
+static void flush_one(const char *key, void *val, void *ud)
+{
+    struct dev_entry *e = val;
+    struct flush_ctx *fc = ud;
+
+    (void)key;
+    if (!e->n_pending || fc->rc)
+        return;
+    if (fc->is_pass2) {
+        e->n_pending = 0;
+        e->flushed_ms = e->last_seen_ms;
+        return;
+    }
+    fc->rc = store_device_seen(fc->st, e->id, e->last_seen_ms, e->n_pending);
+}
+
+int ingest_flush(struct ingest *ig)
+{
+    struct flush_ctx fc = {ig->st, 0, false};
+    int rc;
+
+    if (!ig->devices)
+        return 0;
+    rc = store_begin(ig->st);
+    if (rc)
+        return rc;
+    strmap_each(ig->devices, flush_one, &fc);
+    if (fc.rc) {
+        store_rollback(ig->st);
+        return fc.rc;
+    }
+    rc = store_commit(ig->st);
+    if (rc)
+        return rc;
+    fc.is_pass2 = true;
+    strmap_each(ig->devices, flush_one, &fc);
     return 0;
 }

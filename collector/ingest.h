@@ -4,9 +4,10 @@
  * topic → profile (topic pattern) → device (registry, database, or
  * auto-registration by policy) → decoder → per field: mapping, unit
  * conversion, range and time checks → readings. Everything a message
- * causes — readings, the device's last_seen, counters, rejects — commits in
- * one transaction before ingest_message() returns, which is what lets the
- * MQTT layer acknowledge only what is stored.
+ * causes — readings, counters, rejects — commits in one transaction before
+ * ingest_message() returns, which is what lets the MQTT layer acknowledge
+ * only what is stored. A device's last_seen is written with the message at
+ * most once a second (see ingest_flush).
  */
 #ifndef INGEST_H
 #define INGEST_H
@@ -44,5 +45,13 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
  */
 int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
                    int64_t now_ms);
+
+/*
+ * Write pending per-device bookkeeping (last_seen, message counts) in one
+ * transaction. ingest_message() writes a device's row at most once per
+ * second, so that a busy device does not rewrite the same page with every
+ * message; call this periodically and before exit. 0 or a COL_ERR_*.
+ */
+int ingest_flush(struct ingest *ig);
 
 #endif

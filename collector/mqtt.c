@@ -271,8 +271,10 @@ static void drain_and_disconnect(struct mqtt_in *m)
 }
 
 int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
-                void (*on_reload)(void *ud), void *reload_ud)
+                void (*on_reload)(void *ud), void (*on_tick)(void *ud), void *ud)
 {
+    int64_t next_tick = mono_ms() + 1000;
+
     while (!*stop) {
         int64_t now = mono_ms();
         int rc;
@@ -280,7 +282,11 @@ int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_ato
         if (reload && *reload) {
             *reload = 0;
             if (on_reload)
-                on_reload(reload_ud);
+                on_reload(ud);
+        }
+        if (on_tick && now >= next_tick) {
+            on_tick(ud);
+            next_tick = now + 1000;
         }
         if (!m->has_socket) {
             rc = start_connect(m);

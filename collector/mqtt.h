@@ -33,12 +33,13 @@ void mqtt_in_free(struct mqtt_in *m);
 /*
  * Connect and consume until *@stop becomes non-zero; reconnects with
  * exponential backoff and jitter. When *@reload is set, clears it and calls
- * @on_reload(@ud) between messages. On stop, finishes the message in hand,
+ * @on_reload(@ud) between messages; @on_tick(@ud), if not NULL, runs about
+ * once a second between messages. On stop, finishes the message in hand,
  * flushes its acknowledgement and disconnects. Returns 0 on a clean stop or
  * a negative COL_ERR_* for a fatal setup error. Blocks.
  */
 int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
-                void (*on_reload)(void *ud), void *reload_ud);
+                void (*on_reload)(void *ud), void (*on_tick)(void *ud), void *ud);
 
 /* Monotonic clock in milliseconds. */
 int64_t mono_ms(void);

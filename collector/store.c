@@ -48,7 +48,7 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_INSERT_READING] = "INSERT OR IGNORE INTO readings(ts, device_id, metric_id, value, flags) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_DEVICE_SEEN] = "UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?2), "
-                      "first_seen = coalesce(first_seen, ?2), n_messages = n_messages + 1 "
+                      "first_seen = coalesce(first_seen, ?2), n_messages = n_messages + ?3 "
                       "WHERE id = ?1",
     [S_COUNT] = "UPDATE ingest_stats SET received = received + ?1, "
                 "stored_messages = stored_messages + ?2, stored_readings = stored_readings + ?3, "
@@ -245,6 +245,13 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
     sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
     if (run_check && quick_check(st, err, errlen))
         goto fail;
+    /* Small pages: a message changes two or three pages and each changed
+     * page is one WAL frame written per commit; 1 KiB frames cost a quarter
+     * of the copying of the 4 KiB default. Only applies to a new file. */
+    if (exec(st, "PRAGMA page_size = 1024")) {
+        snprintf(err, errlen, "%s: cannot set the page size", cfg->path);
+        goto fail;
+    }
     {
         int is_wal = 0;
         sqlite3_stmt *s = NULL;
@@ -262,6 +269,13 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
              cfg->synchronous == STORE_SYNC_FULL ? "FULL" : "NORMAL");
     if (exec(st, sql)) {
         snprintf(err, errlen, "%s: cannot set synchronous mode", cfg->path);
+        goto fail;
+    }
+    /* A checkpoint copies the WAL into the database and fsyncs it; at the
+     * default of 1000 pages that happened every few hundred messages and
+     * cost more than the inserts. 8000 pages bounds the WAL near 32 MiB. */
+    if (exec(st, "PRAGMA wal_autocheckpoint = 8000") || exec(st, "PRAGMA temp_store = MEMORY")) {
+        snprintf(err, errlen, "%s: cannot set pragmas", cfg->path);
         goto fail;
     }
     if (migrate(st, err, errlen))
@@ -400,12 +414,13 @@ int store_device_upsert(struct store *st, const char *name, const char *site, co
     return rc;
 }
 
-int store_device_seen(struct store *st, int64_t id, int64_t now_ms)
+int store_device_seen(struct store *st, int64_t id, int64_t last_ms, int64_t n_messages)
 {
     sqlite3_stmt *s = st->stmt[S_DEVICE_SEEN];
 
     sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, now_ms);
+    sqlite3_bind_int64(s, 2, last_ms);
+    sqlite3_bind_int64(s, 3, n_messages);
     return step_done(st, S_DEVICE_SEEN, "device seen");
 }
 

@@ -44,8 +44,8 @@ int store_device_upsert(struct store *st, const char *name, const char *site, co
 /* Look up a device; 0 with *id set, COL_ERR_NOTFOUND, or COL_ERR_DB. */
 int store_device_find(struct store *st, const char *name, int64_t *id, char *site, size_t site_sz,
                       char *profile, size_t profile_sz);
-/* Record that a message from @id arrived (last_seen, count). */
-int store_device_seen(struct store *st, int64_t id, int64_t now_ms);
+/* Record that @n_messages from @id arrived, the last at @last_ms. */
+int store_device_seen(struct store *st, int64_t id, int64_t last_ms, int64_t n_messages);
 
 /* Insert a site (or update it) from the registry. */
 int store_site_upsert(struct store *st, const char *id, const char *name, const char *street,

@@ -308,7 +308,17 @@ static int parse_object(struct jscan *s, int depth)
             return scan_fail(s, DEC_ERR_SYNTAX, "expected ':'");
         s->pos++;
         is_time = depth == 0 && strcmp(key, s->opt->time_field) == 0;
-        snprintf(s->path + base, sizeof(s->path) - base, "%s%s", base ? "." : "", key);
+        if (base + 1 + klen < sizeof(s->path)) {
+            size_t at = base;
+            if (base)
+                s->path[at++] = '.';
+            memcpy(s->path + at, key, klen + 1);
+        } else {
+            /* too long to name: fill the path so new_field() skips this
+             * value and everything nested in it */
+            memset(s->path, 'x', sizeof(s->path) - 1);
+            s->path[sizeof(s->path) - 1] = '\0';
+        }
         if (parse_value(s, depth + 1, is_time))
             return s->rc;
         s->path[base] = '\0';

@@ -17,6 +17,8 @@ wait_stat "['received']" 11000 120 || fail "not everything received"
 [ "$(sql 'select count(*) from devices')" = 100 ] || fail "devices registered"
 [ "$(sql "select count(distinct site) from devices")" = 1 ] || fail "site from topic"
 pass "10,000 unique + 1,000 duplicate messages: 10,000 stored, 1,000 duplicates counted"
-# the per-device last_seen and message counts add up
+# the per-device last_seen and message counts add up once written at exit
+stop_collector || fail "collector exit status"
 [ "$(sql 'select sum(n_messages) from devices')" = 11000 ] || fail "per-device counts"
+[ "$(sql 'select count(*) from devices where last_seen is null')" = 0 ] || fail "last_seen"
 pass "device last_seen and counts maintained"
