@@ -36,8 +36,8 @@ static const struct sim_profile *const profiles[] = {
 
 /* Xuhui's 13 streets and towns as topic-safe ids. */
 static const char default_sites[] =
-    "tianping,hunan,xietu,fenglin,xujiahui,changqiao,lingyun,longhua,kangjian,tianlin,huajing,"
-    "caohejing,huajingzhen";
+    "tianping,hunan,xietu,fenglin,changqiao,tianlin,hongmei,kangjian,xujiahui,lingyun,longhua,"
+    "caohejing,huajing";
 
 struct fleet_opts {
     struct sim_conn conn;
