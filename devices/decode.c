@@ -8,6 +8,8 @@
 
 static const struct decoder *const decoders[] = {
     &decoder_json,
+    &decoder_senml,
+    &decoder_hj212,
 };
 
 const struct decoder *decoder_find(const char *name)

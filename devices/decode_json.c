@@ -303,6 +303,8 @@ static int parse_object(struct jscan *s, int depth)
             return scan_fail(s, DEC_ERR_SYNTAX, "expected a key");
         if (read_string(s, key, sizeof(key), &klen))
             return s->rc;
+        if (klen == 0)
+            return scan_fail(s, DEC_ERR_SHAPE, "empty key");
         skip_ws(s);
         if (s->pos >= s->len || s->buf[s->pos] != ':')
             return scan_fail(s, DEC_ERR_SYNTAX, "expected ':'");
