@@ -306,6 +306,9 @@ static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const str
                       f->kind == DEC_STR ? f->str : "?");
     case PROFILE_VALUE_NON_FINITE:
         return reject(m, "non_finite", "%s: value is not finite", f->name);
+    case PROFILE_VALUE_BAD_UNIT:
+        return reject(m, "bad_unit", "%s: unit '%s' cannot be converted to %s", f->name, f->unit,
+                      pf->unit);
     case PROFILE_VALUE_OUT_OF_RANGE:
         return reject(m, "out_of_range", "%s: %g %s outside the valid range [%g, %g]", f->name, v,
                       pf->unit, pf->has_min ? pf->min : -INFINITY,

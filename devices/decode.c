@@ -6,10 +6,37 @@
 
 #include <string.h>
 
+/*
+ * "auto": pick the format from the payload's first significant byte — an
+ * HJ 212 packet starts with "##", SenML is a JSON array, flat JSON an
+ * object. One profile can then accept a sensor model's readings in every
+ * format it speaks, with the field names of each mapped to the same metrics.
+ */
+static int auto_decode(const struct dec_opts *opt, const char *buf, size_t len,
+                       struct dec_msg *msg, struct dec_field *out, size_t max,
+                       struct dec_error *err)
+{
+    size_t i = 0;
+
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    if (len - i >= 2 && buf[i] == '#' && buf[i + 1] == '#')
+        return decoder_hj212.decode(opt, buf, len, msg, out, max, err);
+    if (i < len && buf[i] == '[')
+        return decoder_senml.decode(opt, buf, len, msg, out, max, err);
+    return decoder_json.decode(opt, buf, len, msg, out, max, err);
+}
+
+const struct decoder decoder_auto = {
+    .name = "auto",
+    .decode = auto_decode,
+};
+
 static const struct decoder *const decoders[] = {
     &decoder_json,
     &decoder_senml,
     &decoder_hj212,
+    &decoder_auto,
 };
 
 const struct decoder *decoder_find(const char *name)

@@ -82,5 +82,6 @@ const char *decode_strerror(int code);
 extern const struct decoder decoder_json;
 extern const struct decoder decoder_senml;
 extern const struct decoder decoder_hj212;
+extern const struct decoder decoder_auto; /* chooses one of the above per payload */
 
 #endif

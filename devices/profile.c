@@ -106,6 +106,7 @@ void profile_free(struct profile *p)
         xfree(f->field);
         xfree(f->metric);
         xfree(f->unit);
+        xfree(f->source_unit);
         for (size_t k = 0; k < f->n_values; k++)
             xfree(f->value_names[k]);
     }
@@ -232,7 +233,8 @@ static int load_field(struct profile *p, struct profile_field *pf, const char *f
     pf->field = xstrdup(field_name);
     pf->metric = xstrdup(metric);
     pf->unit = xstrdup(unit);
-    if (!pf->field || !pf->metric || !pf->unit)
+    pf->source_unit = xstrdup(from_unit ? from_unit : unit);
+    if (!pf->field || !pf->metric || !pf->unit || !pf->source_unit)
         return COL_ERR_NOMEM;
     vals = ynode_get(m, "values");
     if (vals && load_values(pf, vals, d))
@@ -519,9 +521,26 @@ const struct profile_field *profile_field_find(const struct profile *p, const ch
     return NULL;
 }
 
+const char *profile_unit_canonical(const char *u)
+{
+    /* SenML (RFC 8428 §12.1) and common device spellings → ours. */
+    static const struct {
+        const char *alias, *ours;
+    } aliases[] = {
+        {"Cel", "degC"}, {"%RH", "%"}, {"%EL", "%"}, {"m3", "m3"}, {"ug/m^3", "ug/m3"},
+        {"µg/m3", "ug/m3"}, {"μg/m3", "ug/m3"}, {"mg/m^3", "mg/m3"}, {"dBA", "dB(A)"},
+        {"dB", "dB(A)"}, {"hPa", "hPa"}, {"kg", "kg"}, {"/", "%"},
+    };
+
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (strcmp(u, aliases[i].alias) == 0)
+            return aliases[i].ours;
+    return u;
+}
+
 int profile_convert(const struct profile_field *pf, const struct dec_field *f, double *out)
 {
-    double raw;
+    double raw, scale = pf->scale, offset = pf->offset;
 
     switch (f->kind) {
     case DEC_NUM:
@@ -541,7 +560,13 @@ int profile_convert(const struct profile_field *pf, const struct dec_field *f, d
     }
     if (!isfinite(raw))
         return PROFILE_VALUE_NON_FINITE;
-    *out = raw * pf->scale + pf->offset;
+    if (f->unit[0]) {
+        const char *u = profile_unit_canonical(f->unit);
+        if (strcmp(u, pf->source_unit) != 0 &&
+            profile_unit_factor(pf->metric, u, pf->unit, &scale, &offset) != 0)
+            return PROFILE_VALUE_BAD_UNIT;
+    }
+    *out = raw * scale + offset;
     if (!isfinite(*out))
         return PROFILE_VALUE_NON_FINITE;
     if ((pf->has_min && *out < pf->min) || (pf->has_max && *out > pf->max))

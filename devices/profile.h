@@ -26,6 +26,7 @@ struct profile_field {
     char *field;  /* name as the decoder reports it */
     char *metric; /* stored metric name */
     char *unit;   /* unit of the stored value */
+    char *source_unit; /* unit the device sends (from_unit, else unit) */
     double scale, offset;
     double min, max; /* valid range of the stored value */
     bool has_min, has_max;
@@ -91,11 +92,14 @@ enum profile_value_err {
     PROFILE_VALUE_NON_NUMERIC = -1,
     PROFILE_VALUE_NON_FINITE = -2,
     PROFILE_VALUE_OUT_OF_RANGE = -3,
+    PROFILE_VALUE_BAD_UNIT = -4, /* the payload names a unit we cannot convert */
 };
 
 /*
  * Convert a decoded field to the stored value of @pf: numbers and booleans
- * are scaled, text is looked up in the field's value table. Returns
+ * are scaled, text is looked up in the field's value table. When the
+ * payload names the value's unit (SenML "u") and it differs from the
+ * profile's, the value is converted from that unit instead. Returns
  * PROFILE_VALUE_OK with *out set, or the reason it was refused.
  */
 int profile_convert(const struct profile_field *pf, const struct dec_field *f, double *out);
@@ -108,5 +112,8 @@ int profile_convert(const struct profile_field *pf, const struct dec_field *f, d
  */
 int profile_unit_factor(const char *metric, const char *from, const char *to, double *scale,
                         double *offset);
+
+/* Our name for a unit written another way (SenML "Cel" → "degC"); else @u. */
+const char *profile_unit_canonical(const char *u);
 
 #endif
