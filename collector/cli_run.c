@@ -8,6 +8,7 @@
 #include "col_err.h"
 #include "config.h"
 #include "diag.h"
+#include "hj212_tcp.h"
 #include "ingest.h"
 #include "log.h"
 #include "mqtt.h"
@@ -39,6 +40,7 @@ static void on_hup(int sig)
 struct daemon {
     struct config *cfg;
     struct ingest *ig;
+    struct hj212_tcp *hj212;
 };
 
 static int on_message(void *ud, const char *topic, const void *payload, size_t len)
@@ -71,6 +73,7 @@ static void on_reload(void *ud)
         log_err("reload: applying the new registry failed");
     else
         log_info("reload: done");
+    hj212_tcp_reload(dm->hj212);
     profile_set_free(ps);
     registry_free(reg);
 }
@@ -158,6 +161,11 @@ int cli_run(int argc, char **argv)
     mq = mqtt_in_new(&dm.cfg->mqtt, on_message, &dm);
     if (!mq)
         goto out;
+    if (*dm.cfg->ingest.hj212_listen) {
+        dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen);
+        if (!dm.hj212)
+            goto out;
+    }
     install_signals();
     log_info("run: collector %s started (database %s, broker %s:%lld)", dm.cfg->gateway.id,
              dm.cfg->storage.path, dm.cfg->mqtt.host, dm.cfg->mqtt.port);
@@ -168,6 +176,7 @@ int cli_run(int argc, char **argv)
     log_info("run: stopped");
     log_usage();
 out:
+    hj212_tcp_stop(dm.hj212);
     mqtt_in_free(mq);
     ingest_free(dm.ig);
     store_close(st);

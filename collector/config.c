@@ -148,6 +148,9 @@ static const struct cfg_key ingest_keys[] = {
      "Reject payloads larger than this", NULL, NULL, 0},
     {"max_fields", CFG_INT, "256", OFF(ingest.max_fields), 1, 4096,
      "Reject payloads with more values than this", NULL, NULL, 0},
+    {"hj212_listen", CFG_STR, "", OFF(ingest.hj212_listen), 0, 0,
+     "host:port to accept HJ 212-2017 packets over TCP (e.g. 0.0.0.0:9212); empty disables", NULL,
+     NULL, 0},
     {0},
 };
 

@@ -80,6 +80,7 @@ struct cfg_ingest {
     long long max_age_ms;
     long long max_payload;
     long long max_fields;
+    char *hj212_listen; /* "host:port" of the HJ 212 TCP listener; empty = off */
 };
 
 enum { UNKNOWN_REJECT = 0, UNKNOWN_REGISTER = 1 };

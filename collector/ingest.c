@@ -443,6 +443,24 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
     return 0;
 }
 
+int ingest_reject(struct ingest *ig, const char *source, const char *reason, const char *detail,
+                  const void *payload, size_t len, int64_t now_ms)
+{
+    struct store_delta delta = {.received = 1, .now_ms = now_ms};
+    int rc = store_begin(ig->st);
+
+    if (rc)
+        return rc;
+    rc = store_reject(ig->st, now_ms, source, reason, detail, payload, len);
+    if (rc == 0)
+        rc = store_count(ig->st, &delta);
+    if (rc) {
+        store_rollback(ig->st);
+        return rc;
+    }
+    return store_commit(ig->st);
+}
+
 struct flush_ctx {
     struct store *st;
     int rc;

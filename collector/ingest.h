@@ -47,6 +47,14 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
                    int64_t now_ms);
 
 /*
+ * Keep a message that never reached a decoder (e.g. a TCP packet with a bad
+ * checksum) in the rejects table under @reason, in its own transaction.
+ * @source stands where the topic would be. 0 or a COL_ERR_*.
+ */
+int ingest_reject(struct ingest *ig, const char *source, const char *reason, const char *detail,
+                  const void *payload, size_t len, int64_t now_ms);
+
+/*
  * Write pending per-device bookkeeping (last_seen, message counts) in one
  * transaction. ingest_message() writes a device's row at most once per
  * second, so that a busy device does not rewrite the same page with every

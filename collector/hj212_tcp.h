@@ -1,0 +1,27 @@
+/*
+ * HJ 212-2017 over TCP, the way monitoring dataloggers speak it: a listener
+ * on its own thread, with its own SQLite connection and ingest pipeline.
+ * Each CRLF-terminated packet is ingested as if it had been published on
+ * MQTT topic "hj212/<ST>/<MN>" (so device profiles select it by system
+ * code and the registry by MN), and when the packet's Flag asks for it the
+ * 9014 data response is sent — only after the packet is committed.
+ */
+#ifndef HJ212_TCP_H
+#define HJ212_TCP_H
+
+struct config;
+struct hj212_tcp;
+
+/*
+ * Start listening on @addr ("host:port"; "0.0.0.0:9212") on a new thread.
+ * Borrows @cfg until hj212_tcp_stop(). NULL on failure (logged).
+ */
+struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr);
+
+/* Ask the listener to reload profiles and registry (SIGHUP). Thread-safe. */
+void hj212_tcp_reload(struct hj212_tcp *t);
+
+/* Stop the thread, close every connection, free everything. Accepts NULL. */
+void hj212_tcp_stop(struct hj212_tcp *t);
+
+#endif
