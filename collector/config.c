@@ -135,6 +135,10 @@ static const struct cfg_key storage_keys[] = {
      sync_choices, NULL, 0},
     {"busy_timeout", CFG_DURATION, "5s", OFF(storage.busy_timeout_ms), 0, 600000,
      "How long a connection waits for a lock held by another", NULL, NULL, 0},
+    {"max_size", CFG_SIZE, "0", OFF(storage.max_size), 0, 0,
+     "Largest the database may grow (e.g. 8GiB); when full, messages stay unacknowledged at "
+     "the broker instead of being lost (0: up to the disk)",
+     NULL, NULL, 0},
     {"retention", CFG_SECTION, NULL, 0, 0, 0, "Tiered retention", NULL, retention_keys, 0},
     {0},
 };

@@ -72,6 +72,7 @@ struct cfg_storage {
     char *path;
     long long synchronous;
     long long busy_timeout_ms;
+    long long max_size; /* bytes; 0 = no limit beyond the disk */
     struct cfg_retention retention;
 };
 

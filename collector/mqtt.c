@@ -26,11 +26,12 @@ struct mqtt_in {
     struct mosquitto *mosq;
     mqtt_msg_fn fn;
     void *ud;
-    bool is_connected;   /* CONNACK accepted and not disconnected since */
-    bool has_socket;     /* TCP connection exists (maybe awaiting CONNACK) */
-    bool is_refused;     /* broker refused our CONNECT (auth, id) */
-    int n_failures;      /* consecutive connection failures, for backoff */
-    int64_t last_msg_ms; /* monotonic time of the last message or connect */
+    bool is_connected;    /* CONNACK accepted and not disconnected since */
+    bool has_socket;      /* TCP connection exists (maybe awaiting CONNACK) */
+    bool is_refused;      /* broker refused our CONNECT (auth, id) */
+    int n_failures;       /* consecutive connection failures, for backoff */
+    int n_store_failures; /* consecutive messages the store refused */
+    int64_t last_msg_ms;  /* monotonic time of the last message or connect */
     unsigned int rand_state;
     struct complaint down;   /* broker unreachable */
     struct complaint silent; /* connected, nothing arriving */
@@ -127,9 +128,11 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     rc =
         m->fn(m->ud, msg->topic, msg->payload, (size_t)(msg->payloadlen > 0 ? msg->payloadlen : 0));
     if (rc == 0) {
+        m->n_store_failures = 0;
         complain_release(&m->store, "store: writing again; messages are acknowledged");
         return;
     }
+    m->n_store_failures++;
     /* Not committed: make sure the queued PUBACK never leaves. The broker
      * keeps the message and redelivers it on our next session. */
     complain(&m->store, m->last_msg_ms,
@@ -233,9 +236,12 @@ static void nap(int64_t ms, volatile sig_atomic_t *stop)
 
 static int64_t backoff_ms(struct mqtt_in *m)
 {
+    /* A store that keeps refusing backs off like a broker that is down:
+     * the connection itself succeeds each time, so count both. */
+    int n = m->n_failures > m->n_store_failures ? m->n_failures : m->n_store_failures;
     int64_t d = m->cfg->reconnect_min_ms;
 
-    for (int i = 1; i < m->n_failures && d < m->cfg->reconnect_max_ms; i++)
+    for (int i = 1; i < n && d < m->cfg->reconnect_max_ms; i++)
         d *= 2;
     if (d > m->cfg->reconnect_max_ms)
         d = m->cfg->reconnect_max_ms;

@@ -280,6 +280,17 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
     }
     if (migrate(st, err, errlen))
         goto fail;
+    if (cfg->max_size > 0) {
+        /* SQLITE_FULL past this size: ingest then refuses to acknowledge. */
+        int page = 1024;
+        pragma_int(st, "PRAGMA page_size", &page);
+        snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+                 (long long)(cfg->max_size / page > 0 ? cfg->max_size / page : 1));
+        if (exec(st, sql)) {
+            snprintf(err, errlen, "%s: cannot set the size limit", cfg->path);
+            goto fail;
+        }
+    }
     for (int i = 0; i < S_COUNT_STMTS; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
                                NULL) != SQLITE_OK) {
