@@ -9,7 +9,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libcjson-dev libyaml-dev
   libmicrohttpd-dev zlib1g-dev libcmocka-dev
-  python3 procps
+  python3 procps openssl
 )
 
 missing=()
