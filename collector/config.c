@@ -195,6 +195,21 @@ static const struct cfg_key http_keys[] = {
     {0},
 };
 
+static const struct cfg_key rollup_keys[] = {
+    {"interval", CFG_DURATION, "5s", OFF(rollup.interval_ms), 100, 3600000,
+     "How often hourly and daily statistics, AQI, water class and noise levels are brought up "
+     "to date",
+     NULL, NULL, 0},
+    {"batch", CFG_INT, "500", OFF(rollup.batch), 1, 100000,
+     "Device-hours recomputed per transaction (smaller holds the write lock for less time)", NULL,
+     NULL, 0},
+    {"mda8_min_windows", CFG_INT, "14", OFF(rollup.mda8_min_windows), 0, 17,
+     "Valid 8-hour windows an O3 daily maximum 8-hour mean needs (unconfirmed rule of HJ 663, "
+     "0 turns it off); a day over the limit counts anyway",
+     NULL, NULL, 0},
+    {0},
+};
+
 static const struct cfg_key log_keys[] = {
     {"level", CFG_ENUM, "info", OFF(log.level), 0, 0, "Least severe level logged", level_choices,
      NULL, 0},
@@ -215,6 +230,8 @@ static const struct cfg_key top_keys[] = {
     {"upload", CFG_SECTION, NULL, 0, 0, 0, "Nightly upload to the district data pool", NULL,
      upload_keys, 0},
     {"http", CFG_SECTION, NULL, 0, 0, 0, "Status and metrics endpoint", NULL, http_keys, 0},
+    {"rollup", CFG_SECTION, NULL, 0, 0, 0, "Statistics the standards define (HJ 663, GB 3095)",
+     NULL, rollup_keys, 0},
     {"log", CFG_SECTION, NULL, 0, 0, 0, "Logging", NULL, log_keys, 0},
     {0},
 };
@@ -587,9 +604,28 @@ static int bind_section(struct binder *b, const struct cfg_key *keys, const stru
     return rc;
 }
 
-/* Detach CFG_NODE subtrees from the document so they outlive it. */
-static void detach_nodes(struct ynode *root, struct config *c, const struct cfg_key *keys)
+/* Point a detached subtree's file names at @file, which outlives the document. */
+static void repoint_file(struct ynode *n, const char *file)
 {
+    if (!n)
+        return;
+    n->file = file;
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->keys)
+            repoint_file(n->keys[i], file);
+        if (n->items)
+            repoint_file(n->items[i], file);
+    }
+}
+
+/*
+ * Detach CFG_NODE subtrees from the document so they outlive it. Returns
+ * COL_ERR_NOMEM when a subtree could not be detached (and was dropped).
+ */
+static int detach_nodes(struct ynode *root, struct config *c, const struct cfg_key *keys)
+{
+    int rc = 0;
+
     for (const struct cfg_key *k = keys; k->name; k++) {
         struct ynode *sect = ynode_get(root, k->name);
         if (k->type != CFG_SECTION || !sect || sect->kind != YNODE_MAP)
@@ -603,14 +639,17 @@ static void detach_nodes(struct ynode *root, struct config *c, const struct cfg_
                     struct ynode *placeholder = ynode_new_scalar("", sect->file, 0);
                     if (placeholder) {
                         sect->items[i] = placeholder;
+                        repoint_file(*(struct ynode **)field_ptr(c, s), c->file);
                     } else {
                         /* cannot detach: drop our reference so nothing is freed twice */
                         *(struct ynode **)field_ptr(c, s) = NULL;
+                        rc = COL_ERR_NOMEM;
                     }
                 }
             }
         }
     }
+    return rc;
 }
 
 static int read_secret_file(struct config *c, struct diag *d)
@@ -706,8 +745,10 @@ struct config *config_load(const char *path, const char *const *sets, size_t n_s
     char err[512];
     int before = d->n_errors;
 
-    if (!c)
+    if (!c) {
+        diag_error(d, path, 0, "out of memory");
         return NULL;
+    }
     c->file = xstrdup(path);
     if (!c->file)
         goto fail;
@@ -741,9 +782,15 @@ struct config *config_load(const char *path, const char *const *sets, size_t n_s
         goto fail;
     if (bind_section(&b, top_keys, doc->root, "") == COL_ERR_NOMEM)
         goto fail;
-    detach_nodes(doc->root, c, top_keys);
+    if (detach_nodes(doc->root, c, top_keys) == COL_ERR_NOMEM) {
+        diag_error(d, path, 0, "out of memory");
+        goto fail;
+    }
     if (d->n_errors == before) {
-        read_secret_file(c, d);
+        if (read_secret_file(c, d) == COL_ERR_NOMEM) {
+            diag_error(d, path, 0, "out of memory");
+            goto fail;
+        }
         check_cross(c, d);
     }
     if (d->n_errors != before)

@@ -109,6 +109,12 @@ struct cfg_http {
     char *listen;
 };
 
+struct cfg_rollup {
+    long long interval_ms;      /* how often the rollup pass runs */
+    long long batch;            /* device-hours per transaction */
+    long long mda8_min_windows; /* O3 MDA8 day validity (decision 5), 0 = off */
+};
+
 struct cfg_log {
     long long level; /* enum log_level */
     bool use_syslog;
@@ -126,6 +132,7 @@ struct config {
     struct cfg_alerts alerts;
     struct cfg_upload upload;
     struct cfg_http http;
+    struct cfg_rollup rollup;
     struct cfg_log log;
 };
 

@@ -12,9 +12,8 @@
  * object. One profile can then accept a sensor model's readings in every
  * format it speaks, with the field names of each mapped to the same metrics.
  */
-static int auto_decode(const struct dec_opts *opt, const char *buf, size_t len,
-                       struct dec_msg *msg, struct dec_field *out, size_t max,
-                       struct dec_error *err)
+static int auto_decode(const struct dec_opts *opt, const char *buf, size_t len, struct dec_msg *msg,
+                       struct dec_field *out, size_t max, struct dec_error *err)
 {
     size_t i = 0;
 

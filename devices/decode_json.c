@@ -30,7 +30,8 @@ struct jscan {
     size_t max;
     struct dec_error *err;
     char path[DEC_NAME_MAX * 2];
-    int rc; /* first error, 0 while fine */
+    int in_array; /* > 0 while inside arrays: values there are not fields */
+    int rc;       /* first error, 0 while fine */
 };
 
 static int scan_fail(struct jscan *s, int code, const char *what)
@@ -72,6 +73,22 @@ static int hexval(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* Length of @s[0..n) without a multi-byte character cut short at its end. */
+static size_t utf8_trim(const char *s, size_t n)
+{
+    size_t k = n;
+    size_t need;
+    unsigned char lead;
+
+    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k == 0)
+        return n;
+    lead = (unsigned char)s[k - 1];
+    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return n - (k - 1) < need ? k - 1 : n;
 }
 
 /* Append code point @cp as UTF-8 to out if it fits (truncation is silent). */
@@ -129,11 +146,14 @@ static int read_hex4(struct jscan *s, unsigned *cp)
 static int read_string(struct jscan *s, char *out, size_t cap, size_t *out_len)
 {
     size_t n = 0;
+    bool is_cut = false;
 
     s->pos++; /* opening quote */
     while (s->pos < s->len) {
         unsigned char c = (unsigned char)s->buf[s->pos++];
         if (c == '"') {
+            if (out && is_cut)
+                n = utf8_trim(out, n);
             if (out)
                 out[n] = '\0';
             if (out_len)
@@ -145,6 +165,8 @@ static int read_string(struct jscan *s, char *out, size_t cap, size_t *out_len)
         if (c != '\\') {
             if (out && n + 1 < cap)
                 out[n++] = (char)c;
+            else
+                is_cut = true;
             continue;
         }
         if (s->pos >= s->len)
@@ -250,6 +272,8 @@ static struct dec_field *new_field(struct jscan *s)
 {
     struct dec_field *f;
 
+    if (s->in_array)
+        return NULL;
     if (s->msg->n_fields >= s->max) {
         scan_fail(s, DEC_ERR_TOO_MANY, "too many fields");
         return NULL;
@@ -294,7 +318,7 @@ static int parse_object(struct jscan *s, int depth)
         return 0;
     }
     for (;;) {
-        char key[DEC_NAME_MAX];
+        char key[DEC_NAME_MAX * 2];
         size_t klen = 0;
         bool is_time;
 
@@ -354,12 +378,10 @@ static int skip_array(struct jscan *s, int depth)
         s->msg->n_skipped++;
         return 0;
     }
+    s->in_array++;
     for (;;) {
-        size_t before = s->msg->n_fields;
         if (parse_value(s, depth + 1, false))
             return s->rc;
-        /* values inside arrays are not fields: drop what the element produced */
-        s->msg->n_fields = before;
         memcpy(s->path, saved, sizeof(saved));
         skip_ws(s);
         if (s->pos >= s->len)
@@ -370,6 +392,7 @@ static int skip_array(struct jscan *s, int depth)
         }
         if (s->buf[s->pos] == ']') {
             s->pos++;
+            s->in_array--;
             s->msg->n_skipped++;
             return 0;
         }

@@ -171,17 +171,17 @@ static int load_values(struct profile_field *pf, const struct ynode *vals, struc
 {
     if (vals->kind != YNODE_MAP) {
         ynode_error(vals, d, "'values' must map text values to numbers");
-        return -1;
+        return COL_ERR_CONFIG;
     }
     if (vals->n > PROFILE_MAX_VALUES) {
         ynode_error(vals, d, "too many 'values' (at most 16)");
-        return -1;
+        return COL_ERR_CONFIG;
     }
     for (size_t k = 0; k < vals->n; k++) {
         const struct ynode *v = vals->items[k];
         if (v->kind != YNODE_SCALAR || parse_double(v->scalar, &pf->value_codes[k])) {
             ynode_error(v, d, "a 'values' entry must be a number");
-            return -1;
+            return COL_ERR_CONFIG;
         }
         pf->value_names[k] = xstrdup(vals->keys[k]->scalar);
         if (!pf->value_names[k])
@@ -204,7 +204,7 @@ static int load_field(struct profile *p, struct profile_field *pf, const char *f
     pf->line = m->line;
     if (m->kind != YNODE_MAP) {
         ynode_error(m, d, "a field must be a mapping (metric, unit, min, max, ...)");
-        return -1;
+        return COL_ERR_CONFIG;
     }
     bad |= ynode_check_keys(m, keys, "a profile field", d);
     bad |= ynode_scalar(m, "metric", false, &metric, d) < 0;
@@ -212,8 +212,13 @@ static int load_field(struct profile *p, struct profile_field *pf, const char *f
     bad |= ynode_scalar(m, "from_unit", false, &from_unit, d) < 0;
     bad |= ynode_double(m, "scale", false, &scale, d) < 0;
     bad |= ynode_double(m, "offset", false, &offset, d) < 0;
-    pf->has_min = ynode_double(m, "min", false, &pf->min, d) > 0;
-    pf->has_max = ynode_double(m, "max", false, &pf->max, d) > 0;
+    {
+        int has_min = ynode_double(m, "min", false, &pf->min, d);
+        int has_max = ynode_double(m, "max", false, &pf->max, d);
+        bad |= has_min < 0 || has_max < 0;
+        pf->has_min = has_min > 0;
+        pf->has_max = has_max > 0;
+    }
     if (!valid_name(metric)) {
         diag_error(d, m->file, m->line, "metric name '%s' must be lowercase a-z, 0-9, _ or -",
                    metric);
@@ -240,14 +245,14 @@ static int load_field(struct profile *p, struct profile_field *pf, const char *f
     if (vals && load_values(pf, vals, d))
         bad = -1;
     (void)p;
-    return bad ? -1 : 0;
+    return bad ? COL_ERR_CONFIG : 0;
 }
 
 static int load_topics(struct profile *p, const struct ynode *t, struct diag *d)
 {
     if (!t || t->kind != YNODE_SEQ || t->n == 0) {
         diag_error(d, p->file, t ? t->line : 1, "'topics' must be a non-empty list of patterns");
-        return -1;
+        return COL_ERR_CONFIG;
     }
     p->topics = xcalloc(t->n, sizeof(*p->topics));
     if (!p->topics)
@@ -258,7 +263,7 @@ static int load_topics(struct profile *p, const struct ynode *t, struct diag *d)
             ynode_error(it, d,
                         "bad topic pattern (levels are text, '+', '{site}', '{device}', or a "
                         "final '#')");
-            return -1;
+            return COL_ERR_CONFIG;
         }
         p->topics[i] = xstrdup(it->scalar);
         if (!p->topics[i])
@@ -291,7 +296,7 @@ static int load_body(struct profile *p, const struct ynode *root, struct diag *d
     bad |= ynode_duration(root, "period", false, &period, d) < 0;
     bad |= ynode_bool(root, "strict", &p->is_strict, d) < 0;
     if (bad)
-        return -1;
+        return COL_ERR_CONFIG;
     if (!valid_name(name)) {
         ynode_error(ynode_get(root, "name"), d, "profile name must be lowercase a-z, 0-9, _ or -");
         bad = -1;
@@ -335,7 +340,7 @@ static int load_body(struct profile *p, const struct ynode *root, struct diag *d
     if (!fields || fields->kind != YNODE_MAP || fields->n == 0) {
         diag_error(d, p->file, fields ? fields->line : root->line,
                    "'fields' must map payload field names to metrics");
-        return -1;
+        return COL_ERR_CONFIG;
     }
     p->fields = xcalloc(fields->n, sizeof(*p->fields));
     if (!p->fields)
@@ -347,7 +352,7 @@ static int load_body(struct profile *p, const struct ynode *root, struct diag *d
             return rc;
         bad |= rc;
     }
-    return bad ? -1 : 0;
+    return bad ? COL_ERR_CONFIG : 0;
 }
 
 struct profile *profile_load(const char *path, struct diag *d)
@@ -496,6 +501,9 @@ bool profile_topic_match(const char *pattern, const char *topic, char *site, siz
         } else if (!(pn == 1 && p[0] == '+') && (pn != tn || memcmp(p, t, pn) != 0)) {
             return false;
         }
+        /* "a/#" also matches "a" itself (MQTT 3.1.1 §4.7.1.2) */
+        if (!te && pe && strcmp(pe + 1, "#") == 0)
+            return true;
         if (!pe || !te)
             return !pe && !te;
         p = pe + 1;
@@ -527,9 +535,10 @@ const char *profile_unit_canonical(const char *u)
     static const struct {
         const char *alias, *ours;
     } aliases[] = {
-        {"Cel", "degC"}, {"%RH", "%"}, {"%EL", "%"}, {"m3", "m3"}, {"ug/m^3", "ug/m3"},
-        {"µg/m3", "ug/m3"}, {"μg/m3", "ug/m3"}, {"mg/m^3", "mg/m3"}, {"dBA", "dB(A)"},
-        {"dB", "dB(A)"}, {"hPa", "hPa"}, {"kg", "kg"}, {"/", "%"},
+        {"Cel", "degC"},     {"%RH", "%"},       {"%EL", "%"},       {"m3", "m3"},
+        {"ug/m^3", "ug/m3"}, {"µg/m3", "ug/m3"}, {"μg/m3", "ug/m3"}, {"mg/m^3", "mg/m3"},
+        {"dBA", "dB(A)"},    {"dB", "dB(A)"},    {"hPa", "hPa"},     {"kg", "kg"},
+        {"/", "%"},
     };
 
     for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)

@@ -42,7 +42,7 @@ void registry_free(struct registry *r)
 const struct site *registry_site(const struct registry *r, const char *id)
 {
     for (size_t i = 0; i < r->n_sites; i++)
-        if (strcmp(r->sites[i].id, id) == 0)
+        if (r->sites[i].id && strcmp(r->sites[i].id, id) == 0)
             return &r->sites[i];
     return NULL;
 }
@@ -78,7 +78,7 @@ static int load_site(struct registry *r, struct site *s, const struct ynode *m, 
     s->line = m->line;
     if (m->kind != YNODE_MAP) {
         ynode_error(m, d, "a site must be a mapping with at least 'id'");
-        return -1;
+        return COL_ERR_CONFIG;
     }
     bad |= ynode_check_keys(m, keys, "a site", d);
     bad |= ynode_scalar(m, "id", true, &id, d) < 0;
@@ -90,7 +90,7 @@ static int load_site(struct registry *r, struct site *s, const struct ynode *m, 
     has_lat = ynode_double(m, "lat", false, &s->lat, d);
     has_lon = ynode_double(m, "lon", false, &s->lon, d);
     if (bad || has_lat < 0 || has_lon < 0)
-        return -1;
+        return COL_ERR_CONFIG;
     s->has_coords = has_lat > 0 && has_lon > 0;
     if (!one_of(kind, kinds)) {
         ynode_error(ynode_get(m, "kind"), d,
@@ -123,7 +123,7 @@ static int load_site(struct registry *r, struct site *s, const struct ynode *m, 
     s->water_body = dup_opt(body);
     if (!s->id || !s->name || !s->street || !s->kind)
         return COL_ERR_NOMEM;
-    return bad ? -1 : 0;
+    return bad ? COL_ERR_CONFIG : 0;
 }
 
 static int load_device(struct registry *r, struct reg_device *dv, const struct ynode *m,
@@ -136,14 +136,14 @@ static int load_device(struct registry *r, struct reg_device *dv, const struct y
     dv->line = m->line;
     if (m->kind != YNODE_MAP) {
         ynode_error(m, d, "a device must be a mapping with 'id', 'site' and 'profile'");
-        return -1;
+        return COL_ERR_CONFIG;
     }
     bad |= ynode_check_keys(m, keys, "a device", d);
     bad |= ynode_scalar(m, "id", true, &id, d) < 0;
     bad |= ynode_scalar(m, "site", true, &site, d) < 0;
     bad |= ynode_scalar(m, "profile", true, &prof, d) < 0;
     if (bad)
-        return -1;
+        return COL_ERR_CONFIG;
     dv->site = registry_site(r, site);
     if (!dv->site) {
         ynode_error(ynode_get(m, "site"), d, "device names a site that the registry lacks");
@@ -162,7 +162,7 @@ static int load_device(struct registry *r, struct reg_device *dv, const struct y
     dv->site_id = xstrdup(site);
     if (!dv->id || !dv->site_id || strmap_put(r->by_id, id, dv))
         return COL_ERR_NOMEM;
-    return bad ? -1 : 0;
+    return bad ? COL_ERR_CONFIG : 0;
 }
 
 static int load_list(struct registry *r, const struct ynode *root, const char *key,
@@ -176,7 +176,7 @@ static int load_list(struct registry *r, const struct ynode *root, const char *k
         return 0;
     if (list->kind != YNODE_SEQ) {
         diag_error(d, list->file, list->line, "'%s' must be a list", key);
-        return -1;
+        return COL_ERR_CONFIG;
     }
     if (is_sites)
         r->sites = xcalloc(list->n, sizeof(*r->sites));
@@ -199,7 +199,7 @@ static int load_list(struct registry *r, const struct ynode *root, const char *k
             return rc;
         bad |= rc;
     }
-    return bad ? -1 : 0;
+    return bad ? COL_ERR_CONFIG : 0;
 }
 
 struct registry *registry_load(const char *path, const struct profile_set *profiles, struct diag *d)

@@ -62,6 +62,8 @@ int parse_duration_ms(const char *s, int64_t *out_ms)
     if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
         return COL_ERR_INVAL;
     if (*end == '\0') {
+        if (v > 9.2e15)
+            return COL_ERR_RANGE;
         *out_ms = (int64_t)llround(v * 1000.0);
         return 0;
     }
@@ -178,10 +180,13 @@ static int parse_offset(const char *s, size_t len, size_t *pos, long *off)
     (*pos)++;
     if (take_digits(s, len, pos, 2, &hh))
         return COL_ERR_INVAL;
-    if (*pos < len && s[*pos] == ':')
+    if (*pos < len && s[*pos] == ':') {
         (*pos)++;
-    if (*pos < len && take_digits(s, len, pos, 2, &mm))
+        if (take_digits(s, len, pos, 2, &mm)) /* "+08:" without minutes */
+            return COL_ERR_INVAL;
+    } else if (*pos < len && take_digits(s, len, pos, 2, &mm)) {
         return COL_ERR_INVAL;
+    }
     if (hh > 14 || mm > 59)
         return COL_ERR_INVAL;
     *off = sign * (hh * 3600L + mm * 60L);

@@ -182,6 +182,9 @@ static int on_event(struct builder *b, const yaml_event_t *ev, int *n_docs)
         return attach(b, n);
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
+        if ((ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.anchor) ||
+            (ev->type == YAML_MAPPING_START_EVENT && ev->data.mapping_start.anchor))
+            return fail(b, line, "YAML anchors are not supported");
         if (b->depth >= YDOC_MAX_DEPTH)
             return fail(b, line, "nesting too deep");
         n = node_new(ev->type == YAML_MAPPING_START_EVENT ? YNODE_MAP : YNODE_SEQ, b->doc->file,

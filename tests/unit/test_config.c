@@ -1,0 +1,780 @@
+/*
+ * Tests of the configuration loader (collector/config.h): defaults when keys
+ * are absent, every error kind with its exact "file:LINE: ..." text and
+ * several errors in one load, --set overrides, ${ENV} expansion through a
+ * fake lookup, password_file and relative paths, alerts.channels kept as a
+ * node tree after the document is freed, the generated reference file
+ * loading back, and an allocation-failure loop over config_load. Files are
+ * written to a mkdtemp() directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "xalloc.h"
+#include "ydoc.h"
+
+#define CAP_MAX 24
+
+struct capture {
+    int n;
+    char msg[CAP_MAX][512];
+};
+
+static void cap_emit(void *ud, const char *msg)
+{
+    struct capture *c = ud;
+
+    if (c->n < CAP_MAX)
+        snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
+    c->n++;
+}
+
+static void cap_init(struct capture *c, struct diag *d)
+{
+    memset(c, 0, sizeof(*c));
+    memset(d, 0, sizeof(*d));
+    d->emit = cap_emit;
+    d->ud = c;
+}
+
+struct fixture {
+    char dir[64];
+    char path[320]; /* <dir>/collector.yaml */
+    struct capture cap;
+    struct diag d;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+
+    if (!fx)
+        return -1;
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_config.XXXXXX");
+    if (!mkdtemp(fx->dir)) {
+        free(fx);
+        return -1;
+    }
+    snprintf(fx->path, sizeof(fx->path), "%s/collector.yaml", fx->dir);
+    cap_init(&fx->cap, &fx->d);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    DIR *dh = opendir(fx->dir);
+    struct dirent *de;
+    char path[400];
+
+    while (dh && (de = readdir(dh)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", fx->dir, de->d_name);
+        unlink(path);
+    }
+    if (dh)
+        closedir(dh);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static void write_at(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Write @text as the config file and load it with @sets; the diag is reset first. */
+static struct config *load(struct fixture *fx, const char *text, const char *const *sets,
+                           size_t n_sets)
+{
+    write_at(fx->path, text);
+    cap_init(&fx->cap, &fx->d);
+    return config_load(fx->path, sets, n_sets, &fx->d);
+}
+
+static struct config *load_ok(struct fixture *fx, const char *text)
+{
+    struct config *c = load(fx, text, NULL, 0);
+
+    if (!c)
+        print_error("load failed: %s\n", fx->cap.msg[0]);
+    assert_non_null(c);
+    assert_int_equal(fx->d.n_errors, 0);
+    return c;
+}
+
+/* Expect message @i to be "<config path><suffix>". */
+static void expect_msg(struct fixture *fx, int i, const char *suffix)
+{
+    char want[1024];
+
+    snprintf(want, sizeof(want), "%s%s", fx->path, suffix);
+    assert_true(i < fx->cap.n);
+    assert_string_equal(fx->cap.msg[i], want);
+}
+
+static void expect_one_error(struct fixture *fx, const char *text, const char *suffix);
+
+/* ---- defaults ---- */
+
+static void check_defaults(const struct config *c)
+{
+    assert_string_equal(c->gateway.id, "xh-gw-01");
+    assert_string_equal(c->gateway.timezone, "Asia/Shanghai");
+    assert_string_equal(c->mqtt.host, "127.0.0.1");
+    assert_int_equal(c->mqtt.port, 1883);
+    assert_string_equal(c->mqtt.client_id, "xh-gw-01-collector");
+    assert_int_equal(c->mqtt.topics.n, 1);
+    assert_string_equal(c->mqtt.topics.v[0], "xh/#");
+    assert_int_equal(c->mqtt.qos, 1);
+    assert_null(c->mqtt.username);
+    assert_null(c->mqtt.password_file);
+    assert_null(c->mqtt.password);
+    assert_int_equal(c->mqtt.protocol, MQTT_V5);
+    assert_int_equal(c->mqtt.keepalive_ms, 30000);
+    assert_int_equal(c->mqtt.session_expiry_ms, 604800000); /* 7 d = 7 * 86 400 000 */
+    assert_false(c->mqtt.clean_session);
+    assert_int_equal(c->mqtt.reconnect_min_ms, 1000);
+    assert_int_equal(c->mqtt.reconnect_max_ms, 60000);
+    assert_int_equal(c->mqtt.silent_after_ms, 600000);
+    assert_null(c->mqtt.tls.ca_file);
+    assert_null(c->mqtt.tls.cert_file);
+    assert_false(c->mqtt.tls.is_insecure);
+    assert_string_equal(c->storage.path, "/var/lib/collector/collector.db");
+    assert_int_equal(c->storage.synchronous, STORE_SYNC_NORMAL);
+    assert_int_equal(c->storage.synchronous, 0);
+    assert_int_equal(c->storage.busy_timeout_ms, 5000);
+    assert_int_equal(c->storage.max_size, 0);
+    assert_int_equal(c->storage.retention.raw_ms, 2592000000LL);      /* 30 d */
+    assert_int_equal(c->storage.retention.hourly_ms, 157680000000LL); /* 1825 d */
+    assert_int_equal(c->storage.retention.rejects_ms, 2592000000LL);
+    assert_int_equal(c->storage.retention.rejects_max_rows, 10000);
+    assert_int_equal(c->ingest.max_future_ms, 300000); /* 5 m */
+    assert_int_equal(c->ingest.max_age_ms, 0);
+    assert_int_equal(c->ingest.max_payload, 65536); /* 64 KiB */
+    assert_int_equal(c->ingest.max_fields, 256);
+    assert_string_equal(c->ingest.hj212_listen, "");
+    assert_string_equal(c->devices.profiles, "/etc/collector/profiles");
+    assert_null(c->devices.registry);
+    assert_int_equal(c->devices.unknown, UNKNOWN_REJECT);
+    assert_int_equal(c->rules.paths.n, 0);
+    assert_null(c->alerts.channels);
+    assert_null(c->upload.url);
+    assert_string_equal(c->upload.at, "02:00");
+    assert_string_equal(c->http.listen, "127.0.0.1:9464");
+    assert_int_equal(c->log.level, 2); /* error, warn, info */
+    assert_false(c->log.use_syslog);
+}
+
+static void test_defaults_empty_file(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c = load_ok(fx, "");
+
+    check_defaults(c);
+    assert_string_equal(c->file, fx->path);
+    assert_string_equal(c->dir, fx->dir);
+    config_free(c);
+
+    c = load_ok(fx, "# only a comment\n");
+    check_defaults(c);
+    config_free(c);
+}
+
+static void test_defaults_empty_sections(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c = load_ok(fx, "mqtt:\nstorage: ~\ningest: {}\nlog: null\n");
+
+    check_defaults(c);
+    config_free(c);
+    /* An unknown section is an error even when it is empty. */
+    expect_one_error(fx, "mqtt:\nbogus: ~\n", ":2: unknown key 'bogus'");
+}
+
+/* ---- values ---- */
+
+static void test_values_and_paths(void **state)
+{
+    struct fixture *fx = *state;
+    char want[400];
+    struct config *c = load_ok(fx, "gateway: {id: gw-7}\n"
+                                   "mqtt:\n"
+                                   "  host: broker.local\n"
+                                   "  port: 8883\n"
+                                   "  topics: [\"xh/air/#\", \"$share/g/xh/water/#\"]\n"
+                                   "  qos: 2\n"
+                                   "  protocol: 3.1.1\n"
+                                   "  keepalive: 1m\n"
+                                   "  clean_session: yes\n"
+                                   "  tls:\n"
+                                   "    ca_file: certs/ca.pem\n"
+                                   "    cert_file: /etc/ssl/c.pem\n"
+                                   "    key_file: k.pem\n"
+                                   "    insecure: on\n"
+                                   "storage:\n"
+                                   "  path: data/c.db\n"
+                                   "  synchronous: full\n"
+                                   "  max_size: 8GiB\n"
+                                   "  retention: {raw: 7d, rejects_max_rows: 500}\n"
+                                   "ingest: {max_payload: 1MiB, max_future: 90s}\n"
+                                   "devices: {registry: reg.yaml, unknown: register}\n"
+                                   "rules: {paths: [rules, /abs/rules.yaml]}\n"
+                                   "log: {level: debug, syslog: true}\n");
+
+    assert_string_equal(c->gateway.id, "gw-7");
+    assert_string_equal(c->mqtt.host, "broker.local");
+    assert_int_equal(c->mqtt.port, 8883);
+    assert_int_equal(c->mqtt.topics.n, 2);
+    assert_string_equal(c->mqtt.topics.v[1], "$share/g/xh/water/#");
+    assert_int_equal(c->mqtt.qos, 2);
+    assert_int_equal(c->mqtt.protocol, MQTT_V311);
+    assert_int_equal(c->mqtt.keepalive_ms, 60000);
+    assert_true(c->mqtt.clean_session);
+    assert_true(c->mqtt.tls.is_insecure);
+    /* Relative paths are resolved against the config file's directory. */
+    snprintf(want, sizeof(want), "%s/certs/ca.pem", fx->dir);
+    assert_string_equal(c->mqtt.tls.ca_file, want);
+    assert_string_equal(c->mqtt.tls.cert_file, "/etc/ssl/c.pem");
+    snprintf(want, sizeof(want), "%s/k.pem", fx->dir);
+    assert_string_equal(c->mqtt.tls.key_file, want);
+    snprintf(want, sizeof(want), "%s/data/c.db", fx->dir);
+    assert_string_equal(c->storage.path, want);
+    assert_int_equal(c->storage.synchronous, STORE_SYNC_FULL);
+    assert_int_equal(c->storage.retention.raw_ms, 604800000); /* 7 * 86 400 000 */
+    assert_int_equal(c->storage.retention.hourly_ms, 157680000000LL);
+    assert_int_equal(c->storage.retention.rejects_max_rows, 500);
+    assert_int_equal(c->ingest.max_payload, 1048576);
+    assert_int_equal(c->storage.max_size, 8589934592LL); /* 8 GiB = 8 * 1024^3 */
+    assert_int_equal(c->ingest.max_future_ms, 90000);
+    snprintf(want, sizeof(want), "%s/reg.yaml", fx->dir);
+    assert_string_equal(c->devices.registry, want);
+    assert_int_equal(c->devices.unknown, UNKNOWN_REGISTER);
+    assert_int_equal(c->rules.paths.n, 2);
+    snprintf(want, sizeof(want), "%s/rules", fx->dir);
+    assert_string_equal(c->rules.paths.v[0], want);
+    assert_string_equal(c->rules.paths.v[1], "/abs/rules.yaml");
+    assert_int_equal(c->log.level, 3);
+    assert_true(c->log.use_syslog);
+    config_free(c);
+}
+
+static void test_single_value_as_list(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c = load_ok(fx, "mqtt:\n  topics: xh/only/#\n");
+
+    assert_int_equal(c->mqtt.topics.n, 1);
+    assert_string_equal(c->mqtt.topics.v[0], "xh/only/#");
+    config_free(c);
+}
+
+/* ---- errors ---- */
+
+static void test_every_error_kind_in_one_load(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c = load(fx,
+                            "mqtt:\n"                     /* 1 */
+                            "  port: abc\n"               /* 2 */
+                            "  qos: 3\n"                  /* 3 */
+                            "  protocol: \"4\"\n"         /* 4 */
+                            "  keepalive: soon\n"         /* 5 */
+                            "  clean_session: maybe\n"    /* 6 */
+                            "  tls:\n"                    /* 7 */
+                            "    bogus: 1\n"              /* 8 */
+                            "storage:\n"                  /* 9 */
+                            "  synchronous: fast\n"       /* 10 */
+                            "ingest:\n"                   /* 11 */
+                            "  max_payload: 10 parsecs\n" /* 12 */
+                            "bogus_section: 1\n",         /* 13 */
+                            NULL, 0);
+
+    assert_null(c);
+    /* Reported in table order, unknown keys after each section's known ones. */
+    assert_int_equal(fx->d.n_errors, 9);
+    expect_msg(fx, 0, ":2: 'port' must be an integer, not 'abc'");
+    expect_msg(fx, 1, ":3: 'qos' = 3 is out of range [0, 2]");
+    expect_msg(fx, 2, ":4: 'protocol' must be one of 3.1.1, 5, not '4'");
+    expect_msg(fx, 3,
+               ":5: 'keepalive' must be a duration such as 500ms, 30s, 5m, 2h, 30d, "
+               "not 'soon'");
+    expect_msg(fx, 4, ":6: 'clean_session' must be true or false, not 'maybe'");
+    expect_msg(fx, 5, ":8: unknown key 'mqtt.tls.bogus'");
+    expect_msg(fx, 6, ":10: 'synchronous' must be one of normal, full, not 'fast'");
+    expect_msg(fx, 7,
+               ":12: 'max_payload' must be a size such as 512, 64KiB, 10MB, "
+               "not '10 parsecs'");
+    expect_msg(fx, 8, ":13: unknown key 'bogus_section'");
+}
+
+static void expect_one_error(struct fixture *fx, const char *text, const char *suffix)
+{
+    struct config *c = load(fx, text, NULL, 0);
+
+    config_free(c);
+    if (c || fx->d.n_errors != 1)
+        print_error("%s\n -> %d errors, first '%s'\n", text, fx->d.n_errors, fx->cap.msg[0]);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    expect_msg(fx, 0, suffix);
+}
+
+static void test_range_and_shape_errors(void **state)
+{
+    struct fixture *fx = *state;
+
+    expect_one_error(fx, "mqtt:\n  port: 70000\n", ":2: 'port' = 70000 is out of range [1, 65535]");
+    expect_one_error(fx, "mqtt:\n  port: 0\n", ":2: 'port' = 0 is out of range [1, 65535]");
+    expect_one_error(fx, "mqtt:\n  port: 1883.5\n", ":2: 'port' must be an integer, not '1883.5'");
+    /* 1 s is below the 5 s keepalive minimum (bounds in ms). */
+    expect_one_error(fx, "mqtt:\n  keepalive: 1s\n",
+                     ":2: 'keepalive' = 1s is out of range [5000, 65535000]");
+    expect_one_error(fx, "ingest:\n  max_payload: 8\n",
+                     ":2: 'max_payload' = 8 is out of range [16, 16777216]");
+    expect_one_error(fx, "mqtt: 5\n", ":1: 'mqtt' must be a mapping");
+    expect_one_error(fx, "mqtt:\n  tls: [a]\n", ":2: 'mqtt.tls' must be a mapping");
+    expect_one_error(fx, "mqtt:\n  host: {a: 1}\n", ":2: 'host' must be a single value");
+    expect_one_error(fx, "mqtt:\n  topics: {a: 1}\n", ":2: 'topics' must be a list of values");
+    expect_one_error(fx, "mqtt:\n  topics: [[a]]\n", ":2: 'topics' entries must be single values");
+    expect_one_error(fx, "log:\n  level: loud\n",
+                     ":2: 'level' must be one of error, warn, info, debug, not 'loud'");
+    expect_one_error(fx, "storage:\n  retention:\n    raw: -1d\n",
+                     ":3: 'raw' must be a duration such as 500ms, 30s, 5m, 2h, 30d, not '-1d'");
+}
+
+static void test_file_errors(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c;
+    char path[400];
+
+    /* Not a mapping. */
+    expect_one_error(fx, "- a\n- b\n", ":1: the configuration must be a mapping of sections");
+    /* A YAML syntax error keeps its line. */
+    c = load(fx, "mqtt:\n  port: 1\n   host: x\n", NULL, 0);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    snprintf(path, sizeof(path), "%s:3: ", fx->path);
+    assert_true(strncmp(fx->cap.msg[0], path, strlen(path)) == 0);
+    /* A missing file. */
+    cap_init(&fx->cap, &fx->d);
+    snprintf(path, sizeof(path), "%s/missing.yaml", fx->dir);
+    assert_null(config_load(path, NULL, 0, &fx->d));
+    assert_int_equal(fx->d.n_errors, 1);
+    assert_true(strncmp(fx->cap.msg[0], path, strlen(path)) == 0);
+    assert_non_null(strstr(fx->cap.msg[0], "cannot open"));
+}
+
+static void test_cross_checks(void **state)
+{
+    struct fixture *fx = *state;
+
+    expect_one_error(fx, "mqtt:\n  reconnect_min: 2m\n  reconnect_max: 1m\n",
+                     ": mqtt.reconnect_min is larger than mqtt.reconnect_max");
+    expect_one_error(fx, "mqtt:\n  tls: {cert_file: /c.pem}\n",
+                     ": mqtt.tls.cert_file and mqtt.tls.key_file go together");
+    expect_one_error(fx, "mqtt:\n  topics: []\n",
+                     ": mqtt.topics must list at least one subscription");
+    expect_one_error(fx, "gateway:\n  id: \"\"\n", ": gateway.id must not be empty");
+}
+
+/* ---- --set ---- */
+
+static void test_set_overrides(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const sets[] = {
+        "mqtt.port=1884",           "upload.url=http://pool.example/api?a=b",
+        "storage.retention.raw=7d", "mqtt.tls.insecure=true",
+        "mqtt.port=1885", /* the last one wins */
+    };
+    struct config *c = load(fx, "mqtt:\n  port: 1000\n  host: h\n", sets, 5);
+
+    if (!c)
+        print_error("%s\n", fx->cap.msg[0]);
+    assert_non_null(c);
+    assert_int_equal(fx->d.n_errors, 0);
+    assert_int_equal(c->mqtt.port, 1885);
+    assert_string_equal(c->mqtt.host, "h");
+    /* upload had no section in the file: created; only the first '=' splits. */
+    assert_string_equal(c->upload.url, "http://pool.example/api?a=b");
+    assert_string_equal(c->upload.at, "02:00");
+    assert_int_equal(c->storage.retention.raw_ms, 604800000);
+    assert_true(c->mqtt.tls.is_insecure);
+    config_free(c);
+
+    /* On an empty file too. */
+    c = load(fx, "", sets, 1);
+    assert_non_null(c);
+    assert_int_equal(c->mqtt.port, 1884);
+    config_free(c);
+}
+
+static void test_set_errors(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const bad_form[] = {"noequals", "mqtt.port=1", "nodot=1", "=5"};
+    static const char *const bad_path[] = {"mqtt.port.x=1"};
+    static const char *const bad_value[] = {"mqtt.port=abc"};
+    static const char *const unknown[] = {"mqtt.bogus=1"};
+    struct config *c;
+
+    c = load(fx, "", bad_form, 4);
+    config_free(c);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 3);
+    assert_string_equal(fx->cap.msg[0], "--set:1: 'noequals' is not section.key=value");
+    assert_string_equal(fx->cap.msg[1], "--set:3: 'nodot=1' is not section.key=value");
+    assert_string_equal(fx->cap.msg[2], "--set:4: '=5' is not section.key=value");
+
+    c = load(fx, "mqtt:\n  port: 1\n", bad_path, 1);
+    config_free(c);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    assert_string_equal(fx->cap.msg[0],
+                        "--set:1: 'mqtt.port.x' does not name a key inside a section");
+
+    /* Values from --set are checked like file values, and located at their --set. */
+    c = load(fx, "", bad_value, 1);
+    config_free(c);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    assert_string_equal(fx->cap.msg[0], "--set:1: 'port' must be an integer, not 'abc'");
+
+    c = load(fx, "", unknown, 1);
+    config_free(c);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    assert_string_equal(fx->cap.msg[0], "--set:1: unknown key 'mqtt.bogus'");
+}
+
+/* ---- environment ---- */
+
+static const char *fake_env(const char *name)
+{
+    static char long_value[301];
+
+    if (strcmp(name, "A") == 0)
+        return "alpha";
+    if (strcmp(name, "EMPTY") == 0)
+        return "";
+    if (strcmp(name, "LONG") == 0) {
+        memset(long_value, 'x', 300);
+        long_value[300] = '\0';
+        return long_value;
+    }
+    return NULL;
+}
+
+static void expand_ok(const char *in, const char *want)
+{
+    char err[256] = "";
+    char *out = config_expand_env(in, fake_env, err, sizeof(err));
+
+    if (!out)
+        print_error("'%s': %s\n", in, err);
+    assert_non_null(out);
+    assert_string_equal(out, want);
+    xfree(out);
+}
+
+static void expand_bad(const char *in, const char *want_err)
+{
+    char err[256] = "";
+    char *out = config_expand_env(in, fake_env, err, sizeof(err));
+
+    xfree(out);
+    assert_null(out);
+    assert_string_equal(err, want_err);
+}
+
+static void test_expand_env(void **state)
+{
+    char big[700];
+
+    expand_ok("${A}", "alpha");
+    expand_ok("x${A}y${A}", "xalphayalpha");
+    expand_ok("${A:-d}", "alpha");
+    expand_ok("${UNSET:-d}", "d");
+    expand_ok("${UNSET:-}", "");
+    expand_ok("${UNSET:-a b/c}", "a b/c");
+    expand_ok("${EMPTY:-d}", "d"); /* ":-" also replaces an empty value */
+    expand_ok("${EMPTY}", "");
+    expand_ok("$$", "$");
+    expand_ok("a$$b", "a$b");
+    expand_ok("$$${A}", "$alpha");
+    expand_ok("$${A}", "${A}");
+    expand_ok("$A", "$A");
+    expand_ok("cost 5$", "cost 5$");
+    expand_ok("", "");
+    expand_ok("plain text", "plain text");
+    /* 300 + 300 bytes: the output grows past its first allocation. */
+    memset(big, 'x', 600);
+    big[600] = '\0';
+    expand_ok("${LONG}${LONG}", big);
+
+    expand_bad("${UNSET}", "environment variable UNSET is not set");
+    expand_bad("pre ${UNSET} post", "environment variable UNSET is not set");
+    expand_bad("${A", "unterminated ${ in '${A'");
+    expand_bad("x${", "unterminated ${ in 'x${'");
+    expand_bad("${}", "bad variable name in '${}'");
+    expand_bad("${A-B}", "bad variable name 'A-B'");
+    expand_bad("${A:=x}", "only ${NAME} and ${NAME:-default} are supported");
+}
+
+static void test_env_in_file(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c;
+
+    assert_int_equal(setenv("TEST_CONFIG_HOST", "broker.example", 1), 0);
+    unsetenv("TEST_CONFIG_UNSET_9F3");
+    c = load_ok(fx, "mqtt:\n"
+                    "  host: ${TEST_CONFIG_HOST}\n"
+                    "  username: ${TEST_CONFIG_UNSET_9F3:-collector}\n"
+                    "  port: ${TEST_CONFIG_UNSET_9F3:-1999}\n");
+    assert_string_equal(c->mqtt.host, "broker.example");
+    assert_string_equal(c->mqtt.username, "collector");
+    assert_int_equal(c->mqtt.port, 1999);
+    config_free(c);
+
+    expect_one_error(fx, "mqtt:\n  host: h\n  password: ${TEST_CONFIG_UNSET_9F3}\n",
+                     ":3: environment variable TEST_CONFIG_UNSET_9F3 is not set");
+    unsetenv("TEST_CONFIG_HOST");
+}
+
+/* ---- secrets ---- */
+
+static void test_password_file(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[400];
+    struct config *c;
+
+    snprintf(secret, sizeof(secret), "%s/secret.txt", fx->dir);
+    write_at(secret, "s3cret\nsecond line\n");
+    c = load_ok(fx, "mqtt:\n  password_file: secret.txt\n");
+    assert_string_equal(c->mqtt.password_file, secret);
+    assert_string_equal(c->mqtt.password, "s3cret");
+    config_free(c);
+
+    /* CRLF and no final newline. */
+    write_at(secret, "pw\r\n");
+    c = load_ok(fx, "mqtt:\n  password_file: secret.txt\n");
+    assert_string_equal(c->mqtt.password, "pw");
+    config_free(c);
+    write_at(secret, "last");
+    c = load_ok(fx, "mqtt:\n  password_file: secret.txt\n");
+    assert_string_equal(c->mqtt.password, "last");
+    config_free(c);
+
+    /* password_file wins over an inline password. */
+    c = load_ok(fx, "mqtt:\n  password: inline\n  password_file: secret.txt\n");
+    assert_string_equal(c->mqtt.password, "last");
+    config_free(c);
+
+    unlink(secret);
+    c = load(fx, "mqtt:\n  password_file: secret.txt\n", NULL, 0);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    snprintf(secret, sizeof(secret),
+             ": mqtt.password_file %s/secret.txt: No such file or directory", fx->dir);
+    expect_msg(fx, 0, secret);
+}
+
+/* ---- alerts.channels ---- */
+
+static const char channels_doc[] = "alerts:\n"                                  /* 1 */
+                                   "  channels:\n"                              /* 2 */
+                                   "    - {type: webhook, url: \"http://x\"}\n" /* 3 */
+                                   "    - type: mqtt\n"                         /* 4 */
+                                   "      topic: a/b\n";                        /* 5 */
+
+static void test_alert_channels_kept(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c = load_ok(fx, channels_doc);
+    const struct ynode *ch = c->alerts.channels;
+
+    /* The document is freed by now; the subtree must have been detached from it. */
+    assert_non_null(ch);
+    assert_int_equal(ch->kind, YNODE_SEQ);
+    assert_int_equal(ch->n, 2);
+    assert_int_equal(ch->items[0]->kind, YNODE_MAP);
+    assert_int_equal(ch->items[0]->line, 3);
+    assert_string_equal(ynode_get(ch->items[0], "type")->scalar, "webhook");
+    assert_string_equal(ynode_get(ch->items[0], "url")->scalar, "http://x");
+    assert_int_equal(ch->items[1]->line, 4);
+    assert_string_equal(ynode_get(ch->items[1], "topic")->scalar, "a/b");
+    assert_int_equal(ynode_get(ch->items[1], "topic")->line, 5);
+    config_free(c);
+}
+
+/* Child side of test_alert_channels_file_name: 0 when node->file still names the file. */
+static int check_channel_file(const char *path)
+{
+    struct diag d = {0};
+    struct config *c = config_load(path, NULL, 0, &d);
+    const struct ynode *ch;
+    int bad;
+
+    if (!c)
+        return 2;
+    ch = c->alerts.channels;
+    /* The alerts module reports "file:line" through ynode_error(), which reads node->file. */
+    bad = !ch || !ch->file || strcmp(ch->file, path) != 0 ||
+          strcmp(ynode_get(ch->items[0], "type")->file, path) != 0;
+    config_free(c);
+    return bad;
+}
+
+static void test_alert_channels_file_name(void **state)
+{
+    struct fixture *fx = *state;
+    pid_t pid;
+    int status = 0;
+
+    /* Run in a child: reading a freed file name aborts under ASan. */
+    write_at(fx->path, channels_doc);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(check_channel_file(fx->path));
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        print_error("alerts.channels nodes do not name their file after config_load\n");
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- the generated reference ---- */
+
+static void test_reference_loads_back(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c;
+    FILE *f = fopen(fx->path, "w");
+
+    assert_non_null(f);
+    config_write_reference(f, false);
+    fclose(f);
+    cap_init(&fx->cap, &fx->d);
+    c = config_load(fx->path, NULL, 0, &fx->d);
+    if (!c)
+        print_error("%s\n", fx->cap.msg[0]);
+    assert_non_null(c);
+    assert_int_equal(fx->d.n_errors, 0);
+    check_defaults(c);
+    config_free(c);
+}
+
+/* ---- allocation failures ---- */
+
+static const char alloc_doc[] = "gateway: {id: gw}\n"
+                                "mqtt:\n"
+                                "  host: ${TEST_CONFIG_ALLOC_UNSET:-h}\n"
+                                "  topics: [a/#, b/#]\n"
+                                "  password_file: secret.txt\n"
+                                "  tls: {ca_file: ca.pem}\n"
+                                "storage: {path: db/c.db, retention: {raw: 1d}}\n"
+                                "rules: {paths: [r1, r2]}\n"
+                                "alerts:\n"
+                                "  channels:\n"
+                                "    - {type: webhook, url: \"http://x\"}\n";
+
+static void test_load_allocation_failures(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const sets[] = {"upload.url=http://u", "mqtt.port=1884"};
+    char secret[400];
+    struct config *c;
+    long total;
+    int n_incomplete = 0, n_silent = 0;
+
+    snprintf(secret, sizeof(secret), "%s/secret.txt", fx->dir);
+    write_at(secret, "pw\n");
+    write_at(fx->path, alloc_doc);
+    cap_init(&fx->cap, &fx->d);
+    xalloc_fail_at(0);
+    c = config_load(fx->path, sets, 2, &fx->d);
+    total = xalloc_count();
+    assert_non_null(c);
+    assert_int_equal(fx->d.n_errors, 0);
+    config_free(c);
+    assert_true(total > 20);
+
+    /* Run every n to the end (no crash, no leak), then judge what came back. */
+    for (long n = 1; n <= total + 1; n++) {
+        cap_init(&fx->cap, &fx->d);
+        xalloc_fail_at(n);
+        c = config_load(fx->path, sets, 2, &fx->d);
+        xalloc_fail_at(0);
+        if (c) {
+            /* A config that comes back is complete: nothing was silently dropped. */
+            if (!c->alerts.channels || !c->mqtt.password || !c->upload.url ||
+                c->mqtt.port != 1884 || fx->d.n_errors != 0) {
+                print_error("allocation %ld failed and config_load returned an incomplete "
+                            "config (channels %p, password %p)\n",
+                            n, (void *)c->alerts.channels, (void *)c->mqtt.password);
+                n_incomplete++;
+            }
+            config_free(c);
+        } else {
+            assert_true(n <= total);
+            /* A failure is always reported, so `collector` never exits without a word. */
+            if (fx->d.n_errors < 1) {
+                print_error("allocation %ld failed and config_load returned NULL silently\n", n);
+                n_silent++;
+            }
+        }
+    }
+    xalloc_fail_at(0);
+    assert_int_equal(n_incomplete, 0);
+    assert_int_equal(n_silent, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_defaults_empty_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defaults_empty_sections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values_and_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_value_as_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_error_kind_in_one_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_range_and_shape_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cross_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_overrides, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_errors, setup, teardown),
+        cmocka_unit_test(test_expand_env),
+        cmocka_unit_test_setup_teardown(test_env_in_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_password_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_channels_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_channels_file_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reference_loads_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_allocation_failures, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,607 @@
+/*
+ * Tests of the ingest pipeline (collector/ingest.h) end to end below MQTT:
+ * a config loaded from a temporary YAML file, the shipped device profiles,
+ * an empty registry and a store in a mkdtemp() directory. Messages go in
+ * through ingest_message(); what they caused is read back through
+ * store_stats_read() and store_query_readings(): stored readings,
+ * duplicates, each reject reason, timestamps in every accepted form, unit
+ * conversion, device bookkeeping, and atomicity under allocation failures.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "col_err.h"
+#include "config.h"
+#include "diag.h"
+#include "ingest.h"
+#include "log.h"
+#include "profile.h"
+#include "registry.h"
+#include "store.h"
+#include "xalloc.h"
+
+/* 2024-11-26T00:00:00Z: 20053 days * 86 400 s (2024-11-26 is day 20053 of the epoch). */
+#define T0_S 1732579200LL
+#define T0_MS 1732579200000LL
+/* The receive clock: one minute later. */
+#define NOW_MS (T0_MS + 60000)
+
+#define TOPIC "xh/air/xujiahui/aqm-01"
+
+static const char good[] = "{\"ts\":1732579200,\"pm25\":23.4,\"pm10\":41,\"so2\":5,\"no2\":30.2,"
+                           "\"co\":0.6,\"o3\":80.1}";
+
+struct fixture {
+    char dir[64];
+    char cfg_path[320];
+    struct config *cfg;
+    struct store *st;
+    struct ingest *ig;
+};
+
+static int open_all(void **state, const char *const *sets, size_t n_sets)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    struct diag d = {0};
+    struct profile_set *profiles;
+    struct registry *reg;
+    char err[512];
+    FILE *f;
+
+    if (!fx)
+        return -1;
+    *state = fx;
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_ingest.XXXXXX");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    snprintf(fx->cfg_path, sizeof(fx->cfg_path), "%s/collector.yaml", fx->dir);
+    f = fopen(fx->cfg_path, "w");
+    if (!f)
+        return -1;
+    fputs("storage:\n"
+          "  path: c.db\n"
+          "devices:\n"
+          "  profiles: " PROJECT_SRC_DIR "/devices/profiles\n"
+          "  unknown: register\n",
+          f);
+    fclose(f);
+    fx->cfg = config_load(fx->cfg_path, sets, n_sets, &d);
+    if (!fx->cfg)
+        return -1;
+    profiles = profile_set_load_dir(fx->cfg->devices.profiles, &d);
+    reg = registry_load(NULL, profiles, &d);
+    if (!profiles || !reg || d.n_errors) {
+        profile_set_free(profiles);
+        registry_free(reg);
+        return -1;
+    }
+    fx->st = store_open(&fx->cfg->storage, true, err, sizeof(err));
+    if (!fx->st) {
+        fprintf(stderr, "%s\n", err);
+        profile_set_free(profiles);
+        registry_free(reg);
+        return -1;
+    }
+    fx->ig = ingest_new(fx->cfg, fx->st, &profiles, &reg);
+    if (!fx->ig)
+        return -1;
+    /* Ownership moved into the ingest. */
+    if (profiles || reg)
+        return -1;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return open_all(state, NULL, 0);
+}
+
+static int setup_reject_unknown(void **state)
+{
+    static const char *const sets[] = {"devices.unknown=reject"};
+
+    return open_all(state, sets, 1);
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    DIR *dh;
+    struct dirent *de;
+    char path[400];
+
+    if (!fx)
+        return 0;
+    ingest_free(fx->ig);
+    store_close(fx->st);
+    config_free(fx->cfg);
+    dh = opendir(fx->dir);
+    while (dh && (de = readdir(dh)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", fx->dir, de->d_name);
+        unlink(path);
+    }
+    if (dh)
+        closedir(dh);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static void deliver(struct fixture *fx, const char *topic, const char *payload, int64_t now_ms)
+{
+    assert_int_equal(ingest_message(fx->ig, topic, payload, strlen(payload), now_ms), 0);
+}
+
+static struct store_stats stats(struct fixture *fx)
+{
+    struct store_stats s;
+
+    assert_int_equal(store_stats_read(fx->st, &s), 0);
+    return s;
+}
+
+/* Count of rejects kept under @reason (0 when none). */
+static int64_t reason_count(const struct store_stats *s, const char *reason)
+{
+    for (size_t i = 0; i < s->n_reasons; i++)
+        if (strcmp(s->reasons[i].reason, reason) == 0)
+            return s->reasons[i].n;
+    return 0;
+}
+
+/* The only reject reason so far must be @reason, once. */
+static void expect_rejected(struct fixture *fx, const char *reason)
+{
+    struct store_stats s = stats(fx);
+
+    if (s.n_reasons != 1 || reason_count(&s, reason) != 1)
+        print_error("want one '%s', have %zu reasons, first '%s'\n", reason, s.n_reasons,
+                    s.n_reasons ? s.reasons[0].reason : "");
+    assert_int_equal(s.n_reasons, 1);
+    assert_int_equal(reason_count(&s, reason), 1);
+    assert_int_equal(s.rejected_total, 1);
+    assert_int_equal(s.stored_readings, 0);
+    assert_int_equal(s.stored_messages, 0);
+}
+
+struct rows {
+    int n;
+    int64_t ts[16];
+    char device[16][32];
+    char site[16][32];
+    char metric[16][32];
+    char unit[16][16];
+    double value[16];
+};
+
+static int collect(void *ud, const struct store_row *row)
+{
+    struct rows *r = ud;
+
+    if (r->n < 16) {
+        r->ts[r->n] = row->ts_ms;
+        snprintf(r->device[r->n], sizeof(r->device[0]), "%s", row->device);
+        snprintf(r->site[r->n], sizeof(r->site[0]), "%s", row->site);
+        snprintf(r->metric[r->n], sizeof(r->metric[0]), "%s", row->metric);
+        snprintf(r->unit[r->n], sizeof(r->unit[0]), "%s", row->unit);
+        r->value[r->n] = row->value;
+    }
+    r->n++;
+    return 0;
+}
+
+static int rows_of(struct fixture *fx, const char *device, const char *metric, struct rows *r)
+{
+    const struct store_query q = {
+        .device = device, .metric = metric, .from_ms = 0, .to_ms = INT64_MAX};
+
+    memset(r, 0, sizeof(*r));
+    assert_int_equal(store_query_readings(fx->st, &q, collect, r), 0);
+    return r->n;
+}
+
+/* ---- the good path ---- */
+
+static void test_good_message_stores_six(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    deliver(fx, TOPIC, good, NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.received, 1);
+    assert_int_equal(s.stored_messages, 1);
+    assert_int_equal(s.stored_readings, 6);
+    assert_int_equal(s.duplicates, 0);
+    assert_int_equal(s.duplicate_readings, 0);
+    assert_int_equal(s.unknown_fields, 0);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(s.n_devices, 1);
+    assert_int_equal(s.first_received_ms, NOW_MS);
+    assert_int_equal(s.last_received_ms, NOW_MS);
+
+    /* Ordered by time, device, metric name. */
+    assert_int_equal(rows_of(fx, "aqm-01", NULL, &r), 6);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(r.ts[i], T0_MS);
+        assert_string_equal(r.device[i], "aqm-01");
+        assert_string_equal(r.site[i], "xujiahui"); /* from the topic */
+    }
+    assert_string_equal(r.metric[0], "co");
+    assert_string_equal(r.unit[0], "mg/m3");
+    assert_true(r.value[0] == 0.6);
+    assert_string_equal(r.metric[1], "no2");
+    assert_true(r.value[1] == 30.2);
+    assert_string_equal(r.metric[2], "o3");
+    assert_true(r.value[2] == 80.1);
+    assert_string_equal(r.metric[3], "pm10");
+    assert_true(r.value[3] == 41);
+    assert_string_equal(r.metric[4], "pm25");
+    assert_string_equal(r.unit[4], "ug/m3");
+    assert_true(r.value[4] == 23.4);
+    assert_string_equal(r.metric[5], "so2");
+    assert_true(r.value[5] == 5);
+}
+
+static void test_same_message_is_duplicate(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    deliver(fx, TOPIC, good, NOW_MS);
+    deliver(fx, TOPIC, good, NOW_MS + 1000);
+    s = stats(fx);
+    assert_int_equal(s.received, 2);
+    assert_int_equal(s.stored_messages, 1);
+    assert_int_equal(s.stored_readings, 6);
+    assert_int_equal(s.duplicates, 1);
+    assert_int_equal(s.duplicate_readings, 6);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(s.last_received_ms, NOW_MS + 1000);
+    assert_int_equal(rows_of(fx, NULL, NULL, &r), 6);
+}
+
+static void test_out_of_range_rejects_one_value(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    /* pm25 valid range is [0, 2000] ug/m3. */
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":5000,\"pm10\":41}", NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.stored_messages, 1);
+    assert_int_equal(s.stored_readings, 1);
+    assert_int_equal(s.rejected_total, 1);
+    assert_int_equal(reason_count(&s, "out_of_range"), 1);
+    assert_int_equal(rows_of(fx, NULL, "pm25", &r), 0);
+    assert_int_equal(rows_of(fx, NULL, "pm10", &r), 1);
+    assert_true(r.value[0] == 41);
+}
+
+static void test_unknown_fields_counted(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+
+    /* "foo" and "meta.x" are in no field of the (non-strict) profile. */
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":1,\"foo\":2,\"meta\":{\"x\":3}}", NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.unknown_fields, 2);
+    assert_int_equal(s.stored_readings, 1);
+    assert_int_equal(s.rejected_total, 0);
+}
+
+static void test_no_readings(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"foo\":2}", NOW_MS);
+    s = stats(fx);
+    assert_int_equal(reason_count(&s, "no_readings"), 1);
+    assert_int_equal(s.unknown_fields, 1);
+    assert_int_equal(s.stored_readings, 0);
+}
+
+static void test_co_ugm3_converted(void **state)
+{
+    struct fixture *fx = *state;
+    struct rows r;
+
+    /* co_ugm3 is CO in ug/m3, stored as co in mg/m3: 300 ug/m3 = 0.3 mg/m3. */
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"co_ugm3\":300}", NOW_MS);
+    assert_int_equal(rows_of(fx, "aqm-01", "co", &r), 1);
+    assert_string_equal(r.unit[0], "mg/m3");
+    assert_true(fabs(r.value[0] - 0.3) < 1e-12);
+}
+
+/* ---- rejects ---- */
+
+static void test_malformed(void **state)
+{
+    struct fixture *fx = *state;
+
+    deliver(fx, TOPIC, "{\"pm25\": }", NOW_MS);
+    expect_rejected(fx, "malformed");
+    assert_int_equal(stats(fx).received, 1);
+}
+
+static void test_bad_timestamp(void **state)
+{
+    struct fixture *fx = *state;
+
+    deliver(fx, TOPIC, "{\"ts\":\"yesterday\",\"pm25\":1}", NOW_MS);
+    expect_rejected(fx, "bad_timestamp");
+}
+
+static void test_non_finite(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":NaN,\"pm10\":1}", NOW_MS);
+    s = stats(fx);
+    assert_int_equal(reason_count(&s, "non_finite"), 1);
+    assert_int_equal(s.stored_readings, 1);
+}
+
+static void test_unmatched_topic(void **state)
+{
+    struct fixture *fx = *state;
+
+    deliver(fx, "other/place/x", good, NOW_MS);
+    expect_rejected(fx, "unmatched_topic");
+    /* One level too many for xh/air/{site}/{device}. */
+    deliver(fx, "xh/air/xujiahui/aqm-01/extra", good, NOW_MS);
+    {
+        struct store_stats s = stats(fx);
+        assert_int_equal(reason_count(&s, "unmatched_topic"), 2);
+        assert_int_equal(s.stored_readings, 0);
+    }
+}
+
+static void test_unknown_device_rejected(void **state)
+{
+    struct fixture *fx = *state;
+
+    deliver(fx, TOPIC, good, NOW_MS);
+    expect_rejected(fx, "unknown_device");
+    assert_int_equal(stats(fx).n_devices, 0);
+}
+
+static void test_unknown_device_registered(void **state)
+{
+    struct fixture *fx = *state;
+    struct rows r;
+
+    deliver(fx, "xh/air/hunan/aqm-77", good, NOW_MS);
+    assert_int_equal(stats(fx).n_devices, 1);
+    assert_int_equal(rows_of(fx, "aqm-77", "pm25", &r), 1);
+    assert_string_equal(r.site[0], "hunan");
+}
+
+static void test_payload_too_large(void **state)
+{
+    struct fixture *fx = *state;
+    /* ingest.max_payload defaults to 64 KiB = 65536 bytes. */
+    size_t len = strlen(good);
+    char *big = malloc(65537 + 1);
+    struct store_stats s;
+
+    assert_non_null(big);
+    /* Exactly 65536 bytes (the object padded with trailing spaces) is accepted. */
+    memset(big, ' ', 65537);
+    memcpy(big, good, len);
+    assert_int_equal(ingest_message(fx->ig, TOPIC, big, 65536, NOW_MS), 0);
+    s = stats(fx);
+    assert_int_equal(s.stored_readings, 6);
+    assert_int_equal(s.rejected_total, 0);
+    /* One byte more is refused. */
+    assert_int_equal(ingest_message(fx->ig, TOPIC, big, 65537, NOW_MS), 0);
+    free(big);
+    s = stats(fx);
+    assert_int_equal(reason_count(&s, "payload_too_large"), 1);
+    assert_int_equal(s.rejected_total, 1);
+    assert_int_equal(s.received, 2);
+}
+
+static void test_invalid_utf8(void **state)
+{
+    struct fixture *fx = *state;
+
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":1,\"s\":\"\xC0\x80\"}", NOW_MS);
+    expect_rejected(fx, "invalid_utf8");
+    /* In the topic as well. */
+    deliver(fx, "xh/air/xujiahui/aqm-\xFF", good, NOW_MS);
+    {
+        struct store_stats s = stats(fx);
+        assert_int_equal(reason_count(&s, "invalid_utf8"), 2);
+        assert_int_equal(s.stored_readings, 0);
+    }
+}
+
+/* ---- time ---- */
+
+static void test_timestamp_forms_same_instant(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    /* Seconds, milliseconds, ISO 8601 at +08:00 and at Z: all 2024-11-26T00:00:00Z, so the
+     * first stores and the others are duplicates of it. */
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":1}", NOW_MS);
+    deliver(fx, TOPIC, "{\"ts\":1732579200000,\"pm25\":1}", NOW_MS);
+    deliver(fx, TOPIC, "{\"ts\":\"2024-11-26T08:00:00+08:00\",\"pm25\":1}", NOW_MS);
+    deliver(fx, TOPIC, "{\"ts\":\"2024-11-26T00:00:00Z\",\"pm25\":1}", NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.stored_readings, 1);
+    assert_int_equal(s.duplicate_readings, 3);
+    assert_int_equal(s.duplicates, 3);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(rows_of(fx, "aqm-01", "pm25", &r), 1);
+    assert_int_equal(r.ts[0], T0_MS);
+    /* Half a second later is another reading. */
+    deliver(fx, TOPIC, "{\"ts\":\"2024-11-26T08:00:00.5+08:00\",\"pm25\":2}", NOW_MS);
+    assert_int_equal(rows_of(fx, "aqm-01", "pm25", &r), 2);
+    assert_int_equal(r.ts[1], T0_MS + 500);
+}
+
+static void test_no_timestamp_uses_receive_time(void **state)
+{
+    struct fixture *fx = *state;
+    struct rows r;
+
+    deliver(fx, TOPIC, "{\"pm25\":1}", NOW_MS + 123);
+    assert_int_equal(rows_of(fx, "aqm-01", "pm25", &r), 1);
+    assert_int_equal(r.ts[0], NOW_MS + 123);
+    /* "ts": null says the same. */
+    deliver(fx, TOPIC, "{\"ts\":null,\"pm10\":1}", NOW_MS + 456);
+    assert_int_equal(rows_of(fx, "aqm-01", "pm10", &r), 1);
+    assert_int_equal(r.ts[0], NOW_MS + 456);
+}
+
+static void test_timestamp_future(void **state)
+{
+    struct fixture *fx = *state;
+    char msg[128];
+    struct store_stats s;
+    struct rows r;
+
+    /* ingest.max_future defaults to 5 m = 300 000 ms: NOW + 300 000 is still fine... */
+    snprintf(msg, sizeof(msg), "{\"ts\":%lld,\"pm25\":1}", (long long)(NOW_MS + 300000));
+    deliver(fx, TOPIC, msg, NOW_MS);
+    /* ... one millisecond more is in the future. */
+    snprintf(msg, sizeof(msg), "{\"ts\":%lld,\"pm25\":2}", (long long)(NOW_MS + 300001));
+    deliver(fx, TOPIC, msg, NOW_MS);
+    /* An hour ahead in seconds: 1732579200 + 3600. */
+    deliver(fx, TOPIC, "{\"ts\":1732582800,\"pm25\":3}", NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.stored_readings, 1);
+    assert_int_equal(reason_count(&s, "timestamp_future"), 2);
+    assert_int_equal(rows_of(fx, "aqm-01", "pm25", &r), 1);
+    assert_int_equal(r.ts[0], NOW_MS + 300000);
+}
+
+/* ---- device bookkeeping ---- */
+
+static long long device_column(struct fixture *fx, const char *col, const char *name)
+{
+    char path[400], sql[200];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+
+    snprintf(path, sizeof(path), "%s/c.db", fx->dir);
+    snprintf(sql, sizeof(sql), "SELECT %s FROM devices WHERE name = '%s'", col, name);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_device_seen_flushed(void **state)
+{
+    struct fixture *fx = *state;
+
+    /* Three messages within a second: the first writes the row, the others wait. */
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":1}", NOW_MS);
+    deliver(fx, TOPIC, "{\"ts\":1732579201,\"pm25\":1}", NOW_MS + 10);
+    deliver(fx, TOPIC, "{\"ts\":1732579202,\"pm25\":1}", NOW_MS + 20);
+    assert_int_equal(device_column(fx, "n_messages", "aqm-01"), 1);
+    assert_int_equal(device_column(fx, "last_seen", "aqm-01"), NOW_MS);
+    assert_int_equal(ingest_flush(fx->ig), 0);
+    assert_int_equal(device_column(fx, "n_messages", "aqm-01"), 3);
+    assert_int_equal(device_column(fx, "last_seen", "aqm-01"), NOW_MS + 20);
+    assert_int_equal(device_column(fx, "first_seen", "aqm-01"), NOW_MS);
+    /* Nothing pending: a second flush changes nothing. */
+    assert_int_equal(ingest_flush(fx->ig), 0);
+    assert_int_equal(device_column(fx, "n_messages", "aqm-01"), 3);
+}
+
+/* ---- atomicity ---- */
+
+static void test_allocation_failures_commit_all_or_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    int n_ok = 0;
+    struct store_stats s;
+    struct rows r;
+
+    /* Each message has its own time, on its own device, so a committed one adds 6 readings. */
+    for (long n = 1; n <= 12; n++) {
+        char topic[64], msg[256];
+        int rc;
+
+        snprintf(topic, sizeof(topic), "xh/air/s%ld/dev-%ld", n, n);
+        snprintf(msg, sizeof(msg),
+                 "{\"ts\":%lld,\"pm25\":1,\"pm10\":2,\"so2\":3,\"no2\":4,\"co\":0.5,\"o3\":6}",
+                 (long long)(T0_S + n));
+        xalloc_fail_at(n);
+        rc = ingest_message(fx->ig, topic, msg, strlen(msg), NOW_MS + n);
+        xalloc_fail_at(0);
+        assert_true(rc == 0 || rc == COL_ERR_NOMEM);
+        if (rc == 0)
+            n_ok++;
+    }
+    xalloc_fail_at(0);
+    /* After the failures the pipeline works as before. */
+    deliver(fx, TOPIC, good, NOW_MS + 100);
+    n_ok++;
+    s = stats(fx);
+    assert_int_equal(s.received, n_ok);
+    assert_int_equal(s.stored_messages, n_ok);
+    assert_int_equal(s.stored_readings, 6 * n_ok);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(rows_of(fx, NULL, NULL, &r), 6 * n_ok);
+    assert_int_equal(s.n_devices, n_ok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_good_message_stores_six, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_message_is_duplicate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_range_rejects_one_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_fields_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_readings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_co_ugm3_converted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_timestamp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_non_finite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmatched_topic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_device_rejected, setup_reject_unknown,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_device_registered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payload_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timestamp_forms_same_instant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_timestamp_uses_receive_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timestamp_future, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_device_seen_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failures_commit_all_or_nothing, setup,
+                                        teardown),
+    };
+
+    log_set_level(LOG_LVL_ERR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
