@@ -61,5 +61,6 @@ int cli_check(int argc, char **argv);
 int cli_stats(int argc, char **argv);
 int cli_query(int argc, char **argv);
 int cli_config(int argc, char **argv);
+int cli_rollup(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@
 #include "mqtt.h"
 #include "profile.h"
 #include "registry.h"
+#include "scheduler.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -41,6 +42,7 @@ struct daemon {
     struct config *cfg;
     struct ingest *ig;
     struct hj212_tcp *hj212;
+    struct sched *sched;
 };
 
 static int on_message(void *ud, const char *topic, const void *payload, size_t len)
@@ -161,6 +163,9 @@ int cli_run(int argc, char **argv)
     mq = mqtt_in_new(&dm.cfg->mqtt, on_message, &dm);
     if (!mq)
         goto out;
+    dm.sched = sched_start(dm.cfg);
+    if (!dm.sched)
+        goto out;
     if (*dm.cfg->ingest.hj212_listen) {
         dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen);
         if (!dm.hj212)
@@ -177,6 +182,7 @@ int cli_run(int argc, char **argv)
     log_usage();
 out:
     hj212_tcp_stop(dm.hj212);
+    sched_stop(dm.sched);
     mqtt_in_free(mq);
     ingest_free(dm.ig);
     store_close(st);

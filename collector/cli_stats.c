@@ -34,6 +34,7 @@ static void print_text(const struct config *cfg, const struct store_stats *s)
     for (size_t i = 0; i < s->n_reasons; i++)
         printf("  %-17s %lld\n", s->reasons[i].reason, (long long)s->reasons[i].n);
     printf("devices             %lld\n", (long long)s->n_devices);
+    printf("rollup pending      %lld device-hours\n", (long long)s->rollup_pending);
     printf("first message       %s\n", first);
     printf("last message        %s\n", last);
 }
@@ -63,6 +64,7 @@ static int print_json(const struct config *cfg, const struct store_stats *s)
     cJSON_AddItemToObject(o, "rejected", rej);
     cJSON_AddNumberToObject(o, "rejects_kept", (double)s->n_rejects_kept);
     cJSON_AddNumberToObject(o, "devices", (double)s->n_devices);
+    cJSON_AddNumberToObject(o, "rollup_pending", (double)s->rollup_pending);
     if (s->first_received_ms) {
         cli_format_time(s->first_received_ms, t, sizeof(t));
         cJSON_AddStringToObject(o, "first_message", t);

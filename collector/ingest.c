@@ -154,6 +154,7 @@ struct msg_ctx {
     int64_t now_ms;
     int n_rejects;
     struct dev_entry *flushed; /* device row written in this transaction */
+    int64_t dirty_hour;        /* last hour marked for the rollup pass */
     struct store_delta delta;
 };
 
@@ -328,10 +329,19 @@ static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const str
     rc = store_reading_insert(m->ig->st, ts, dev->id, mid, v, f->flag ? (unsigned char)f->flag : 0);
     if (rc < 0)
         return rc;
-    if (rc == 1)
-        m->delta.stored_readings++;
-    else
+    if (rc == 0) {
         m->delta.duplicate_readings++;
+        return 0;
+    }
+    m->delta.stored_readings++;
+    /* The hour's rollups must be recomputed; once per hour per message. */
+    int64_t hour = ts - ((ts % 3600000) + 3600000) % 3600000;
+    if (hour != m->dirty_hour) {
+        rc = store_mark_dirty(m->ig->st, hour, dev->id);
+        if (rc)
+            return rc;
+        m->dirty_hour = hour;
+    }
     return 0;
 }
 
@@ -406,7 +416,12 @@ static int process(struct msg_ctx *m)
 int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
                    int64_t now_ms)
 {
-    struct msg_ctx m = {.ig = ig, .topic = topic, .payload = payload, .len = len, .now_ms = now_ms};
+    struct msg_ctx m = {.ig = ig,
+                        .topic = topic,
+                        .payload = payload,
+                        .len = len,
+                        .now_ms = now_ms,
+                        .dirty_hour = INT64_MIN};
     int rc;
 
     if (!ig->metrics || !ig->devices) {

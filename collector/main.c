@@ -18,6 +18,7 @@ static const struct {
     {"check", cli_check, "validate configuration, device profiles and registry"},
     {"stats", cli_stats, "show ingest counters from the database"},
     {"query", cli_query, "list stored readings"},
+    {"rollup", cli_rollup, "bring hourly/daily statistics and AQI up to date now"},
     {"config", cli_config, "print the configuration reference (every key and default)"},
 };
 

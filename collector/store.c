@@ -38,6 +38,7 @@ enum stmt_id {
     S_DEVICE_UPDATE,
     S_METRIC_FIND,
     S_METRIC_INSERT,
+    S_DIRTY,
     S_COUNT_STMTS
 };
 
@@ -64,6 +65,7 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_DEVICE_UPDATE] = "UPDATE devices SET site = ?2, profile = ?3, source = ?4 WHERE id = ?1",
     [S_METRIC_FIND] = "SELECT id FROM metrics WHERE name = ?1",
     [S_METRIC_INSERT] = "INSERT INTO metrics(name, unit) VALUES (?1, ?2)",
+    [S_DIRTY] = "INSERT OR IGNORE INTO dirty_hours(hour, device_id) VALUES (?1, ?2)",
 };
 
 /* Schema migrations: migrations[i] takes user_version i to i+1. */
@@ -92,6 +94,47 @@ static const char *const migrations[] = {
     "  duplicates INTEGER NOT NULL DEFAULT 0, duplicate_readings INTEGER NOT NULL DEFAULT 0,"
     "  unknown_fields INTEGER NOT NULL DEFAULT 0, first_received INTEGER, last_received INTEGER);"
     "INSERT INTO ingest_stats(id) VALUES (1);",
+    /* 1 → 2: rollups and the standards' derived series */
+    "CREATE TABLE dirty_hours(hour INTEGER NOT NULL, device_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (hour, device_id)) WITHOUT ROWID;"
+    "CREATE TABLE hourly(device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
+    "  hour INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL, min REAL, max REAL, sum REAL,"
+    "  PRIMARY KEY (device_id, hour, metric_id)) WITHOUT ROWID;"
+    "CREATE INDEX hourly_hour ON hourly(hour);"
+    "CREATE TABLE daily(device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
+    "  day TEXT NOT NULL, n_hours INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL, min REAL,"
+    "  max REAL, sum REAL, PRIMARY KEY (device_id, day, metric_id)) WITHOUT ROWID;"
+    "CREATE TABLE site_hourly(site TEXT NOT NULL, metric_id INTEGER NOT NULL,"
+    "  hour INTEGER NOT NULL, n_devices INTEGER NOT NULL, mean REAL, min REAL, max REAL,"
+    "  sum REAL, PRIMARY KEY (site, hour, metric_id)) WITHOUT ROWID;"
+    "CREATE TABLE site_daily(site TEXT NOT NULL, metric_id INTEGER NOT NULL, day TEXT NOT NULL,"
+    "  n_hours INTEGER NOT NULL, mean REAL, min REAL, max REAL, sum REAL,"
+    "  is_valid INTEGER NOT NULL, PRIMARY KEY (site, day, metric_id)) WITHOUT ROWID;"
+    "CREATE TABLE aqi_hourly(site TEXT NOT NULL, hour INTEGER NOT NULL, edition TEXT NOT NULL,"
+    "  aqi INTEGER, level INTEGER, primary_pollutants TEXT, so2 REAL, no2 REAL, co REAL,"
+    "  o3 REAL, o3_8h REAL, pm10 REAL, pm25 REAL, pm10_24h REAL, pm25_24h REAL, iaqi TEXT,"
+    "  missing TEXT, PRIMARY KEY (site, hour)) WITHOUT ROWID;"
+    "CREATE TABLE aqi_daily(site TEXT NOT NULL, day TEXT NOT NULL, edition TEXT NOT NULL,"
+    "  aqi INTEGER, level INTEGER, primary_pollutants TEXT, so2 REAL, no2 REAL, pm10 REAL,"
+    "  pm25 REAL, co REAL, o3_1h REAL, o3_8h REAL, iaqi TEXT, missing TEXT,"
+    "  is_above_scale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, day)) WITHOUT ROWID;"
+    "CREATE TABLE water_samples(device_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    "  site TEXT NOT NULL, class INTEGER NOT NULL, deciding TEXT, is_partial INTEGER NOT NULL,"
+    "  n_evaluated INTEGER NOT NULL, PRIMARY KEY (device_id, ts)) WITHOUT ROWID;"
+    "CREATE TABLE water_daily(site TEXT NOT NULL, day TEXT NOT NULL, class INTEGER NOT NULL,"
+    "  deciding TEXT, is_partial INTEGER NOT NULL, n_evaluated INTEGER NOT NULL,"
+    "  worst_sample_class INTEGER, n_samples INTEGER NOT NULL,"
+    "  PRIMARY KEY (site, day)) WITHOUT ROWID;"
+    "CREATE TABLE noise_daily(site TEXT NOT NULL, day TEXT NOT NULL, zone TEXT, ld REAL,"
+    "  ln REAL, n_day_hours INTEGER NOT NULL, n_night_hours INTEGER NOT NULL, ld_limit REAL,"
+    "  ln_limit REAL, ld_over REAL, ln_over REAL, night_lmax REAL, lmax_over REAL,"
+    "  PRIMARY KEY (site, day)) WITHOUT ROWID;"
+    "CREATE TABLE waste_daily(site TEXT NOT NULL, day TEXT NOT NULL, category INTEGER NOT NULL,"
+    "  n_bins INTEGER NOT NULL, deposited_kg REAL, max_fill REAL, last_fill REAL,"
+    "  overflow_events INTEGER NOT NULL, hazard_events INTEGER NOT NULL,"
+    "  PRIMARY KEY (site, day, category)) WITHOUT ROWID;"
+    "CREATE TABLE days(day TEXT PRIMARY KEY, uploaded INTEGER NOT NULL DEFAULT 0,"
+    "  raw_pruned INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
 };
 
 struct store {
@@ -500,6 +543,30 @@ int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_
     return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
+int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device)
+{
+    sqlite3_stmt *s = st->stmt[S_DIRTY];
+
+    sqlite3_bind_int64(s, 1, hour_ms);
+    sqlite3_bind_int64(s, 2, device);
+    return step_done(st, S_DIRTY, "dirty hour");
+}
+
+sqlite3 *store_handle(struct store *st)
+{
+    return st->db;
+}
+
+int store_error(struct store *st, const char *what)
+{
+    return db_fail(st, what);
+}
+
+int store_exec(struct store *st, const char *sql)
+{
+    return exec(st, sql);
+}
+
 int store_count(struct store *st, const struct store_delta *d)
 {
     sqlite3_stmt *s = st->stmt[S_COUNT];
@@ -608,6 +675,7 @@ int store_stats_read(struct store *st, struct store_stats *out)
     }
     out->n_devices = scalar_i64(st, "SELECT count(*) FROM devices");
     out->n_rejects_kept = scalar_i64(st, "SELECT count(*) FROM rejects");
+    out->rollup_pending = scalar_i64(st, "SELECT count(*) FROM dirty_hours");
 out:
     sqlite3_finalize(s);
     exec(st, "COMMIT");

@@ -15,7 +15,7 @@
 struct cfg_storage;
 struct store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Open (creating if needed) the database at cfg->path: WAL mode, the
@@ -58,6 +58,23 @@ int store_metric_id(struct store *st, const char *name, const char *unit, int64_
 int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_t metric,
                          double value, int flags);
 
+/*
+ * Mark the hour starting at @hour_ms (UTC) of @device for the rollup pass to
+ * recompute. Cheap when already marked (no page is written).
+ */
+int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device);
+
+/*
+ * For the modules that own SQL of their own (rollups, reports, queries of
+ * derived series): the connection, and the translation of its errors.
+ */
+struct sqlite3;
+struct sqlite3 *store_handle(struct store *st);
+/* Log the connection's last error as "store: @what failed: ..." and map it to a COL_ERR_*. */
+int store_error(struct store *st, const char *what);
+/* Run SQL without results; 0 or COL_ERR_DB (logged). */
+int store_exec(struct store *st, const char *sql);
+
 /* Per-message counter deltas, added by store_count(). */
 struct store_delta {
     int64_t received;
@@ -91,6 +108,7 @@ struct store_stats {
     int64_t unknown_fields, rejected_total;
     int64_t first_received_ms, last_received_ms;
     int64_t n_devices, n_rejects_kept;
+    int64_t rollup_pending; /* device-hours waiting for the rollup pass */
     int64_t db_bytes;
     size_t n_reasons;
     struct store_reason_count reasons[32];

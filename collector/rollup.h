@@ -1,0 +1,38 @@
+/*
+ * Rollups: turn stored readings into the numbers the standards define —
+ * hourly and daily statistics per device and per site, site hourly
+ * (real-time) and daily AQI, the water class of every sample and day, noise
+ * day and night levels, waste figures per sorting category.
+ *
+ * Ingest marks each device-hour that received a reading as dirty, in the
+ * reading's transaction. A rollup pass recomputes dirty hours from the raw
+ * readings, and everything that depends on them (the days they belong to,
+ * AQI moving averages of the following 23 hours), in one transaction per
+ * batch. Recomputing from raw data is what makes late, out-of-order and
+ * duplicate data give the same result as data that arrived on time.
+ */
+#ifndef ROLLUP_H
+#define ROLLUP_H
+
+#include <stdint.h>
+
+struct config;
+struct store;
+struct rollup;
+
+/* Borrows @cfg and @st (a connection of the calling thread). NULL on failure. */
+struct rollup *rollup_new(const struct config *cfg, struct store *st);
+void rollup_free(struct rollup *r);
+
+/*
+ * Process up to @max_hours dirty device-hours in one transaction. Returns
+ * the number processed (0 when nothing was dirty) or a negative COL_ERR_*.
+ */
+int rollup_step(struct rollup *r, int max_hours);
+
+/* Local calendar day of @utc_ms as "YYYY-MM-DD" (TZ must be set). */
+void rollup_day_of(int64_t utc_ms, char out[11]);
+/* UTC ms of local midnight starting @day ("YYYY-MM-DD"); 0 or COL_ERR_INVAL. */
+int rollup_day_start(const char *day, int64_t *out_ms);
+
+#endif
