@@ -31,6 +31,7 @@ enum cfg_type {
     CFG_STRLIST,
     CFG_SECTION,
     CFG_NODE,
+    CFG_DOUBLE,
 };
 
 #define CFG_F_PATH 1u   /* relative to the config file's directory */
@@ -210,6 +211,17 @@ static const struct cfg_key rollup_keys[] = {
     {0},
 };
 
+static const struct cfg_key report_keys[] = {
+    {"pm25_target", CFG_DOUBLE, "35", OFF(report.pm25_target), 1, 1000,
+     "PM2.5 annual mean the plan requires staying below, ug/m3 (plan: 35)", NULL, NULL, 0},
+    {"good_day_target", CFG_DOUBLE, "80", OFF(report.good_day_target), 0, 100,
+     "Good-air day ratio target, % (DRAFT default: the plan masks it; 80 is the 13th plan's)", NULL,
+     NULL, 0},
+    {"sewage_target", CFG_DOUBLE, "95", OFF(report.sewage_target), 0, 100,
+     "Urban sewage treatment rate target, % (DRAFT default: the plan masks it)", NULL, NULL, 0},
+    {0},
+};
+
 static const struct cfg_key log_keys[] = {
     {"level", CFG_ENUM, "info", OFF(log.level), 0, 0, "Least severe level logged", level_choices,
      NULL, 0},
@@ -232,6 +244,8 @@ static const struct cfg_key top_keys[] = {
     {"http", CFG_SECTION, NULL, 0, 0, 0, "Status and metrics endpoint", NULL, http_keys, 0},
     {"rollup", CFG_SECTION, NULL, 0, 0, 0, "Statistics the standards define (HJ 663, GB 3095)",
      NULL, rollup_keys, 0},
+    {"report", CFG_SECTION, NULL, 0, 0, 0, "The plan's targets for the compliance report", NULL,
+     report_keys, 0},
     {"log", CFG_SECTION, NULL, 0, 0, 0, "Logging", NULL, log_keys, 0},
     {0},
 };
@@ -403,6 +417,16 @@ static int bind_scalar(struct binder *b, const struct cfg_key *k, const char *te
             return COL_ERR_NOMEM;
         xfree(*(char **)p);
         *(char **)p = v;
+        return 0;
+    }
+    case CFG_DOUBLE: {
+        double dv;
+        if (parse_double(text, &dv) || dv < (double)k->min || dv > (double)k->max) {
+            diag_error(b->d, file, line, "'%s' must be a number in [%lld, %lld], not '%s'", k->name,
+                       k->min, k->max, text);
+            return COL_ERR_CONFIG;
+        }
+        *(double *)p = dv;
         return 0;
     }
     case CFG_INT:
@@ -815,6 +839,8 @@ static const char *type_name(const struct cfg_key *k)
         return (k->flags & CFG_F_PATH) ? "path" : "string";
     case CFG_INT:
         return "integer";
+    case CFG_DOUBLE:
+        return "number";
     case CFG_BOOL:
         return "boolean";
     case CFG_DURATION:

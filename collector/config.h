@@ -115,6 +115,13 @@ struct cfg_rollup {
     long long mda8_min_windows; /* O3 MDA8 day validity (decision 5), 0 = off */
 };
 
+/* The plan's targets; masked numbers of the draft plan are draft defaults. */
+struct cfg_report {
+    double pm25_target;     /* µg/m³, annual mean stays below (plan: 35) */
+    double good_day_target; /* %, draft default 80 (plan masks it as ##) */
+    double sewage_target;   /* %, draft default 95 (plan masks it as ##) */
+};
+
 struct cfg_log {
     long long level; /* enum log_level */
     bool use_syslog;
@@ -133,6 +140,7 @@ struct config {
     struct cfg_upload upload;
     struct cfg_http http;
     struct cfg_rollup rollup;
+    struct cfg_report report;
     struct cfg_log log;
 };
 
