@@ -1,10 +1,15 @@
 /*
- * `collector query`: stored readings for a device, site and metric over a
- * time range, as an aligned table, CSV (RFC 4180) or JSON lines. Times in
- * and out are local to the gateway's time zone, with the offset written.
+ * `collector query`: stored readings and the derived series (hourly and
+ * daily statistics, AQI, water class, noise, waste) for a site, device and
+ * metric over a time range, as an aligned table, CSV (RFC 4180) or JSON
+ * lines. Times in and out are local to the gateway's time zone, with the
+ * offset written; `--to` is exclusive.
  */
 #include "cli.h"
+#include "col_err.h"
 #include "config.h"
+#include "rollup.h"
+#include "series.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -49,58 +54,106 @@ static void json_string(const char *s)
     putchar('"');
 }
 
-static int print_row(void *ud, const struct store_row *r)
+static int col_width(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (strcmp(name, "time") == 0)
+        return 25;
+    if (strcmp(name, "date") == 0)
+        return 10;
+    if (strcmp(name, "category") == 0)
+        return 19;
+    if (strcmp(name, "edition") == 0)
+        return 11;
+    return n > 9 ? (int)n : 9;
+}
+
+static int print_row(void *ud, int n, const char *const *names, const char *const *vals,
+                     const bool *is_num)
 {
     struct out_state *o = ud;
-    char t[64];
+    char t[64], num[64];
 
-    cli_format_time(r->ts_ms, t, sizeof(t));
-    switch (o->fmt) {
-    case FMT_TABLE:
-        if (o->n == 0)
-            printf("%-25s %-10s %-20s %-8s %14s %s\n", "time", "site", "device", "metric", "value",
-                   "unit");
-        printf("%-25s %-10s %-20s %-8s %14.6g %s\n", t, r->site, r->device, r->metric, r->value,
-               r->unit);
-        break;
-    case FMT_CSV:
-        if (o->n == 0)
-            printf("time,site,device,metric,value,unit\n");
-        printf("%s,", t);
-        csv_field(r->site);
-        putchar(',');
-        csv_field(r->device);
-        putchar(',');
-        csv_field(r->metric);
-        printf(",%.17g,", r->value);
-        csv_field(r->unit);
+    if (o->n == 0 && o->fmt != FMT_JSON) {
+        for (int i = 0; i < n; i++) {
+            if (o->fmt == FMT_CSV)
+                printf("%s%s", i ? "," : "", names[i]);
+            else
+                printf("%s%-*s", i ? " " : "", col_width(names[i]), names[i]);
+        }
         putchar('\n');
-        break;
-    case FMT_JSON:
-        printf("{\"time\":\"%s\",\"ts\":%lld,\"site\":", t, (long long)r->ts_ms / 1000);
-        json_string(r->site);
-        printf(",\"device\":");
-        json_string(r->device);
-        printf(",\"metric\":");
-        json_string(r->metric);
-        printf(",\"value\":%.17g,\"unit\":", r->value);
-        json_string(r->unit);
-        printf("}\n");
-        break;
     }
+    if (o->fmt == FMT_JSON)
+        putchar('{');
+    for (int i = 0; i < n; i++) {
+        const char *v = vals[i];
+        bool number = is_num[i];
+        if (v && strcmp(names[i], "time") == 0) {
+            cli_format_time(strtoll(v, NULL, 10), t, sizeof(t));
+            v = t;
+            number = false;
+        } else if (v && number && o->fmt == FMT_TABLE && strchr(v, '.')) {
+            snprintf(num, sizeof(num), "%.6g", strtod(v, NULL));
+            v = num;
+        }
+        switch (o->fmt) {
+        case FMT_CSV:
+            if (i)
+                putchar(',');
+            if (v)
+                csv_field(v);
+            break;
+        case FMT_TABLE:
+            printf("%s%-*s", i ? " " : "", col_width(names[i]), v ? v : "-");
+            break;
+        case FMT_JSON:
+            printf("%s\"%s\":", i ? "," : "", names[i]);
+            if (!v)
+                printf("null");
+            else if (number)
+                fputs(v, stdout);
+            else
+                json_string(v);
+            break;
+        }
+    }
+    if (o->fmt == FMT_JSON)
+        putchar('}');
+    putchar('\n');
     o->n++;
     return 0;
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: collector query -c CONFIG [--series raw] [--device ID] [--site ID]\n"
+    fprintf(out, "usage: collector query -c CONFIG [--series NAME] [--device ID] [--site ID]\n"
                  "                       [--metric NAME] [--from TIME] [--to TIME] [--limit N]\n"
                  "                       [--format table|csv|json]\n\n"
-                 "Lists stored readings in time order. TIME is a local date or time in the\n"
-                 "gateway's time zone (2024-11-26, 2024-11-26T08:00), an ISO 8601 time with\n"
-                 "offset, or epoch seconds; --from is inclusive, --to exclusive. JSON output is\n"
-                 "one object per line.\n");
+                 "Series:");
+    for (size_t i = 0; series_names[i]; i++)
+        fprintf(out, " %s", series_names[i]);
+    fprintf(out, "\n  raw          stored readings (default)\n"
+                 "  hourly/daily per device with --device, else per site\n"
+                 "  aqi_hourly   real-time AQI per site (HJ 633, edition by date)\n"
+                 "  aqi_daily    daily AQI per site, one row per day (aqi empty: no valid AQI)\n"
+                 "  water_class  GB 3838 class per site and day\n"
+                 "  noise_day_night  GB 3096 Ld/Ln per site and day against the zone limits\n"
+                 "  waste_daily  waste deposited per sorting category\n\n"
+                 "TIME is a local date or time in the gateway's time zone (2024-11-26,\n"
+                 "2024-11-26T08:00), an ISO 8601 time with offset, or epoch seconds; --from is\n"
+                 "inclusive, --to exclusive. JSON output is one object per line.\n");
+}
+
+/* Local date of a --from/--to argument, for day series. */
+static int to_day(const char *arg, int64_t ms, char out[11])
+{
+    if (!arg) {
+        out[0] = '\0';
+        return 0;
+    }
+    rollup_day_of(ms, out);
+    return 0;
 }
 
 int cli_query(int argc, char **argv)
@@ -114,9 +167,9 @@ int cli_query(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {0},
     };
     struct cli_common cc = {0};
-    struct store_query q = {.from_ms = INT64_MIN, .to_ms = INT64_MAX};
+    struct series_query q = {.series = "raw", .from_ms = INT64_MIN, .to_ms = INT64_MAX};
     struct out_state o = {FMT_TABLE, 0};
-    const char *from = NULL, *to = NULL, *series = "raw";
+    const char *from = NULL, *to = NULL;
     struct config *cfg;
     struct store *st;
     char err[512], *end;
@@ -128,7 +181,7 @@ int cli_query(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         case 's':
-            series = optarg;
+            q.series = optarg;
             break;
         case 'd':
             q.device = optarg;
@@ -171,28 +224,37 @@ int cli_query(int argc, char **argv)
             }
         }
     }
-    if (strcmp(series, "raw") != 0) {
-        fprintf(stderr, "collector query: unknown --series '%s' (available: raw)\n", series);
-        return EXIT_USAGE;
-    }
     cfg = cli_load_config(&cc, "query");
     if (!cfg)
         return EXIT_USAGE;
-    if ((from && cli_parse_time(from, &q.from_ms)) || (to && cli_parse_time(to, &q.to_ms))) {
-        fprintf(stderr, "collector query: cannot read the time '%s'\n",
-                from && cli_parse_time(from, &q.from_ms) ? from : to);
+    if (from && cli_parse_time(from, &q.from_ms)) {
+        fprintf(stderr, "collector query: cannot read the time '%s'\n", from);
         config_free(cfg);
         return EXIT_USAGE;
     }
+    if (to && cli_parse_time(to, &q.to_ms)) {
+        fprintf(stderr, "collector query: cannot read the time '%s'\n", to);
+        config_free(cfg);
+        return EXIT_USAGE;
+    }
+    to_day(from, q.from_ms, q.from_day);
+    to_day(to, q.to_ms, q.to_day);
     st = store_open(&cfg->storage, false, err, sizeof(err));
     if (!st) {
         fprintf(stderr, "collector query: %s\n", err);
         config_free(cfg);
         return EXIT_RUNTIME;
     }
-    rc = store_query_readings(st, &q, print_row, &o) ? EXIT_RUNTIME : EXIT_OK;
-    if (o.fmt == FMT_TABLE && o.n == 0)
-        fprintf(stderr, "no readings match\n");
+    rc = series_run(st, &q, print_row, &o);
+    if (rc == COL_ERR_NOTFOUND) {
+        fprintf(stderr, "collector query: unknown --series '%s'\n", q.series);
+        usage(stderr);
+        rc = EXIT_USAGE;
+    } else {
+        rc = rc ? EXIT_RUNTIME : EXIT_OK;
+        if (rc == EXIT_OK && o.fmt == FMT_TABLE && o.n == 0)
+            fprintf(stderr, "no rows match\n");
+    }
     store_close(st);
     config_free(cfg);
     return rc;

@@ -8,7 +8,7 @@ BROKER_PORT=1883
 write_config
 
 "$COLLECTOR" --help >/dev/null || fail "--help"
-for c in run check stats query config; do
+for c in run check stats query config rollup; do
   "$COLLECTOR" $c --help | grep -q usage || fail "$c --help"
 done
 set +e
