@@ -3,8 +3,10 @@
  * each publishing one reading per round. Simulated time (the payload's ts)
  * and real pacing are separate: ts starts at --start and advances --step
  * seconds per round, while rounds are --interval real seconds apart, so a
- * day of data can be produced in seconds. The values come from the
- * profile's generator (sim_gen_*.c); profiles[] lists the kinds known.
+ * day of data can be produced in seconds. This file is the command line;
+ * the devices, formats, episodes and faults are the engine's
+ * (sim_engine.c) and the values come from the profile's generator
+ * (sim_gen_*.c).
  */
 #include "sim_int.h"
 
@@ -26,18 +28,12 @@ enum {
     OPT_SITES,
     OPT_START,
     OPT_STEP,
-    OPT_SEED
+    OPT_SEED,
+    OPT_FORMAT,
+    OPT_TCP,
+    OPT_FAULT,
+    OPT_EPISODE
 };
-
-/* Every profile devsim can simulate; add water, noise and waste generators here. */
-static const struct sim_profile *const profiles[] = {
-    &sim_profile_air,
-};
-
-/* Xuhui's 13 streets and towns as topic-safe ids. */
-static const char default_sites[] =
-    "tianping,hunan,xietu,fenglin,changqiao,tianlin,hongmei,kangjian,xujiahui,lingyun,longhua,"
-    "caohejing,huajing";
 
 struct fleet_opts {
     struct sim_conn conn;
@@ -49,6 +45,12 @@ struct fleet_opts {
     int64_t start;   /* ts of the first round */
     long step;       /* simulated seconds per round; 0 = --interval (60 when that is 0) */
     uint64_t seed;
+    enum sim_format format;
+    const char *tcp; /* HOST:PORT, or NULL for MQTT */
+    struct sim_faults faults;
+    struct sim_episode episodes[SIM_MAX_EPISODES];
+    int n_episodes;
+    bool is_n_set, is_sites_set;
     char sites_buf[2048];
     const char *sites[FLEET_MAX_SITES];
     int n_sites;
@@ -56,54 +58,78 @@ struct fleet_opts {
 
 struct fleet {
     struct fleet_opts opt;
-    struct sim_device *devs;
-    struct sim_pub *pub;
+    struct sim_fleet *engine;
+    struct sim_sink *sink;
     long n_rounds;
 };
 
 static const char fleet_usage[] =
-    "usage: devsim fleet -h HOST -p PORT [--profile air-station] [-n DEVICES]\n"
+    "usage: devsim fleet -h HOST -p PORT [--profile P] [-n DEVICES] [--sites a,b,c]\n"
     "                    [--interval SEC] [--count ROUNDS | --duration SEC] [--prefix xh]\n"
-    "                    [--sites a,b,c] [--start EPOCH] [--step SEC] [--qos N] [--seed S]\n"
-    "                    [-i CLIENT_ID]\n"
+    "                    [--start EPOCH] [--step SEC] [--qos N] [--seed S] [-i CLIENT_ID]\n"
+    "                    [--format json|senml|hj212|mixed] [--tcp HOST:PORT]\n"
+    "                    [--episode KIND:START_H:DURATION_H[:SITE]]... [--fault KIND[:RATE]]...\n"
     "\n"
-    "Simulate DEVICES devices (sim-aqm-01, ...) spread over the sites, each publishing\n"
-    "one reading per round on <prefix>/air/<site>/<device>.\n"
+    "Simulate DEVICES devices of profile P spread over the sites, each publishing one\n"
+    "reading per round on <prefix>/<domain>/<site>/<device>. Profiles, their device ids,\n"
+    "default devices and sites (deploy/registry.yaml ids):\n"
+    "  air-station  sim-aqm-NN   13 on the 13 streets      diurnal PM2.5, afternoon O3\n"
+    "  pm-node      sim-pm-NN    26, 2 per street (xh/pm)  noisier PM, over-reads when humid\n"
+    "  water-buoy   sim-wq-NN    4 on the water sites      DO dips at night, Class III-IV\n"
+    "  noise-meter  sim-nm-NN    6 (2 noise sites + 4)     rush hours, quiet nights\n"
+    "  waste-bin    sim-bin-NN   52, 4 per street          fill with use, rounds 06/18 h\n"
+    "  sewage-flow  sim-flow-NN  1 at longhua-wwtp         inflow peaks, treated 97-99 %\n"
+    "With --sites and no -n, each site gets as many devices as by default.\n"
     "\n"
     "  -h, --host HOST     broker host (default 127.0.0.1)\n"
     "  -p, --port PORT     broker port (default 1883)\n"
     "  -i, --id ID         MQTT client id (default devsim-fleet-<pid>-<n>)\n"
-    "      --profile P     device kind (default air-station; the only one so far)\n"
-    "  -n, --devices N     number of devices (default 13)\n"
+    "      --profile P     device kind (default air-station)\n"
+    "  -n, --devices N     number of devices (default: the profile's)\n"
     "      --interval SEC  real seconds between rounds, 0 = no pause (default 60)\n"
     "      --count N       stop after N rounds\n"
     "      --duration SEC  stop after SEC real seconds (default: run until a signal)\n"
     "      --prefix P      topic prefix (default xh)\n"
-    "      --sites LIST    comma-separated site ids (default: Xuhui's 13 streets/towns)\n"
+    "      --sites LIST    comma-separated site ids (default: the profile's)\n"
     "      --start EPOCH   ts of the first round (default now)\n"
     "      --step SEC      simulated seconds per round (default --interval, or 60)\n"
     "      --qos N         0, 1 or 2 (default 1)\n"
-    "      --seed S        random seed (default 1)\n"
+    "      --seed S        random seed (default 1); the same seed gives the same data\n"
+    "      --format F      json (default), senml (RFC 8428 pack, profile units), hj212\n"
+    "                      (air CN=2061 -Avg with DataTime at the hour's start, so use\n"
+    "                      --step 3600; water and noise CN=2011 -Rtd; Flag=4 over MQTT),\n"
+    "                      or mixed (device i cycles through the formats it supports).\n"
+    "                      pm-node, waste-bin and sewage-flow have no HJ 212 form.\n"
+    "      --tcp HOST:PORT send HJ 212 packets (--format hj212) over one TCP connection\n"
+    "                      instead of MQTT, with Flag=5, waiting for each 9014 response\n"
+    "                      (5 s timeout, 3 retries)\n"
+    "      --episode E     haze:START_H:DURATION_H (air-station, pm-node: PM2.5 to\n"
+    "                      150-250 ug/m3 and back) or discharge:START_H:DURATION_H\n"
+    "                      (water-buoy: NH3-N > 2, DO < 2 mg/L, then recovery); hours of\n"
+    "                      simulated time after --start; :SITE limits it to one site.\n"
+    "                      Repeatable.\n"
+    "      --fault K[:R]   inject faults, repeatable. Per device-round, a device enters\n"
+    "                      a 2-6 h spell with probability R: stuck (one value repeats),\n"
+    "                      dropout (silent), late (buffers, then uploads the backlog in\n"
+    "                      time order with the original timestamps). Per message: spike\n"
+    "                      (one value x10), malformed (truncated, non-numeric value, bad\n"
+    "                      CRC), duplicate (sent twice). Per device: skew (clock +2 h).\n"
+    "                      Default R: skew 0.1, duplicate 0.01, spike and malformed\n"
+    "                      0.005, the spells 0.002.\n"
     "      --help          this text\n"
     "\n"
+    "HJ 212 MN: a device id of up to 12 bytes in hex, left-padded with 00 bytes\n"
+    "(sim-aqm-01 -> 000073696D2D61716D2D3031); longer ids FF + a hash (devsim mn ID).\n"
+    "\n"
     "Prints: fleet: profile=P devices=N rounds=R published=M elapsed_s=E rate=R\n"
+    "  then, with faults, fleet: faults stuck=N ... (messages affected), and with\n"
+    "  --tcp, fleet: tcp=HOST:PORT sent=S acked=A retries=R unacked=U\n"
     "Exit: 0 ok (also after SIGINT/SIGTERM), 1 runtime error, 2 bad usage.\n";
 
 static int fleet_usage_error(void)
 {
     fputs(fleet_usage, stderr);
     return SIM_EXIT_USAGE;
-}
-
-static const struct sim_profile *profile_find(const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
-        if (strcmp(profiles[i]->name, name) == 0)
-            return profiles[i];
-    }
-    return NULL;
 }
 
 /* Split a comma-separated site list into o->sites (pointing into o->sites_buf). */
@@ -165,14 +191,31 @@ static int fleet_option(struct fleet_opts *o, int opt, const char *arg)
 {
     switch (opt) {
     case OPT_PROFILE:
-        o->profile = profile_find(arg);
+        o->profile = sim_profile_find(arg);
         if (!o->profile) {
             fprintf(stderr, "devsim fleet: --profile: unknown profile '%s'\n", arg);
             return COL_ERR_INVAL;
         }
         return 0;
     case OPT_SITES:
+        o->is_sites_set = true;
         return fleet_set_sites(o, arg);
+    case OPT_FORMAT:
+        return sim_format_parse("--format", arg, true, &o->format);
+    case OPT_TCP:
+        o->tcp = arg;
+        return 0;
+    case OPT_FAULT:
+        return sim_fault_parse(arg, &o->faults);
+    case OPT_EPISODE:
+        if (o->n_episodes == SIM_MAX_EPISODES) {
+            fprintf(stderr, "devsim fleet: more than %d episodes\n", SIM_MAX_EPISODES);
+            return COL_ERR_INVAL;
+        }
+        return sim_episode_parse(arg, &o->episodes[o->n_episodes++]);
+    case 'n':
+        o->is_n_set = true;
+        return fleet_number_option(o, opt, arg);
     default:
         return fleet_number_option(o, opt, arg);
     }
@@ -183,11 +226,43 @@ static void fleet_defaults(struct fleet_opts *o)
     memset(o, 0, sizeof(*o));
     sim_conn_defaults(&o->conn, 1);
     o->profile = &sim_profile_air;
-    o->n_devices = 13;
     o->interval = 60;
     o->start = (int64_t)time(NULL);
     o->seed = 1;
-    (void)fleet_set_sites(o, default_sites);
+    o->format = SIM_FMT_JSON;
+}
+
+static int count_sites(const char *list)
+{
+    int n = 1;
+
+    for (; *list; list++)
+        n += *list == ',';
+    return n;
+}
+
+/* Defaults that depend on the profile, then the checks across options. */
+static bool fleet_settle(struct fleet_opts *o)
+{
+    const struct sim_profile *p = o->profile;
+    long per_site;
+
+    if (!o->is_sites_set)
+        (void)fleet_set_sites(o, p->sites);
+    if (!o->is_n_set) {
+        per_site = p->n_devices / count_sites(p->sites);
+        o->n_devices = o->is_sites_set ? o->n_sites * (per_site > 1 ? per_site : 1) : p->n_devices;
+    }
+    if (o->format == SIM_FMT_HJ212 && !p->hj212_st) {
+        fprintf(stderr, "devsim fleet: --format hj212: profile %s has no HJ 212 factor codes\n",
+                p->name);
+        return false;
+    }
+    if (o->tcp && o->format != SIM_FMT_HJ212) {
+        fprintf(stderr, "devsim fleet: --tcp sends HJ 212 packets: it needs --format hj212\n");
+        return false;
+    }
+    return true;
 }
 
 /* Parse the command line into @o. Returns -1 to go on, else an exit code. */
@@ -204,6 +279,10 @@ static int fleet_parse(int argc, char **argv, struct fleet_opts *o)
         {"start", required_argument, NULL, OPT_START},
         {"step", required_argument, NULL, OPT_STEP},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"tcp", required_argument, NULL, OPT_TCP},
+        {"fault", required_argument, NULL, OPT_FAULT},
+        {"episode", required_argument, NULL, OPT_EPISODE},
         {NULL, 0, NULL, 0},
     };
     int opt, rc;
@@ -233,54 +312,32 @@ static int fleet_parse(int argc, char **argv, struct fleet_opts *o)
     }
     if (o->step == 0)
         o->step = o->interval >= 1 ? (long)o->interval : 60;
-    if (!sim_conn_valid(&o->conn))
+    if (!fleet_settle(o) || !sim_conn_valid(&o->conn))
         return fleet_usage_error();
     return -1;
 }
 
-static int fleet_make_devices(struct fleet *fl)
+static int fleet_make_engine(struct fleet *fl)
 {
     const struct fleet_opts *o = &fl->opt;
-    struct sim_device *d;
-    long i;
+    struct sim_fleet_cfg cfg;
 
-    fl->devs = calloc((size_t)o->n_devices, sizeof(*fl->devs));
-    if (!fl->devs) {
-        fprintf(stderr, "devsim fleet: out of memory for %ld devices\n", o->n_devices);
-        return COL_ERR_NOMEM;
-    }
-    for (i = 0; i < o->n_devices; i++) {
-        d = &fl->devs[i];
-        snprintf(d->id, sizeof(d->id), "%s%02ld", o->profile->id_prefix, i + 1);
-        d->site = o->sites[i % o->n_sites];
-        /* Each device's stream depends on the seed and its index, not on N. */
-        sim_rng_seed(&d->rng, o->seed * 0x100000001b3ULL + (uint64_t)i);
-        o->profile->init(d);
-    }
-    return 0;
-}
-
-/* One reading from every device at simulated time @ts. */
-static int fleet_round(struct fleet *fl, int64_t ts)
-{
-    const struct sim_profile *p = fl->opt.profile;
-    char topic[SIM_TOPIC_MAX], payload[SIM_PAYLOAD_MAX];
-    struct sim_device *d;
-    long i;
-    int len, rc;
-
-    for (i = 0; i < fl->opt.n_devices; i++) {
-        d = &fl->devs[i];
-        len = p->render(d, ts, payload, sizeof(payload));
-        if (NEVER(len < 0))
-            return COL_ERR_RANGE;
-        snprintf(topic, sizeof(topic), "%s/%s/%s/%s", fl->opt.conn.prefix, p->domain, d->site,
-                 d->id);
-        rc = sim_pub_send(fl->pub, topic, payload, (size_t)len, 0);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.profile = o->profile;
+    cfg.n_devices = o->n_devices;
+    cfg.sites = o->sites;
+    cfg.n_sites = o->n_sites;
+    cfg.seed = o->seed;
+    cfg.format = o->format;
+    cfg.prefix = o->conn.prefix;
+    cfg.is_tcp = o->tcp != NULL;
+    cfg.faults = &o->faults;
+    cfg.episodes = o->episodes;
+    cfg.n_episodes = o->n_episodes;
+    cfg.start = o->start;
+    cfg.tag = 0;
+    fl->engine = sim_fleet_new(&cfg);
+    return fl->engine ? 0 : COL_ERR_NOMEM;
 }
 
 static bool fleet_is_over(const struct fleet *fl, double t0, double due)
@@ -297,14 +354,32 @@ static int fleet_run(struct fleet *fl, double t0)
 
     while (!fleet_is_over(fl, t0, t0 + (double)fl->n_rounds * fl->opt.interval)) {
         due = t0 + (double)fl->n_rounds * fl->opt.interval;
-        rc = sim_pub_wait_until(fl->pub, due);
+        rc = sim_sink_wait_until(fl->sink, due);
         if (rc == 0)
-            rc = fleet_round(fl, fl->opt.start + (int64_t)fl->n_rounds * fl->opt.step);
+            rc = sim_fleet_round(fl->engine, fl->sink,
+                                 fl->opt.start + (int64_t)fl->n_rounds * fl->opt.step);
         if (rc)
             break;
         fl->n_rounds++;
     }
+    if (rc == 0)
+        rc = sim_fleet_drain(fl->engine, fl->sink);
     return rc;
+}
+
+static void fleet_summary(const struct fleet *fl, double elapsed)
+{
+    long published = sim_sink_delivered(fl->sink, -1);
+    char faults[256];
+
+    printf("fleet: profile=%s devices=%ld rounds=%ld published=%ld", fl->opt.profile->name,
+           fl->opt.n_devices, fl->n_rounds, published);
+    sim_print_rate(elapsed, published);
+    if (sim_faults_any(&fl->opt.faults)) {
+        sim_fleet_fault_summary(fl->engine, faults, sizeof(faults));
+        printf("fleet: faults%s\n", faults);
+    }
+    sim_sink_print_stats(fl->sink, "fleet");
 }
 
 int sim_fleet_main(int argc, char **argv)
@@ -323,24 +398,22 @@ int sim_fleet_main(int argc, char **argv)
         exit_code = rc;
         goto out;
     }
-    if (fleet_make_devices(fl))
+    if (fleet_make_engine(fl))
         goto out;
     sim_signals_install();
-    fl->pub = sim_pub_open(&fl->opt.conn, "fleet");
-    if (!fl->pub)
+    fl->sink = sim_sink_open(&fl->opt.conn, fl->opt.tcp, "fleet");
+    if (!fl->sink)
         goto out;
     t0 = sim_now();
     rc = fleet_run(fl, t0);
     /* After SIGINT/SIGTERM the run ends normally, acknowledged or not. */
-    if (sim_pub_finish(fl->pub) == 0 || sim_stop_requested())
+    if (sim_sink_finish(fl->sink) == 0 || sim_stop_requested())
         exit_code = rc == 0 || rc == COL_ERR_BUSY ? SIM_EXIT_OK : SIM_EXIT_RUNTIME;
-    printf("fleet: profile=%s devices=%ld rounds=%ld published=%ld", fl->opt.profile->name,
-           fl->opt.n_devices, fl->n_rounds, sim_pub_acked(fl->pub, -1));
-    sim_print_rate(sim_now() - t0, sim_pub_acked(fl->pub, -1));
+    fleet_summary(fl, sim_now() - t0);
 out:
     if (fl) {
-        sim_pub_close(fl->pub);
-        free(fl->devs);
+        sim_sink_close(fl->sink);
+        sim_fleet_free(fl->engine);
     }
     free(fl);
     return exit_code;

@@ -6,6 +6,8 @@
  * does not depend on the step between readings, so a fleet stepping a
  * minute and one stepping an hour show the same variability. Units follow
  * the shipped air-station profile: µg/m³, CO in mg/m³, °C, hPa, mm, m/s.
+ * A haze episode pulls PM2.5 towards a per-station peak of 150-250 µg/m³;
+ * PM10 keeps its ratio to PM2.5, so it follows.
  */
 #include "sim_int.h"
 
@@ -13,7 +15,18 @@
 #include <stdio.h>
 
 /* Indexes into sim_device.base and .walk. */
-enum { AIR_PM, AIR_NO2, AIR_O3, AIR_SO2, AIR_TEMP, AIR_WIND, AIR_PRES, AIR_RAIN, AIR_DEWP };
+enum {
+    AIR_PM,
+    AIR_NO2,
+    AIR_O3,
+    AIR_SO2,
+    AIR_TEMP,
+    AIR_WIND,
+    AIR_PRES,
+    AIR_RAIN,
+    AIR_DEWP,
+    AIR_HAZE
+};
 
 /* Correlation time of the random walks: weather and pollution change over hours. */
 #define AIR_TAU_S (3.0 * 3600.0)
@@ -26,7 +39,7 @@ static const double air_sigma[SIM_GEN_VARS] = {
 
 static void air_init(struct sim_device *dev)
 {
-    struct sim_rng *r = &dev->rng;
+    struct sim_rng *r = &dev->rng, hazer;
     int i;
 
     dev->base[AIR_PM] = 25.0 + 20.0 * sim_rng_uniform(r); /* daily mean PM2.5, µg/m³ */
@@ -38,42 +51,47 @@ static void air_init(struct sim_device *dev)
     dev->base[AIR_PRES] = -1.5 + 3.0 * sim_rng_uniform(r); /* altitude of the sensor */
     for (i = 0; i < SIM_GEN_VARS; i++)
         dev->walk[i] = air_sigma[i] * sim_rng_normal(r);
-}
-
-/* A bump of height 1 centred on hour @c (width @w hours), on the 24 h circle. */
-static double bump(double h, double c, double w)
-{
-    double d = fabs(h - c);
-
-    if (d > 12.0)
-        d = 24.0 - d;
-    return exp(-0.5 * (d / w) * (d / w));
-}
-
-/* Advance every walk by the time since the previous reading (exact OU step). */
-static void air_walk(struct sim_device *dev, int64_t ts)
-{
-    double dt = dev->last_ts ? (double)(ts - dev->last_ts) : 0.0;
-    double keep, kick;
-    int i;
-
-    if (dt < 0)
-        dt = 0;
-    keep = exp(-dt / AIR_TAU_S);
-    kick = sqrt(1.0 - keep * keep);
-    for (i = 0; i < SIM_GEN_VARS; i++)
-        dev->walk[i] = keep * dev->walk[i] + air_sigma[i] * kick * sim_rng_normal(&dev->rng);
-    dev->last_ts = ts;
-}
-
-static double clamp(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
+    /* Haze peak PM2.5 from a side stream, so the first devsim's values stay as they were. */
+    sim_rng_seed(&hazer, r->s ^ 0x68617a65ULL);
+    dev->base[AIR_HAZE] = 150.0 + 80.0 * sim_rng_uniform(&hazer);
 }
 
 /* The computed reading before formatting. */
 struct air_reading {
     double pm25, pm10, so2, no2, co, o3, temp, pres, dewp, rain, wspm;
+};
+
+/* Field order of the payload; the JSON form is unchanged from the first devsim. */
+enum {
+    F_PM25,
+    F_PM10,
+    F_SO2,
+    F_NO2,
+    F_CO,
+    F_O3,
+    F_TEMP,
+    F_PRES,
+    F_DEWP,
+    F_RAIN,
+    F_WSPM,
+    F_HUMIDITY,
+    N_AIR_FIELDS
+};
+
+/* HJ 212-2017 Table B.2 codes; O3 a05024 from HJ 524; pressure in kPa; dewp and rain have none. */
+static const struct sim_field air_fields[N_AIR_FIELDS] = {
+    [F_PM25] = {"pm25", "ug/m3", SIM_V_NUM, 1, "a34004", 0, 1, NULL},
+    [F_PM10] = {"pm10", "ug/m3", SIM_V_NUM, 1, "a34002", 0, 1, NULL},
+    [F_SO2] = {"so2", "ug/m3", SIM_V_NUM, 1, "a21026", 0, 1, NULL},
+    [F_NO2] = {"no2", "ug/m3", SIM_V_NUM, 1, "a21004", 0, 1, NULL},
+    [F_CO] = {"co", "mg/m3", SIM_V_NUM, 2, "a21005", 0, 2, NULL},
+    [F_O3] = {"o3", "ug/m3", SIM_V_NUM, 1, "a05024", 0, 1, NULL},
+    [F_TEMP] = {"temp", "degC", SIM_V_NUM, 1, "a01001", 0, 1, NULL},
+    [F_PRES] = {"pres", "hPa", SIM_V_NUM, 1, "a01006", 0.1, 2, NULL},
+    [F_DEWP] = {"dewp", "degC", SIM_V_NUM, 1, NULL, 0, 0, NULL},
+    [F_RAIN] = {"rain", "mm", SIM_V_NUM, 1, NULL, 0, 0, NULL},
+    [F_WSPM] = {"wspm", "m/s", SIM_V_NUM, 1, "a01007", 0, 1, NULL},
+    [F_HUMIDITY] = {"humidity", "%", SIM_V_NUM, 0, "a01002", 0, 0, NULL},
 };
 
 static void air_weather(const struct sim_device *dev, double h, double season,
@@ -88,62 +106,79 @@ static void air_weather(const struct sim_device *dev, double h, double season,
     spread = 3.0 + 2.5 * cos(2.0 * M_PI * (h - 14.5) / 24.0) + fabs(w[AIR_DEWP]);
     out->dewp = out->temp - spread;
     out->pres = 1016.0 + 9.0 * season + b[AIR_PRES] + w[AIR_PRES];
-    out->wspm = fmax(0.2, b[AIR_WIND] + 0.8 * bump(h, 14.0, 3.0) + w[AIR_WIND]);
+    out->wspm = fmax(0.2, b[AIR_WIND] + 0.8 * sim_bump(h, 14.0, 3.0) + w[AIR_WIND]);
     /* It rains about a tenth of the hours, when the latent walk is high. */
     out->rain = w[AIR_RAIN] > 1.25 ? 3.0 * (w[AIR_RAIN] - 1.25) : 0.0;
 }
 
-static void air_pollutants(struct sim_device *dev, double h, double season, struct air_reading *out)
+static void air_pollutants(struct sim_device *dev, const struct sim_env *env, double h,
+                           double season, struct air_reading *out)
 {
     const double *b = dev->base, *w = dev->walk;
     double cycle, dilution, washout;
 
     /* Traffic and boundary layer: peaks near 08:00 and 20:00, lowest mid-afternoon. */
-    cycle = 0.75 + 0.45 * bump(h, 8.0, 2.0) + 0.55 * bump(h, 20.0, 2.5);
+    cycle = 0.75 + 0.45 * sim_bump(h, 8.0, 2.0) + 0.55 * sim_bump(h, 20.0, 2.5);
     dilution = 1.0 / (1.0 + 0.15 * fmax(0.0, out->wspm - 2.0));
     washout = out->rain > 0 ? 0.7 : 1.0;
     out->pm25 =
         fmax(2.0, b[AIR_PM] * (1.0 + 0.25 * season) * cycle * dilution * washout * exp(w[AIR_PM]));
-    out->pm10 = out->pm25 * clamp(1.6 + 0.08 * sim_rng_normal(&dev->rng), 1.3, 2.0);
-    out->no2 = b[AIR_NO2] * (0.7 + 0.7 * bump(h, 8.0, 1.5) + 0.6 * bump(h, 18.5, 2.0)) * dilution *
-               exp(w[AIR_NO2]);
+    if (env->haze > 0 && b[AIR_HAZE] > out->pm25)
+        out->pm25 +=
+            env->haze * (sim_clamp(b[AIR_HAZE] * exp(0.15 * w[AIR_PM]), 150, 250) - out->pm25);
+    out->pm10 = out->pm25 * sim_clamp(1.6 + 0.08 * sim_rng_normal(&dev->rng), 1.3, 2.0);
+    out->no2 = b[AIR_NO2] * (0.7 + 0.7 * sim_bump(h, 8.0, 1.5) + 0.6 * sim_bump(h, 18.5, 2.0)) *
+               dilution * exp(w[AIR_NO2]);
     /* Photochemistry: ozone peaks mid-afternoon, more in summer (season < 0). */
     out->o3 =
-        b[AIR_O3] * (18.0 + 90.0 * bump(h, 15.0, 3.5) * (1.0 - 0.35 * season)) * exp(w[AIR_O3]);
-    out->so2 = clamp(b[AIR_SO2] + 2.0 * bump(h, 9.0, 2.5) + w[AIR_SO2], 5.0, 15.0);
-    out->co = clamp(0.35 + 0.011 * out->pm25 + 0.05 * sim_rng_normal(&dev->rng), 0.4, 1.2);
+        b[AIR_O3] * (18.0 + 90.0 * sim_bump(h, 15.0, 3.5) * (1.0 - 0.35 * season)) * exp(w[AIR_O3]);
+    out->so2 = sim_clamp(b[AIR_SO2] + 2.0 * sim_bump(h, 9.0, 2.5) + w[AIR_SO2], 5.0, 15.0);
+    out->co = sim_clamp(0.35 + 0.011 * out->pm25 + 0.05 * sim_rng_normal(&dev->rng), 0.4, 1.2);
 }
 
-static int air_render(struct sim_device *dev, int64_t ts, char *buf, size_t size)
+/* Relative humidity from temperature and dew point (Magnus formula), %. */
+static double air_humidity(double temp, double dewp)
+{
+    double rh = 100.0 * exp(17.625 * dewp / (243.04 + dewp)) / exp(17.625 * temp / (243.04 + temp));
+
+    return sim_clamp(rh, 5.0, 100.0);
+}
+
+static void air_sample(struct sim_device *dev, const struct sim_env *env, int64_t ts, double *v)
 {
     struct air_reading r;
-    int64_t local = ts + SIM_UTC_OFFSET_S;
-    double sec_of_day = (double)(((local % 86400) + 86400) % 86400);
-    double day = floor((double)local / 86400.0);
-    double doy = fmod(fmod(day, 365.2425) + 365.2425, 365.2425);
-    /* +1 in mid-January, -1 in mid-July. */
-    double season = cos(2.0 * M_PI * (doy - 20.0) / 365.2425);
-    double h = sec_of_day / 3600.0;
-    int n;
+    double season = sim_season(ts, 0.0);
+    double h = sim_local_hour(ts);
 
-    air_walk(dev, ts);
+    (void)sim_walk(dev, ts, air_sigma, SIM_GEN_VARS, AIR_TAU_S);
     air_weather(dev, h, season, &r);
-    air_pollutants(dev, h, season, &r);
-    n = snprintf(buf, size,
-                 "{\"ts\":%lld,\"pm25\":%.1f,\"pm10\":%.1f,\"so2\":%.1f,\"no2\":%.1f,"
-                 "\"co\":%.2f,\"o3\":%.1f,\"temp\":%.1f,\"pres\":%.1f,\"dewp\":%.1f,"
-                 "\"rain\":%.1f,\"wspm\":%.1f}",
-                 (long long)ts, r.pm25, r.pm10, r.so2, r.no2, r.co, r.o3, r.temp, r.pres, r.dewp,
-                 r.rain, r.wspm);
-    if (n < 0 || (size_t)n >= size)
-        return COL_ERR_RANGE;
-    return n;
+    air_pollutants(dev, env, h, season, &r);
+    v[F_PM25] = r.pm25;
+    v[F_PM10] = r.pm10;
+    v[F_SO2] = r.so2;
+    v[F_NO2] = r.no2;
+    v[F_CO] = r.co;
+    v[F_O3] = r.o3;
+    v[F_TEMP] = r.temp;
+    v[F_PRES] = r.pres;
+    v[F_DEWP] = r.dewp;
+    v[F_RAIN] = r.rain;
+    v[F_WSPM] = r.wspm;
+    v[F_HUMIDITY] = air_humidity(r.temp, r.dewp);
 }
 
 const struct sim_profile sim_profile_air = {
     .name = "air-station",
     .domain = "air",
     .id_prefix = "sim-aqm-",
+    .sites = SIM_STREETS,
+    .n_devices = 13,
+    .interval = 3600,
+    .hj212_st = 22,
+    .hj212_cn = 2061,
+    .salt = 0,
+    .fields = air_fields,
+    .n_fields = N_AIR_FIELDS,
     .init = air_init,
-    .render = air_render,
+    .sample = air_sample,
 };

@@ -5,7 +5,8 @@
  * SIM_WINDOW_QOS2) so memory stays bounded however fast the caller produces. A dropped connection
  * is re-established with backoff; libmosquitto re-sends QoS 1/2 messages that were not
  * acknowledged. SIGINT/SIGTERM only set a flag that the loops check. The struct is heap-allocated
- * with calloc rather than xalloc: devsim deliberately links no project library (see sim_int.h).
+ * with calloc rather than xalloc: devsim links libdevices only for its HJ 212 helpers (see
+ * sim_int.h), not the collector's allocator.
  */
 #include "sim_int.h"
 

@@ -1,27 +1,39 @@
 /*
- * devsim replay: publish one station of the Beijing multi-site air-quality
- * CSV (shared/data/README.md) as the flat JSON an air station would send,
- * one message per hourly row. Columns are found by their header names; a
- * row's local date and hour (Asia/Shanghai, UTC+8) become the epoch second
- * at the start of that hour. Values are copied verbatim from the CSV when
- * they are valid JSON numbers, so a replay loses no digit; CO stays in
- * µg/m³ under "co_ugm3" for the device profile to convert. The file is read
- * line by line into one fixed buffer: no allocation per row.
+ * devsim replay: publish stations of the Beijing multi-site air-quality
+ * CSV (shared/data/README.md) as air stations at Xuhui sites, one message
+ * per hourly row. Columns are found by their header names; a row's local
+ * date and hour (Asia/Shanghai, UTC+8) become the epoch second at the start
+ * of that hour. Several stations (several --csv, or a directory) are merged
+ * in time order, each on the site --map gives it. In JSON and SenML the
+ * values are copied verbatim from the CSV when they are valid JSON numbers,
+ * so a replay loses no digit, and CO stays in µg/m³ under "co_ugm3" for the
+ * device profile to convert; HJ 212 packets carry the factor codes' units
+ * (CO mg/m³, pressure kPa). Each file is read line by line into one fixed
+ * buffer: no allocation per row.
  */
 #include "sim_int.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+
+#include "hj212.h"
 
 #define REPLAY_LINE_MAX 2048
 #define REPLAY_MAX_FIELDS 64
 #define REPLAY_DEVICE_MAX (SIM_LEVEL_MAX + 1)
+#define REPLAY_MAX_SOURCES SIM_N_TAGS
+#define REPLAY_MAP_MAX 32
+#define REPLAY_STATION_MAX 64
+#define REPLAY_PATH_MAX 4096
 
 enum {
     OPT_CSV = SIM_OPT_FIRST_OWN,
@@ -31,29 +43,57 @@ enum {
     OPT_MAX_RATE,
     OPT_LIMIT,
     OPT_FROM,
-    OPT_TO
+    OPT_TO,
+    OPT_MAP,
+    OPT_FORMAT,
+    OPT_TCP
 };
 
-/* CSV column -> JSON key; the order is the order of keys in the payload. */
+/*
+ * CSV column -> JSON key and SenML unit, HJ 212 code and the factor to its
+ * unit; the order is the order of keys in the payload.
+ */
 static const struct replay_value_col {
     const char *header;
     const char *key;
+    const char *unit;
+    const char *code; /* NULL: not sent in HJ 212 */
+    double code_scale;
 } value_cols[] = {
-    {"PM2.5", "pm25"}, {"PM10", "pm10"}, {"SO2", "so2"},   {"NO2", "no2"},
-    {"CO", "co_ugm3"}, {"O3", "o3"},     {"TEMP", "temp"}, {"PRES", "pres"},
-    {"DEWP", "dewp"},  {"RAIN", "rain"}, {"WSPM", "wspm"},
+    {"PM2.5", "pm25", "ug/m3", "a34004", 1},    {"PM10", "pm10", "ug/m3", "a34002", 1},
+    {"SO2", "so2", "ug/m3", "a21026", 1},       {"NO2", "no2", "ug/m3", "a21004", 1},
+    {"CO", "co_ugm3", "ug/m3", "a21005", 1e-3}, {"O3", "o3", "ug/m3", "a05024", 1},
+    {"TEMP", "temp", "degC", "a01001", 1},      {"PRES", "pres", "hPa", "a01006", 0.1},
+    {"DEWP", "dewp", "degC", NULL, 1},          {"RAIN", "rain", "mm", NULL, 1},
+    {"WSPM", "wspm", "m/s", "a01007", 1},
 };
 #define N_VALUE_COLS (sizeof(value_cols) / sizeof(value_cols[0]))
 
+/* The four stations of shared/data mapped to four Xuhui streets. */
+static const char default_map[] =
+    "Aotizhongxin=xujiahui,Dongsi=tianping,Tiantan=longhua,Wanshouxigong=caohejing";
+
+struct replay_map {
+    char buf[1024];
+    const char *station[REPLAY_MAP_MAX];
+    const char *site[REPLAY_MAP_MAX];
+    int n;
+};
+
 struct replay_opts {
     struct sim_conn conn;
-    const char *csv;
+    const char *csv[REPLAY_MAX_SOURCES];
+    int n_csv;
     const char *site;
     const char *device; /* NULL: "replay-" + the station's name */
     double speed;       /* simulated hours per real hour; 0 = as fast as acks allow */
     long limit;         /* stop after this many messages; 0 = no limit */
     int64_t from_day;   /* local dates, days since 1970-01-01; to is exclusive */
     int64_t to_day;
+    struct replay_map map;
+    bool is_map_set;
+    enum sim_format format;
+    const char *tcp;
 };
 
 /* Index of each needed column in a row, -1 when the header lacks it. */
@@ -63,46 +103,73 @@ struct replay_cols {
     int n_fields;
 };
 
-struct replay {
-    struct replay_opts opt;
+/* One station's file, read one publishable row ahead. */
+struct replay_src {
+    char path[REPLAY_PATH_MAX];
+    FILE *f;
+    int index;
     struct replay_cols col;
-    struct sim_pub *pub;
+    const char *site; /* from --site or the map */
     char device[REPLAY_DEVICE_MAX];
     char topic[SIM_TOPIC_MAX];
-    long n_rows;    /* data rows inside the date range */
-    long n_sent;    /* handed to the publisher */
+    long n_rows;    /* data rows inside the date range, counted when consumed */
+    long n_sent;    /* handed to the sink */
     long n_skipped; /* rows without a usable time or any numeric value */
-    bool has_first;
-    int64_t ts_first; /* ts of the first message, for pacing */
-    double t_first;   /* sim_now() when it was sent */
+    bool has_row;   /* payload holds the next row to send */
+    int64_t ts;
+    int len;
+    char payload[SIM_PAYLOAD_MAX];
     char *fields[REPLAY_MAX_FIELDS];
     char line[REPLAY_LINE_MAX];
 };
 
+struct replay {
+    struct replay_opts opt;
+    struct replay_src *src[REPLAY_MAX_SOURCES];
+    int n_src;
+    struct sim_sink *sink;
+    long n_sent;
+    bool has_first;
+    int64_t ts_first; /* ts of the first message, for pacing */
+    double t_first;   /* sim_now() when it was sent */
+};
+
 static const char replay_usage[] =
-    "usage: devsim replay -h HOST -p PORT --csv FILE --site NAME [--device ID] [--prefix xh]\n"
+    "usage: devsim replay -h HOST -p PORT --csv FILE|DIR [--csv FILE]... [--site NAME]\n"
+    "                     [--map STATION=SITE,...] [--device ID] [--prefix xh]\n"
     "                     [--speed X | --max-rate] [--qos 0|1|2] [--limit N]\n"
     "                     [--from YYYY-MM-DD] [--to YYYY-MM-DD] [-i CLIENT_ID]\n"
+    "                     [--format json|senml|hj212] [--tcp HOST:PORT]\n"
     "\n"
-    "Publish one station of the Beijing multi-site air-quality CSV, one message per\n"
-    "row, on <prefix>/air/<site>/<device> as flat JSON (CO raw, as co_ugm3).\n"
+    "Publish stations of the Beijing multi-site air-quality CSV, one message per row,\n"
+    "on <prefix>/air/<site>/<device>; several stations are merged in time order.\n"
     "\n"
     "  -h, --host HOST     broker host (default 127.0.0.1)\n"
     "  -p, --port PORT     broker port (default 1883)\n"
     "  -i, --id ID         MQTT client id (default devsim-replay-<pid>-<n>)\n"
-    "      --csv FILE      the station's CSV file\n"
-    "      --site NAME     topic site level\n"
-    "      --device ID     topic device level (default replay-<station, lowercased>)\n"
+    "      --csv FILE|DIR  a station's CSV file; repeatable; a directory means its\n"
+    "                      *.csv files whose station the map names\n"
+    "      --site NAME     topic site level of a single station\n"
+    "      --map LIST      STATION=SITE,... (default Aotizhongxin=xujiahui,\n"
+    "                      Dongsi=tianping, Tiantan=longhua, Wanshouxigong=caohejing)\n"
+    "      --device ID     topic device level of a single station\n"
+    "                      (default replay-<station, lowercased>)\n"
     "      --prefix P      topic prefix (default xh)\n"
     "      --speed X       simulated time runs X times faster than real time\n"
     "      --max-rate      publish as fast as acknowledgements allow (default)\n"
     "      --qos N         0, 1 or 2 (default 1)\n"
-    "      --limit N       stop after N messages\n"
+    "      --limit N       stop after N messages in all\n"
     "      --from DATE     first local date to replay\n"
     "      --to DATE       local date to stop before (exclusive)\n"
+    "      --format F      json (default: flat, CO raw as co_ugm3), senml (the same\n"
+    "                      names, profile units) or hj212 (CN=2061, -Avg codes, CO in\n"
+    "                      mg/m3, pressure in kPa; no dew point or rain)\n"
+    "      --tcp HOST:PORT send the HJ 212 packets over TCP (Flag=5, waits for 9014)\n"
     "      --help          this text\n"
     "\n"
-    "Prints: replay: site=S device=D rows=N published=P skipped=K elapsed_s=E rate=R\n"
+    "Prints per station: replay: site=S device=D rows=N published=P skipped=K\n"
+    "  elapsed_s=E rate=R, and with several a total: replay: stations=N rows=N\n"
+    "  published=P skipped=K elapsed_s=E rate=R\n"
     "Exit: 0 ok (also after SIGINT/SIGTERM), 1 runtime error, 2 bad usage.\n";
 
 static int replay_usage_error(void)
@@ -111,11 +178,55 @@ static int replay_usage_error(void)
     return SIM_EXIT_USAGE;
 }
 
+/* Parse "STATION=SITE,..." into @m (pointing into m->buf). */
+static int map_parse(struct replay_map *m, const char *list)
+{
+    char *p, *comma, *eq;
+
+    if (snprintf(m->buf, sizeof(m->buf), "%s", list) >= (int)sizeof(m->buf))
+        goto bad;
+    m->n = 0;
+    for (p = m->buf; p; p = comma) {
+        comma = strchr(p, ',');
+        if (comma)
+            *comma++ = '\0';
+        eq = strchr(p, '=');
+        if (!eq || eq == p || m->n == REPLAY_MAP_MAX)
+            goto bad;
+        *eq++ = '\0';
+        if (!sim_topic_level_ok(eq))
+            goto bad;
+        m->station[m->n] = p;
+        m->site[m->n++] = eq;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "devsim replay: --map: '%s' is not STATION=SITE,... (at most %d)\n", list,
+            REPLAY_MAP_MAX);
+    return COL_ERR_INVAL;
+}
+
+/* The site the map gives @station (case-insensitive), or NULL. */
+static const char *map_site(const struct replay_map *m, const char *station)
+{
+    int i;
+
+    for (i = 0; i < m->n; i++) {
+        if (strcasecmp(m->station[i], station) == 0)
+            return m->site[i];
+    }
+    return NULL;
+}
+
 static int replay_option(struct replay_opts *o, int opt, const char *arg)
 {
     switch (opt) {
     case OPT_CSV:
-        o->csv = arg;
+        if (o->n_csv == REPLAY_MAX_SOURCES) {
+            fprintf(stderr, "devsim replay: more than %d --csv\n", REPLAY_MAX_SOURCES);
+            return COL_ERR_INVAL;
+        }
+        o->csv[o->n_csv++] = arg;
         return 0;
     case OPT_SITE:
         o->site = arg;
@@ -134,6 +245,14 @@ static int replay_option(struct replay_opts *o, int opt, const char *arg)
         return sim_opt_date("--from", arg, &o->from_day);
     case OPT_TO:
         return sim_opt_date("--to", arg, &o->to_day);
+    case OPT_MAP:
+        o->is_map_set = true;
+        return map_parse(&o->map, arg);
+    case OPT_FORMAT:
+        return sim_format_parse("--format", arg, false, &o->format);
+    case OPT_TCP:
+        o->tcp = arg;
+        return 0;
     default:
         return COL_ERR_INVAL;
     }
@@ -141,20 +260,25 @@ static int replay_option(struct replay_opts *o, int opt, const char *arg)
 
 static bool replay_opts_valid(const struct replay_opts *o, bool is_speed_set, bool is_max_set)
 {
-    if (!o->csv || !o->site) {
-        fprintf(stderr, "devsim replay: --csv and --site are required\n");
+    if (o->n_csv == 0) {
+        fprintf(stderr, "devsim replay: --csv is required\n");
         return false;
     }
     if (is_speed_set && is_max_set) {
         fprintf(stderr, "devsim replay: --speed and --max-rate exclude each other\n");
         return false;
     }
-    if (!sim_topic_level_ok(o->site) || (o->device && !sim_topic_level_ok(o->device))) {
+    if ((o->site && !sim_topic_level_ok(o->site)) ||
+        (o->device && !sim_topic_level_ok(o->device))) {
         fprintf(stderr, "devsim replay: --site and --device must be single topic levels\n");
         return false;
     }
     if (o->from_day >= o->to_day) {
         fprintf(stderr, "devsim replay: --from must be before --to\n");
+        return false;
+    }
+    if (o->tcp && o->format != SIM_FMT_HJ212) {
+        fprintf(stderr, "devsim replay: --tcp sends HJ 212 packets: it needs --format hj212\n");
         return false;
     }
     return sim_conn_valid(&o->conn);
@@ -173,6 +297,9 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"from", required_argument, NULL, OPT_FROM},
         {"to", required_argument, NULL, OPT_TO},
+        {"map", required_argument, NULL, OPT_MAP},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"tcp", required_argument, NULL, OPT_TCP},
         {NULL, 0, NULL, 0},
     };
     bool is_speed_set = false, is_max_set = false;
@@ -182,6 +309,8 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
     sim_conn_defaults(&o->conn, 1);
     o->from_day = INT64_MIN;
     o->to_day = INT64_MAX;
+    o->format = SIM_FMT_JSON;
+    (void)map_parse(&o->map, default_map);
     for (;;) {
         opt = getopt_long(argc, argv, "h:p:i:", longopts, NULL);
         if (opt == -1)
@@ -269,52 +398,6 @@ static int find_col(char **fields, int n, const char *name)
     return -1;
 }
 
-/* Read one line into rp->line without its line ending. 1 = line, 0 = EOF, <0 = too long. */
-static int read_line(struct replay *rp, FILE *f)
-{
-    size_t len;
-    int c;
-
-    if (!fgets(rp->line, sizeof(rp->line), f))
-        return 0;
-    len = strlen(rp->line);
-    if (len == sizeof(rp->line) - 1 && rp->line[len - 1] != '\n') {
-        do
-            c = fgetc(f);
-        while (c != EOF && c != '\n');
-        return COL_ERR_RANGE;
-    }
-    while (len > 0 && (rp->line[len - 1] == '\n' || rp->line[len - 1] == '\r'))
-        rp->line[--len] = '\0';
-    return 1;
-}
-
-static int replay_read_header(struct replay *rp, FILE *f)
-{
-    struct replay_cols *c = &rp->col;
-    int n;
-    size_t i;
-
-    if (read_line(rp, f) != 1) {
-        fprintf(stderr, "devsim replay: %s: no header line\n", rp->opt.csv);
-        return COL_ERR_INVAL;
-    }
-    n = csv_split(rp->line, rp->fields, REPLAY_MAX_FIELDS);
-    c->n_fields = n;
-    c->year = find_col(rp->fields, n, "year");
-    c->month = find_col(rp->fields, n, "month");
-    c->day = find_col(rp->fields, n, "day");
-    c->hour = find_col(rp->fields, n, "hour");
-    c->station = find_col(rp->fields, n, "station");
-    for (i = 0; i < N_VALUE_COLS; i++)
-        c->value[i] = find_col(rp->fields, n, value_cols[i].header);
-    if (c->year < 0 || c->month < 0 || c->day < 0 || c->hour < 0) {
-        fprintf(stderr, "devsim replay: %s: header lacks year, month, day or hour\n", rp->opt.csv);
-        return COL_ERR_INVAL;
-    }
-    return 0;
-}
-
 static bool field_long(char **fields, int n, int col, long *out)
 {
     char *end = NULL;
@@ -328,14 +411,88 @@ static bool field_long(char **fields, int n, int col, long *out)
     return errno == 0 && end != s && *end == '\0';
 }
 
-/* The row's local day (days since 1970) and epoch ts; false when they are unusable. */
-static bool row_time(struct replay *rp, int n, int64_t *day, int64_t *ts)
+static bool is_missing(const char *s)
 {
-    const struct replay_cols *c = &rp->col;
+    return *s == '\0' || strcasecmp(s, "NA") == 0 || strcasecmp(s, "NaN") == 0 ||
+           strcasecmp(s, "null") == 0;
+}
+
+/*
+ * The number in a CSV cell as text: the cell itself when it is a JSON
+ * number, another finite number printed shortest-exact into @num. Sets @v
+ * to its value. NULL when the cell is missing or not a number.
+ */
+static const char *cell_number(const char *text, char *num, size_t size, double *v)
+{
+    char *end = NULL;
+
+    if (is_missing(text))
+        return NULL;
+    *v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(*v))
+        return NULL;
+    if (sim_json_number_ok(text))
+        return text;
+    snprintf(num, size, "%.15g", *v);
+    if (strtod(num, NULL) != *v)
+        snprintf(num, size, "%.17g", *v);
+    return num;
+}
+
+/* Read one line into s->line without its line ending. 1 = line, 0 = EOF, <0 = too long. */
+static int read_line(struct replay_src *s)
+{
+    size_t len;
+    int c;
+
+    if (!fgets(s->line, sizeof(s->line), s->f))
+        return 0;
+    len = strlen(s->line);
+    if (len == sizeof(s->line) - 1 && s->line[len - 1] != '\n') {
+        do
+            c = fgetc(s->f);
+        while (c != EOF && c != '\n');
+        return COL_ERR_RANGE;
+    }
+    while (len > 0 && (s->line[len - 1] == '\n' || s->line[len - 1] == '\r'))
+        s->line[--len] = '\0';
+    return 1;
+}
+
+static int read_header(struct replay_src *s)
+{
+    struct replay_cols *c = &s->col;
+    int n;
+    size_t i;
+
+    if (read_line(s) != 1) {
+        fprintf(stderr, "devsim replay: %s: no header line\n", s->path);
+        return COL_ERR_INVAL;
+    }
+    n = csv_split(s->line, s->fields, REPLAY_MAX_FIELDS);
+    c->n_fields = n;
+    c->year = find_col(s->fields, n, "year");
+    c->month = find_col(s->fields, n, "month");
+    c->day = find_col(s->fields, n, "day");
+    c->hour = find_col(s->fields, n, "hour");
+    c->station = find_col(s->fields, n, "station");
+    for (i = 0; i < N_VALUE_COLS; i++)
+        c->value[i] = find_col(s->fields, n, value_cols[i].header);
+    if (c->year < 0 || c->month < 0 || c->day < 0 || c->hour < 0) {
+        fprintf(stderr, "devsim replay: %s: header lacks year, month, day or hour\n", s->path);
+        return COL_ERR_INVAL;
+    }
+    return 0;
+}
+
+/* The row's local day (days since 1970) and epoch ts; false when they are unusable. */
+static bool row_time(struct replay_src *s, int n, int64_t *day, int64_t *ts)
+{
+    const struct replay_cols *c = &s->col;
     long y, m, d, h;
 
-    if (!field_long(rp->fields, n, c->year, &y) || !field_long(rp->fields, n, c->month, &m) ||
-        !field_long(rp->fields, n, c->day, &d) || !field_long(rp->fields, n, c->hour, &h))
+    if (!field_long(s->fields, n, c->year, &y) || !field_long(s->fields, n, c->month, &m) ||
+        !field_long(s->fields, n, c->day, &d) || !field_long(s->fields, n, c->hour, &h))
         return false;
     if (!sim_date_valid(y, m, d) || h < 0 || h > 23)
         return false;
@@ -344,92 +501,316 @@ static bool row_time(struct replay *rp, int n, int64_t *day, int64_t *ts)
     return true;
 }
 
-static bool is_missing(const char *s)
+/* The cell of value column @i in the current row, or NULL. */
+static const char *row_cell(struct replay_src *s, int n, size_t i, char *num, size_t size,
+                            double *v)
 {
-    return *s == '\0' || strcasecmp(s, "NA") == 0 || strcasecmp(s, "NaN") == 0 ||
-           strcasecmp(s, "null") == 0;
+    int col = s->col.value[i];
+
+    if (col < 0 || col >= n)
+        return NULL;
+    return cell_number(trim(s->fields[col]), num, size, v);
+}
+
+struct row_buf {
+    char *p;
+    size_t size, len;
+    bool is_full;
+};
+
+static void put(struct row_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct row_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    if (b->is_full)
+        return;
+    va_start(ap, fmt);
+    w = vsnprintf(b->p + b->len, b->size - b->len, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= b->size - b->len)
+        b->is_full = true;
+    else
+        b->len += (size_t)w;
+}
+
+/* JSON or SenML of the current row into @b; returns the number of values. */
+static int row_json(struct replay_src *s, int n, int64_t ts, bool is_senml, struct row_buf *b)
+{
+    const char *text;
+    char num[40];
+    double v;
+    int n_values = 0;
+    size_t i;
+
+    put(b, is_senml ? "[" : "{\"ts\":%lld", (long long)ts);
+    for (i = 0; i < N_VALUE_COLS; i++) {
+        text = row_cell(s, n, i, num, sizeof(num), &v);
+        if (!text)
+            continue;
+        if (!is_senml)
+            put(b, ",\"%s\":%s", value_cols[i].key, text);
+        else if (n_values == 0)
+            put(b, "{\"bn\":\"%s:\",\"bt\":%lld,\"n\":\"%s\",\"u\":\"%s\",\"v\":%s}", s->device,
+                (long long)ts, value_cols[i].key, value_cols[i].unit, text);
+        else
+            put(b, ",{\"n\":\"%s\",\"u\":\"%s\",\"v\":%s}", value_cols[i].key, value_cols[i].unit,
+                text);
+        n_values++;
+    }
+    put(b, is_senml ? "]" : "}");
+    return n_values;
+}
+
+/* The HJ 212 packet (CN=2061, the row's hour) of the current row; returns the number of values. */
+static int row_hj212(struct replay_src *s, int n, int64_t ts, bool want_ack, struct row_buf *b)
+{
+    char seg[HJ212_SEG_MAX + 64], num[40], stamp[16], mn[25];
+    struct row_buf sb = {seg, sizeof(seg), 0, false};
+    const char *text;
+    double v;
+    int n_values = 0, len;
+    size_t i;
+
+    sim_local_stamp(ts, stamp);
+    sim_mn(s->device, mn);
+    put(&sb, "QN=%s%03d;ST=22;CN=%d;PW=123456;MN=%s;Flag=%d;CP=&&DataTime=%s", stamp, s->index,
+        HJ212_CN_HOUR, mn,
+        (HJ212_VERSION_2017 << HJ212_FLAG_VERSION_SHIFT) | (want_ack ? HJ212_FLAG_ACK : 0), stamp);
+    for (i = 0; i < N_VALUE_COLS; i++) {
+        text = row_cell(s, n, i, num, sizeof(num), &v);
+        if (!text || !value_cols[i].code)
+            continue;
+        if (value_cols[i].code_scale != 1) {
+            snprintf(num, sizeof(num), "%.10g", v * value_cols[i].code_scale);
+            text = num;
+        }
+        put(&sb, ";%s-Avg=%s,%s-Flag=N", value_cols[i].code, text, value_cols[i].code);
+        n_values++;
+    }
+    put(&sb, "&&");
+    if (sb.is_full) {
+        b->is_full = true;
+        return 0;
+    }
+    len = hj212_frame(seg, sb.len, b->p, b->size);
+    if (len < 0)
+        b->is_full = true;
+    else
+        b->len = (size_t)len;
+    return n_values;
+}
+
+/* Build the payload of the current row into s->payload. Returns its length, 0 when it has no value.
+ */
+static int row_payload(struct replay *rp, struct replay_src *s, int n, int64_t ts)
+{
+    struct row_buf b = {s->payload, sizeof(s->payload), 0, false};
+    int n_values;
+
+    if (rp->opt.format == SIM_FMT_HJ212)
+        n_values = row_hj212(s, n, ts, rp->opt.tcp != NULL, &b);
+    else
+        n_values = row_json(s, n, ts, rp->opt.format == SIM_FMT_SENML, &b);
+    if (b.is_full)
+        return COL_ERR_RANGE;
+    return n_values ? (int)b.len : 0;
 }
 
 /*
- * Append ,"key":value to @buf at @*len. The CSV text is kept when it is a
- * JSON number; another finite number is printed shortest-exact. Returns 1
- * when a value was written, 0 when the cell is missing or not a number,
- * COL_ERR_RANGE when @buf is full.
+ * Name the source after the first row in range: its station gives the site
+ * (--site for a single station, else the map) and the device id,
+ * "replay-" + the station lowercased and made topic-safe.
  */
-static int append_value(char *buf, size_t size, size_t *len, const char *key, const char *text)
-{
-    char num[40];
-    char *end = NULL;
-    double v;
-    int w;
-
-    if (is_missing(text))
-        return 0;
-    if (!sim_json_number_ok(text)) {
-        v = strtod(text, &end);
-        if (end == text || *end != '\0' || !isfinite(v))
-            return 0;
-        snprintf(num, sizeof(num), "%.15g", v);
-        if (strtod(num, NULL) != v)
-            snprintf(num, sizeof(num), "%.17g", v);
-        text = num;
-    }
-    w = snprintf(buf + *len, size - *len, ",\"%s\":%s", key, text);
-    if (w < 0 || (size_t)w >= size - *len)
-        return COL_ERR_RANGE;
-    *len += (size_t)w;
-    return 1;
-}
-
-/* Build the payload of the current row. Returns its length, 0 when it has no value. */
-static int row_payload(struct replay *rp, int n, int64_t ts, char *buf, size_t size)
-{
-    size_t len, i;
-    int n_values = 0, rc, col;
-
-    rc = snprintf(buf, size, "{\"ts\":%lld", (long long)ts);
-    if (rc < 0 || (size_t)rc >= size)
-        return COL_ERR_RANGE;
-    len = (size_t)rc;
-    for (i = 0; i < N_VALUE_COLS; i++) {
-        col = rp->col.value[i];
-        if (col < 0 || col >= n)
-            continue;
-        rc = append_value(buf, size, &len, value_cols[i].key, trim(rp->fields[col]));
-        if (rc < 0)
-            return rc;
-        n_values += rc;
-    }
-    if (n_values == 0)
-        return 0;
-    if (len + 2 > size)
-        return COL_ERR_RANGE;
-    buf[len++] = '}';
-    buf[len] = '\0';
-    return (int)len;
-}
-
-/* Device id from the first data row's station: "replay-" + lowercase, topic-safe. */
-static void replay_name_device(struct replay *rp, int n)
+static void src_name(struct replay *rp, struct replay_src *s, int n)
 {
     const char *station = "unknown";
     size_t len, i;
 
+    if (s->col.station >= 0 && s->col.station < n && *trim(s->fields[s->col.station]))
+        station = trim(s->fields[s->col.station]);
+    s->site = rp->opt.site ? rp->opt.site : map_site(&rp->opt.map, station);
     if (rp->opt.device) {
-        snprintf(rp->device, sizeof(rp->device), "%s", rp->opt.device);
+        snprintf(s->device, sizeof(s->device), "%s", rp->opt.device);
     } else {
-        if (rp->col.station >= 0 && rp->col.station < n && *trim(rp->fields[rp->col.station]))
-            station = trim(rp->fields[rp->col.station]);
-        snprintf(rp->device, sizeof(rp->device), "replay-%s", station);
-        len = strlen(rp->device);
+        snprintf(s->device, sizeof(s->device), "replay-%s", station);
+        len = strlen(s->device);
         for (i = 0; i < len; i++) {
-            unsigned char ch = (unsigned char)rp->device[i];
+            unsigned char ch = (unsigned char)s->device[i];
 
-            rp->device[i] = isalnum(ch) || ch == '-' || ch == '_' ? (char)tolower(ch) : '-';
+            s->device[i] = isalnum(ch) || ch == '-' || ch == '_' ? (char)tolower(ch) : '-';
         }
     }
-    snprintf(rp->topic, sizeof(rp->topic), "%s/air/%s/%s", rp->opt.conn.prefix, rp->opt.site,
-             rp->device);
+    if (!s->site)
+        fprintf(stderr, "devsim replay: %s: no site for station %s (give --site or --map)\n",
+                s->path, station);
+    else
+        snprintf(s->topic, sizeof(s->topic), "%s/air/%s/%s", rp->opt.conn.prefix, s->site,
+                 s->device);
+}
+
+/*
+ * Read rows up to the next one to publish (s->has_row) or the end of the
+ * file. Rows skipped on the way are counted. Returns 0, COL_ERR_NOTFOUND
+ * when the station has no site, or another negative COL_ERR_*.
+ */
+static int src_advance(struct replay *rp, struct replay_src *s)
+{
+    int64_t day, ts;
+    int n, rc;
+
+    s->has_row = false;
+    for (;;) {
+        rc = read_line(s);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            s->n_rows++;
+            s->n_skipped++;
+            continue;
+        }
+        if (s->line[0] == '\0')
+            continue;
+        n = csv_split(s->line, s->fields, REPLAY_MAX_FIELDS);
+        if (!row_time(s, n, &day, &ts)) {
+            s->n_rows++;
+            s->n_skipped++;
+            continue;
+        }
+        if (day < rp->opt.from_day || day >= rp->opt.to_day)
+            continue;
+        if (s->device[0] == '\0') {
+            src_name(rp, s, n);
+            if (!s->site)
+                return COL_ERR_NOTFOUND;
+        }
+        rc = row_payload(rp, s, n, ts);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            s->n_rows++;
+            s->n_skipped++;
+            continue;
+        }
+        s->len = rc;
+        s->ts = ts;
+        s->has_row = true;
+        return 0;
+    }
+    if (ferror(s->f)) {
+        fprintf(stderr, "devsim replay: %s: read error\n", s->path);
+        return COL_ERR_IO;
+    }
+    return 0;
+}
+
+static void src_free(struct replay_src *s)
+{
+    if (!s)
+        return;
+    if (s->f)
+        fclose(s->f);
+    free(s);
+}
+
+/*
+ * Open @path and read up to its first row. A file found in a directory
+ * whose station has no site is left out; for a named file that is an
+ * error. Returns 0 or a negative COL_ERR_*.
+ */
+static int replay_add_file(struct replay *rp, const char *path, bool is_from_dir)
+{
+    struct replay_src *s = NULL;
+    int rc = COL_ERR_NOMEM;
+
+    if (rp->n_src == REPLAY_MAX_SOURCES) {
+        fprintf(stderr, "devsim replay: more than %d stations\n", REPLAY_MAX_SOURCES);
+        return COL_ERR_INVAL;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        fprintf(stderr, "devsim replay: out of memory\n");
+        goto out;
+    }
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    s->index = rp->n_src;
+    s->f = fopen(path, "r");
+    if (!s->f) {
+        fprintf(stderr, "devsim replay: cannot open %s: %s\n", path, strerror(errno));
+        rc = COL_ERR_IO;
+        goto out;
+    }
+    rc = read_header(s);
+    if (rc == 0)
+        rc = src_advance(rp, s);
+    if (rc == COL_ERR_NOTFOUND && is_from_dir) {
+        rc = 0;
+        goto out;
+    }
+    if (rc)
+        goto out;
+    rp->src[rp->n_src++] = s;
+    s = NULL;
+out:
+    src_free(s);
+    return rc;
+}
+
+static int is_csv_name(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+
+    return n > 4 && e->d_name[0] != '.' && strcasecmp(e->d_name + n - 4, ".csv") == 0;
+}
+
+static int replay_add_dir(struct replay *rp, const char *dir)
+{
+    struct dirent **names = NULL;
+    char path[REPLAY_PATH_MAX];
+    int n, i, rc = 0;
+
+    n = scandir(dir, &names, is_csv_name, alphasort);
+    if (n < 0) {
+        fprintf(stderr, "devsim replay: cannot read %s: %s\n", dir, strerror(errno));
+        return COL_ERR_IO;
+    }
+    for (i = 0; i < n; i++) {
+        if (rc == 0 &&
+            snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) < (int)sizeof(path))
+            rc = replay_add_file(rp, path, true);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* Open every source; an exit code when that fails, -1 to go on. */
+static int replay_open(struct replay *rp)
+{
+    struct stat st;
+    int i, rc = 0;
+
+    for (i = 0; i < rp->opt.n_csv && rc == 0; i++) {
+        if (stat(rp->opt.csv[i], &st) == 0 && S_ISDIR(st.st_mode))
+            rc = replay_add_dir(rp, rp->opt.csv[i]);
+        else
+            rc = replay_add_file(rp, rp->opt.csv[i], false);
+    }
+    if (rc == COL_ERR_NOTFOUND || rc == COL_ERR_INVAL)
+        return SIM_EXIT_USAGE;
+    if (rc)
+        return SIM_EXIT_RUNTIME;
+    if (rp->n_src == 0) {
+        fprintf(stderr, "devsim replay: no station with a site in the --csv given\n");
+        return SIM_EXIT_USAGE;
+    }
+    if (rp->n_src > 1 && (rp->opt.site || rp->opt.device)) {
+        fprintf(stderr, "devsim replay: --site and --device name a single station; use --map\n");
+        return SIM_EXIT_USAGE;
+    }
+    return -1;
 }
 
 /* Sleep (serving the connection) until the row at @ts is due at the replay's speed. */
@@ -443,85 +824,78 @@ static int replay_pace(struct replay *rp, int64_t ts)
     }
     if (rp->opt.speed <= 0)
         return 0;
-    return sim_pub_wait_until(rp->pub, rp->t_first + (double)(ts - rp->ts_first) / rp->opt.speed);
+    return sim_sink_wait_until(rp->sink, rp->t_first + (double)(ts - rp->ts_first) / rp->opt.speed);
 }
 
-/* Handle one data line. Returns 0 to go on, 1 at --limit, or a negative COL_ERR_*. */
-static int replay_row(struct replay *rp)
+/* The source whose next row is the earliest (the first listed on a tie), or NULL. */
+static struct replay_src *replay_next(const struct replay *rp)
 {
-    char payload[SIM_PAYLOAD_MAX];
-    int64_t day, ts;
-    int n, len, rc;
+    struct replay_src *best = NULL;
+    int i;
 
-    n = csv_split(rp->line, rp->fields, REPLAY_MAX_FIELDS);
-    if (!row_time(rp, n, &day, &ts)) {
-        rp->n_rows++;
-        rp->n_skipped++;
-        return 0;
+    for (i = 0; i < rp->n_src; i++) {
+        if (rp->src[i]->has_row && (!best || rp->src[i]->ts < best->ts))
+            best = rp->src[i];
     }
-    if (day < rp->opt.from_day || day >= rp->opt.to_day)
-        return 0;
-    rp->n_rows++;
-    if (rp->device[0] == '\0')
-        replay_name_device(rp, n);
-    len = row_payload(rp, n, ts, payload, sizeof(payload));
-    if (len <= 0) {
-        rp->n_skipped++;
-        return 0;
-    }
-    rc = replay_pace(rp, ts);
-    if (rc == 0)
-        rc = sim_pub_send(rp->pub, rp->topic, payload, (size_t)len, 0);
-    if (rc == COL_ERR_BUSY)
-        rp->n_rows--; /* stopped before this row went out */
-    if (rc)
-        return rc;
-    rp->n_sent++;
-    return rp->opt.limit > 0 && rp->n_sent >= rp->opt.limit ? 1 : 0;
+    return best;
 }
 
-static int replay_file(struct replay *rp, FILE *f)
+static int replay_run(struct replay *rp)
 {
+    struct replay_src *s;
     int rc;
 
     for (;;) {
-        rc = read_line(rp, f);
+        s = replay_next(rp);
+        if (!s)
+            return 0;
+        rc = replay_pace(rp, s->ts);
         if (rc == 0)
-            break;
-        if (rc < 0) {
-            rp->n_rows++;
-            rp->n_skipped++;
-            continue;
-        }
-        if (rp->line[0] == '\0')
-            continue;
-        rc = replay_row(rp);
+            rc = sim_sink_send(rp->sink, s->topic, s->payload, (size_t)s->len, s->index);
         if (rc)
-            return rc > 0 ? 0 : rc;
+            return rc; /* stopped before this row went out: it is not counted */
+        s->n_rows++;
+        s->n_sent++;
+        rp->n_sent++;
+        if (rp->opt.limit > 0 && rp->n_sent >= rp->opt.limit)
+            return 0;
+        rc = src_advance(rp, s);
+        if (rc)
+            return rc;
     }
-    if (ferror(f)) {
-        fprintf(stderr, "devsim replay: %s: read error\n", rp->opt.csv);
-        return COL_ERR_IO;
-    }
-    return 0;
 }
 
 static void replay_summary(const struct replay *rp, double elapsed)
 {
-    long published = rp->pub ? sim_pub_acked(rp->pub, -1) : 0;
+    const struct replay_src *s;
+    long published, rows = 0, skipped = 0, total = 0;
+    int i;
 
-    printf("replay: site=%s device=%s rows=%ld published=%ld skipped=%ld", rp->opt.site,
-           rp->device[0] ? rp->device : (rp->opt.device ? rp->opt.device : "-"), rp->n_rows,
-           published, rp->n_skipped);
-    sim_print_rate(elapsed, published);
+    for (i = 0; i < rp->n_src; i++) {
+        s = rp->src[i];
+        published = sim_sink_delivered(rp->sink, s->index);
+        printf("replay: site=%s device=%s rows=%ld published=%ld skipped=%ld",
+               s->site ? s->site : (rp->opt.site ? rp->opt.site : "-"),
+               s->device[0] ? s->device : (rp->opt.device ? rp->opt.device : "-"), s->n_rows,
+               published, s->n_skipped);
+        sim_print_rate(elapsed, published);
+        rows += s->n_rows;
+        skipped += s->n_skipped;
+        total += published;
+    }
+    if (rp->n_src > 1) {
+        printf("replay: stations=%d rows=%ld published=%ld skipped=%ld", rp->n_src, rows, total,
+               skipped);
+        sim_print_rate(elapsed, total);
+    }
+    sim_sink_print_stats(rp->sink, "replay");
 }
 
 int sim_replay_main(int argc, char **argv)
 {
     struct replay *rp = NULL;
-    FILE *f = NULL;
     double t0;
-    int rc, exit_code = SIM_EXIT_RUNTIME;
+    int rc, i, exit_code = SIM_EXIT_RUNTIME;
 
     rp = calloc(1, sizeof(*rp));
     if (!rp) {
@@ -533,28 +907,29 @@ int sim_replay_main(int argc, char **argv)
         exit_code = rc;
         goto out;
     }
-    f = fopen(rp->opt.csv, "r");
-    if (!f) {
-        fprintf(stderr, "devsim replay: cannot open %s: %s\n", rp->opt.csv, strerror(errno));
+    rc = replay_open(rp);
+    if (rc >= 0) {
+        exit_code = rc;
+        if (rc == SIM_EXIT_USAGE)
+            fputs("(devsim replay --help for the options)\n", stderr);
         goto out;
     }
-    if (replay_read_header(rp, f))
-        goto out;
     sim_signals_install();
-    rp->pub = sim_pub_open(&rp->opt.conn, "replay");
-    if (!rp->pub)
+    rp->sink = sim_sink_open(&rp->opt.conn, rp->opt.tcp, "replay");
+    if (!rp->sink)
         goto out;
     t0 = sim_now();
-    rc = replay_file(rp, f);
+    rc = replay_run(rp);
     /* After SIGINT/SIGTERM the run ends normally, acknowledged or not. */
-    if (sim_pub_finish(rp->pub) == 0 || sim_stop_requested())
+    if (sim_sink_finish(rp->sink) == 0 || sim_stop_requested())
         exit_code = rc == 0 || rc == COL_ERR_BUSY ? SIM_EXIT_OK : SIM_EXIT_RUNTIME;
     replay_summary(rp, sim_now() - t0);
 out:
-    if (rp)
-        sim_pub_close(rp->pub);
-    if (f)
-        fclose(f);
+    if (rp) {
+        sim_sink_close(rp->sink);
+        for (i = 0; i < rp->n_src; i++)
+            src_free(rp->src[i]);
+    }
     free(rp);
     return exit_code;
 }

@@ -279,3 +279,63 @@ double sim_rng_normal(struct sim_rng *rng)
 
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
+
+bool sim_rng_chance(struct sim_rng *rng, double p)
+{
+    return p > 0 && sim_rng_uniform(rng) < p;
+}
+
+double sim_local_hour(int64_t ts)
+{
+    int64_t local = ts + SIM_UTC_OFFSET_S;
+
+    return (double)(((local % 86400) + 86400) % 86400) / 3600.0;
+}
+
+int sim_local_weekday(int64_t ts)
+{
+    int64_t day = (ts + SIM_UTC_OFFSET_S) / 86400;
+
+    if ((ts + SIM_UTC_OFFSET_S) % 86400 < 0)
+        day--;
+    /* 1970-01-01 was a Thursday (3 when Monday is 0). */
+    return (int)(((day + 3) % 7 + 7) % 7);
+}
+
+double sim_season(int64_t ts, double lag_days)
+{
+    double day = floor((double)(ts + SIM_UTC_OFFSET_S) / 86400.0);
+    double doy = fmod(fmod(day, 365.2425) + 365.2425, 365.2425);
+
+    return cos(2.0 * M_PI * (doy - 20.0 - lag_days) / 365.2425);
+}
+
+double sim_bump(double h, double c, double w)
+{
+    double d = fabs(h - c);
+
+    if (d > 12.0)
+        d = 24.0 - d;
+    return exp(-0.5 * (d / w) * (d / w));
+}
+
+double sim_clamp(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+double sim_walk(struct sim_device *dev, int64_t ts, const double *sigma, int n, double tau_s)
+{
+    double dt = dev->last_ts ? (double)(ts - dev->last_ts) : 0.0;
+    double keep, kick;
+    int i;
+
+    if (dt < 0)
+        dt = 0;
+    keep = exp(-dt / tau_s);
+    kick = sqrt(1.0 - keep * keep);
+    for (i = 0; i < n; i++)
+        dev->walk[i] = keep * dev->walk[i] + sigma[i] * kick * sim_rng_normal(&dev->rng);
+    dev->last_ts = ts;
+    return dt;
+}
