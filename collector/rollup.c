@@ -304,6 +304,45 @@ static int device_site(struct rollup *r, int64_t dev, char site[SITE_MAX])
 #define MEAN_EXPR(col)                                                                             \
     "CASE WHEN m.name = 'laeq' THEN xh_db(avg(xh_energy(" col "))) ELSE avg(" col ") END"
 
+static bool day_is_pruned(struct rollup *r, int64_t h)
+{
+    sqlite3_stmt *s = NULL;
+    char day[11];
+    bool pruned = false;
+
+    rollup_day_of(h, day);
+    if (prepare(r, "SELECT raw_pruned FROM days WHERE day = ?1", &s))
+        return false;
+    sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        pruned = sqlite3_column_int(s, 0) != 0;
+    sqlite3_finalize(s);
+    return pruned;
+}
+
+/*
+ * Late data for an hour whose raw readings retention already removed: the
+ * hour cannot be recomputed from raw data, so the late readings are merged
+ * into the stored statistics and then removed like the rest of that day.
+ */
+static int merge_late_hour(struct rollup *r, int64_t dev, int64_t h)
+{
+    int rc = run(r,
+                 "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, sum) "
+                 "SELECT device_id, metric_id, ?1, count(*), avg(value), min(value), max(value), "
+                 "sum(value) FROM readings WHERE ts >= ?1 AND ts < ?2 AND device_id = ?3 AND "
+                 "flags IN (0, 78) GROUP BY metric_id ON CONFLICT(device_id, hour, metric_id) DO "
+                 "UPDATE SET mean = (mean * n + excluded.mean * excluded.n) / (n + excluded.n), "
+                 "n = n + excluded.n, min = min(min, excluded.min), max = max(max, excluded.max), "
+                 "sum = sum + excluded.sum",
+                 "iii", h, h + HOUR_MS, dev);
+
+    if (rc == 0)
+        rc = run(r, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2 AND device_id = ?3", "iii", h,
+                 h + HOUR_MS, dev);
+    return rc;
+}
+
 static int device_hour(struct rollup *r, int64_t dev, int64_t h, char site[SITE_MAX])
 {
     int rc = device_site(r, dev, site);
@@ -312,6 +351,8 @@ static int device_hour(struct rollup *r, int64_t dev, int64_t h, char site[SITE_
         return 0; /* device gone: nothing to attach the hour to */
     if (rc)
         return rc;
+    if (day_is_pruned(r, h))
+        return merge_late_hour(r, dev, h);
     rc = run(r, "DELETE FROM hourly WHERE device_id = ?1 AND hour = ?2", "ii", dev, h);
     if (rc == 0)
         rc = run(r,
@@ -757,7 +798,15 @@ static int site_day(struct rollup *r, const char *site, int64_t t0)
     int rc;
 
     day_bounds(t0, &a, &b, day);
-    rc = run(r, "DELETE FROM site_daily WHERE site = ?1 AND day = ?2", "ss", site, day);
+    rc = run(r, "INSERT OR IGNORE INTO days(day) VALUES (?1)", "s", day);
+    /* a day already sent to the data pool changed: the upload sends a new revision */
+    if (rc == 0)
+        rc = run(r,
+                 "UPDATE upload_ledger SET changed_after_upload = 1 WHERE day = ?1 AND "
+                 "state = 'done'",
+                 "s", day);
+    if (rc == 0)
+        rc = run(r, "DELETE FROM site_daily WHERE site = ?1 AND day = ?2", "ss", site, day);
     if (rc == 0)
         rc = run(r,
                  "INSERT INTO site_daily(site, metric_id, day, n_hours, mean, min, max, sum, "
@@ -878,4 +927,69 @@ int rollup_step(struct rollup *r, int max_hours)
     }
     rc = store_commit(r->st);
     return rc ? rc : n;
+}
+
+int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
+{
+    const struct cfg_retention *ret = &r->cfg->storage.retention;
+    sqlite3_stmt *s = NULL;
+    char cutoff[11], day[11] = "";
+    int64_t a, b;
+    int rc, n_pruned = 0;
+
+    if (ret->raw_ms > 0) {
+        rollup_day_of(now_ms - ret->raw_ms, cutoff);
+        if (prepare(r,
+                    "SELECT day FROM days WHERE raw_pruned = 0 AND day < ?1 AND (?2 = 0 OR day "
+                    "IN (SELECT day FROM upload_ledger WHERE state = 'done' AND "
+                    "changed_after_upload = 0)) ORDER BY day LIMIT 1",
+                    &s))
+            return COL_ERR_DB;
+        sqlite3_bind_text(s, 1, cutoff, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, require_upload);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(day, sizeof(day), "%s", (const char *)sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+    }
+    if (*day && rollup_day_start(day, &a) == 0) {
+        char d2[11];
+        day_bounds(a, &a, &b, d2);
+        /* One hour per transaction: a day of a large fleet is millions of rows. */
+        for (int64_t h = a; h < b; h += HOUR_MS) {
+            rc = store_begin(r->st);
+            if (rc == 0)
+                rc =
+                    run(r, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2", "ii", h, h + HOUR_MS);
+            if (rc) {
+                store_rollback(r->st);
+                return rc;
+            }
+            rc = store_commit(r->st);
+            if (rc)
+                return rc;
+        }
+        rc = run(r, "UPDATE days SET raw_pruned = 1 WHERE day = ?1", "s", day);
+        if (rc)
+            return rc;
+        log_info("retention: raw readings of %s removed (statistics kept)", day);
+        n_pruned++;
+    }
+    if (ret->hourly_ms > 0) {
+        int64_t cut = now_ms - ret->hourly_ms;
+        rc = store_begin(r->st);
+        if (rc == 0)
+            rc = run(r, "DELETE FROM hourly WHERE hour < ?1", "i", cut);
+        if (rc == 0)
+            rc = run(r, "DELETE FROM site_hourly WHERE hour < ?1", "i", cut);
+        if (rc == 0)
+            rc = run(r, "DELETE FROM aqi_hourly WHERE hour < ?1", "i", cut);
+        if (rc) {
+            store_rollback(r->st);
+            return rc;
+        }
+        rc = store_commit(r->st);
+        if (rc)
+            return rc;
+    }
+    return n_pruned;
 }

@@ -14,6 +14,7 @@
 #ifndef ROLLUP_H
 #define ROLLUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct config;
@@ -29,6 +30,15 @@ void rollup_free(struct rollup *r);
  * the number processed (0 when nothing was dirty) or a negative COL_ERR_*.
  */
 int rollup_step(struct rollup *r, int max_hours);
+
+/*
+ * Tiered retention: remove the raw readings of the oldest day older than
+ * storage.retention.raw — only once that day is uploaded when
+ * @require_upload — and hourly statistics older than retention.hourly;
+ * daily statistics are kept forever. Returns the number of days whose raw
+ * data were removed (0 or 1 per call) or a negative COL_ERR_*.
+ */
+int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload);
 
 /* Local calendar day of @utc_ms as "YYYY-MM-DD" (TZ must be set). */
 void rollup_day_of(int64_t utc_ms, char out[11]);

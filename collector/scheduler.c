@@ -26,6 +26,7 @@ struct sched {
     struct store *st;
     struct rollup *ru;
     struct complaint failing;
+    int64_t next_retention_ms;
 };
 
 static void nap_ms(struct sched *s, int64_t ms)
@@ -44,14 +45,22 @@ static void *run(void *arg)
 
     while (!atomic_load(&s->stop)) {
         int n;
+        long done = 0;
         do {
             n = rollup_step(s->ru, (int)s->cfg->rollup.batch);
+            done += n > 0 ? n : 0;
         } while (n > 0 && !atomic_load(&s->stop));
         if (n < 0)
             complain(&s->failing, mono_ms(), "rollup: pass failed (%s); will retry",
                      col_strerror(n));
         else
             complain_release(&s->failing, "rollup: passes succeed again");
+        /* After new data (a day may have become prunable) or once a minute. Raw
+         * data of a day is kept until the day is uploaded, when uploads are on. */
+        if (n >= 0 && (done > 0 || mono_ms() >= s->next_retention_ms)) {
+            int pruned = rollup_retention(s->ru, wall_ms(), s->cfg->upload.url != NULL);
+            s->next_retention_ms = mono_ms() + (pruned > 0 ? 0 : 60000);
+        }
         nap_ms(s, s->cfg->rollup.interval_ms);
     }
     return NULL;

@@ -135,6 +135,30 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (site, day, category)) WITHOUT ROWID;"
     "CREATE TABLE days(day TEXT PRIMARY KEY, uploaded INTEGER NOT NULL DEFAULT 0,"
     "  raw_pruned INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    /* 2 → 3: the nightly upload's ledger (one row per local day) */
+    "CREATE TABLE upload_ledger(day TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT 'pending',"
+    "  revision INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT, last_status INTEGER, bytes INTEGER, rows INTEGER, manifest_sha256 TEXT,"
+    "  next_attempt INTEGER, first_attempt_at INTEGER, uploaded_at INTEGER,"
+    "  changed_after_upload INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    /* 3 → 4: alerts, their lifecycle, and the delivery outbox */
+    "CREATE TABLE alerts(id INTEGER PRIMARY KEY, rule TEXT NOT NULL, scope TEXT NOT NULL,"
+    "  state TEXT NOT NULL, severity TEXT NOT NULL, domain TEXT, site TEXT, device TEXT,"
+    "  metric TEXT, value REAL, threshold REAL, unit TEXT, pending_since INTEGER,"
+    "  started_at INTEGER, ended_at INTEGER, last_eval INTEGER, last_notified INTEGER,"
+    "  hits INTEGER NOT NULL DEFAULT 0, message_zh TEXT, message_en TEXT, labels TEXT,"
+    "  annotations TEXT, acked_by TEXT, acked_at INTEGER, ack_comment TEXT);"
+    "CREATE UNIQUE INDEX alerts_active ON alerts(rule, scope)"
+    "  WHERE state IN ('pending', 'firing');"
+    "CREATE INDEX alerts_started ON alerts(started_at);"
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, alert_id INTEGER, channel TEXT NOT NULL,"
+    "  event TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, last_error TEXT,"
+    "  delivered_at INTEGER, expired_at INTEGER);"
+    "CREATE INDEX outbox_due ON outbox(channel, delivered_at, expired_at, next_attempt);"
+    "CREATE TABLE delivery_stats(channel TEXT PRIMARY KEY, delivered INTEGER NOT NULL DEFAULT 0,"
+    "  failed_attempts INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0)"
+    "  WITHOUT ROWID;",
 };
 
 struct store {
