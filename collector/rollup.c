@@ -304,20 +304,26 @@ static int device_site(struct rollup *r, int64_t dev, char site[SITE_MAX])
 #define MEAN_EXPR(col)                                                                             \
     "CASE WHEN m.name = 'laeq' THEN xh_db(avg(xh_energy(" col "))) ELSE avg(" col ") END"
 
-static bool day_is_pruned(struct rollup *r, int64_t h)
+/* Which tiers retention has removed from the day of @h: 1 raw, 2 hourly. */
+static int day_pruned(struct rollup *r, int64_t h)
 {
     sqlite3_stmt *s = NULL;
     char day[11];
-    bool pruned = false;
+    int pruned = 0;
 
     rollup_day_of(h, day);
-    if (prepare(r, "SELECT raw_pruned FROM days WHERE day = ?1", &s))
-        return false;
+    if (prepare(r, "SELECT raw_pruned, hourly_pruned FROM days WHERE day = ?1", &s))
+        return 0;
     sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW)
-        pruned = sqlite3_column_int(s, 0) != 0;
+        pruned = (sqlite3_column_int(s, 0) ? 1 : 0) | (sqlite3_column_int(s, 1) ? 2 : 0);
     sqlite3_finalize(s);
     return pruned;
+}
+
+static bool day_is_pruned(struct rollup *r, int64_t h)
+{
+    return (day_pruned(r, h) & 1) != 0;
 }
 
 /*
@@ -799,11 +805,12 @@ static int site_day(struct rollup *r, const char *site, int64_t t0)
 
     day_bounds(t0, &a, &b, day);
     rc = run(r, "INSERT OR IGNORE INTO days(day) VALUES (?1)", "s", day);
-    /* a day already sent to the data pool changed: the upload sends a new revision */
+    /* a day already sent to the data pool changed: the upload sends a new revision.
+     * 'uploading' too: the export may have been read before this change. */
     if (rc == 0)
         rc = run(r,
                  "UPDATE upload_ledger SET changed_after_upload = 1 WHERE day = ?1 AND "
-                 "state = 'done'",
+                 "state IN ('done', 'uploading')",
                  "s", day);
     if (rc == 0)
         rc = run(r, "DELETE FROM site_daily WHERE site = ?1 AND day = ?2", "ss", site, day);
@@ -876,6 +883,16 @@ static int collect(struct rollup *r, int max_hours, int *n_done)
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         int64_t h = sqlite3_column_int64(s, 0), dev = sqlite3_column_int64(s, 1), a, b;
         char site[SITE_MAX] = "", day[11];
+        if (day_pruned(r, h) & 2) {
+            /* Hourly statistics of that day are gone (retention); its daily figures
+             * are final and late data can no longer change them. */
+            rollup_day_of(h, day);
+            log_info("rollup: late data for %s, older than the hourly retention, is stored but "
+                     "leaves that day's statistics as they are",
+                     day);
+            rc = run(r, "DELETE FROM dirty_hours WHERE hour = ?1 AND device_id = ?2", "ii", h, dev);
+            continue;
+        }
         rc = device_hour(r, dev, h, site);
         if (rc == 0)
             rc = run(r, "DELETE FROM dirty_hours WHERE hour = ?1 AND device_id = ?2", "ii", h, dev);
@@ -889,7 +906,7 @@ static int collect(struct rollup *r, int max_hours, int *n_done)
         if (rc == 0)
             rc = set_add(&r->site_days, site, 0, a);
         /* the night of the previous day runs to 06:00 of this one */
-        if (rc == 0 && local_hour(h) < 6) {
+        if (rc == 0 && local_hour(h) < 6 && !(day_pruned(r, a - HOUR_MS) & 2)) {
             int64_t pa, pb;
             day_bounds(a - HOUR_MS, &pa, &pb, day);
             rc = set_add(&r->site_days, site, 0, pa);
@@ -942,7 +959,8 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
         if (prepare(r,
                     "SELECT day FROM days WHERE raw_pruned = 0 AND day < ?1 AND (?2 = 0 OR day "
                     "IN (SELECT day FROM upload_ledger WHERE state = 'done' AND "
-                    "changed_after_upload = 0)) ORDER BY day LIMIT 1",
+                    "changed_after_upload = 0)) AND NOT EXISTS (SELECT 1 FROM dirty_hours) "
+                    "ORDER BY day LIMIT 1",
                     &s))
             return COL_ERR_DB;
         sqlite3_bind_text(s, 1, cutoff, -1, SQLITE_STATIC);
@@ -974,15 +992,33 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
         log_info("retention: raw readings of %s removed (statistics kept)", day);
         n_pruned++;
     }
+    day[0] = '\0';
     if (ret->hourly_ms > 0) {
-        int64_t cut = now_ms - ret->hourly_ms;
+        /* Whole days, oldest first, and only days whose rollups are complete
+         * (no dirty hour left): daily figures are then final. */
+        rollup_day_of(now_ms - ret->hourly_ms, cutoff);
+        if (prepare(r,
+                    "SELECT day FROM days WHERE hourly_pruned = 0 AND day < ?1 AND NOT EXISTS "
+                    "(SELECT 1 FROM dirty_hours) ORDER BY day LIMIT 1",
+                    &s))
+            return COL_ERR_DB;
+        sqlite3_bind_text(s, 1, cutoff, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(day, sizeof(day), "%s", (const char *)sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+    }
+    if (*day && rollup_day_start(day, &a) == 0) {
+        char d2[11];
+        day_bounds(a, &a, &b, d2);
         rc = store_begin(r->st);
         if (rc == 0)
-            rc = run(r, "DELETE FROM hourly WHERE hour < ?1", "i", cut);
+            rc = run(r, "DELETE FROM hourly WHERE hour >= ?1 AND hour < ?2", "ii", a, b);
         if (rc == 0)
-            rc = run(r, "DELETE FROM site_hourly WHERE hour < ?1", "i", cut);
+            rc = run(r, "DELETE FROM site_hourly WHERE hour >= ?1 AND hour < ?2", "ii", a, b);
         if (rc == 0)
-            rc = run(r, "DELETE FROM aqi_hourly WHERE hour < ?1", "i", cut);
+            rc = run(r, "DELETE FROM aqi_hourly WHERE hour >= ?1 AND hour < ?2", "ii", a, b);
+        if (rc == 0)
+            rc = run(r, "UPDATE days SET hourly_pruned = 1 WHERE day = ?1", "s", day);
         if (rc) {
             store_rollback(r->st);
             return rc;
@@ -990,6 +1026,7 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
         rc = store_commit(r->st);
         if (rc)
             return rc;
+        n_pruned++;
     }
     return n_pruned;
 }

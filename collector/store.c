@@ -134,13 +134,18 @@ static const char *const migrations[] = {
     "  overflow_events INTEGER NOT NULL, hazard_events INTEGER NOT NULL,"
     "  PRIMARY KEY (site, day, category)) WITHOUT ROWID;"
     "CREATE TABLE days(day TEXT PRIMARY KEY, uploaded INTEGER NOT NULL DEFAULT 0,"
-    "  raw_pruned INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
-    /* 2 → 3: the nightly upload's ledger (one row per local day) */
-    "CREATE TABLE upload_ledger(day TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT 'pending',"
+    "  raw_pruned INTEGER NOT NULL DEFAULT 0, hourly_pruned INTEGER NOT NULL DEFAULT 0)"
+    "  WITHOUT ROWID;",
+    /* 2 → 3: the nightly upload's ledger (one row per local day); manifest is the
+     * last delivered one, config_fp what the configuration was at a config_error,
+     * changes_not_sent counts late changes that came after the re-upload window */
+    "CREATE TABLE upload_ledger(day TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending', 'uploading', 'done', 'failed', 'config_error')),"
     "  revision INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
     "  last_error TEXT, last_status INTEGER, bytes INTEGER, rows INTEGER, manifest_sha256 TEXT,"
     "  next_attempt INTEGER, first_attempt_at INTEGER, uploaded_at INTEGER,"
-    "  changed_after_upload INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    "  changed_after_upload INTEGER NOT NULL DEFAULT 0, manifest TEXT, config_fp TEXT,"
+    "  changes_not_sent INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
     /* 3 → 4: alerts, their lifecycle, and the delivery outbox */
     "CREATE TABLE alerts(id INTEGER PRIMARY KEY, rule TEXT NOT NULL, scope TEXT NOT NULL,"
     "  state TEXT NOT NULL, severity TEXT NOT NULL, domain TEXT, site TEXT, device TEXT,"

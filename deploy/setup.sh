@@ -9,8 +9,15 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libcjson-dev libyaml-dev
   libmicrohttpd-dev zlib1g-dev libcmocka-dev
-  python3 procps openssl
+  python3 procps openssl libssl-dev
+  nginx prometheus-alertmanager chromium
 )
+# Node.js runs the S3-compatible test server (s3rver, from the npm registry).
+# Where Node.js and npm are already installed (possibly not from Debian),
+# Debian's npm would conflict with them: only install it when missing.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,5 +36,6 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts a system mosquitto on port 1883 where systemd runs; the
-# tests and the demo start their own brokers on free ports and need none.
+# Debian starts system services (mosquitto, nginx, alertmanager) where
+# systemd runs; the tests and the demo start their own on free loopback
+# ports and need none of them.
