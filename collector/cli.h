@@ -62,5 +62,8 @@ int cli_stats(int argc, char **argv);
 int cli_query(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_rollup(int argc, char **argv);
+int cli_upload(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_alerts(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
+#include "notify.h"
 #include "profile.h"
 #include "registry.h"
 
@@ -31,6 +32,7 @@ int cli_check(int argc, char **argv)
     struct config *cfg = NULL;
     struct profile_set *ps = NULL;
     struct registry *reg = NULL;
+    struct notify_channels *chans = NULL;
     int opt;
 
     while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -51,10 +53,14 @@ int cli_check(int argc, char **argv)
     cfg = config_load(cc.config_path, cc.sets, cc.n_sets, &d);
     if (cfg && cli_set_timezone(cfg->gateway.timezone))
         diag_error(&d, cc.config_path, 0, "unknown gateway.timezone '%s'", cfg->gateway.timezone);
-    if (cfg && cli_load_devices(cfg, &d, &ps, &reg) == 0) {
-        printf("%s: ok (%zu device profiles, %zu sites, %zu registered devices)\n", cc.config_path,
-               ps->n, reg->n_sites, reg->n_devices);
+    if (cfg)
+        chans = notify_channels_load(cfg->alerts.channels, cfg->dir, &d);
+    if (cfg && cli_load_devices(cfg, &d, &ps, &reg) == 0 && chans) {
+        printf("%s: ok (%zu device profiles, %zu sites, %zu registered devices, "
+               "%zu alert channels)\n",
+               cc.config_path, ps->n, reg->n_sites, reg->n_devices, notify_channels_count(chans));
     }
+    notify_channels_free(chans);
     registry_free(reg);
     profile_set_free(ps);
     config_free(cfg);

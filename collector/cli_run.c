@@ -7,7 +7,9 @@
 #include "cli.h"
 #include "col_err.h"
 #include "config.h"
+#include "alerts.h"
 #include "diag.h"
+#include "notify.h"
 #include "hj212_tcp.h"
 #include "ingest.h"
 #include "log.h"
@@ -43,6 +45,8 @@ struct daemon {
     struct ingest *ig;
     struct hj212_tcp *hj212;
     struct sched *sched;
+    struct notify *notify;
+    struct alerts *alerts;
 };
 
 static int on_message(void *ud, const char *topic, const void *payload, size_t len)
@@ -76,6 +80,9 @@ static void on_reload(void *ud)
     else
         log_info("reload: done");
     hj212_tcp_reload(dm->hj212);
+    sched_reload(dm->sched);
+    if (dm->alerts && alerts_reload(dm->alerts, NULL))
+        log_err("reload: rules have errors; keeping the rules in use");
     profile_set_free(ps);
     registry_free(reg);
 }
@@ -128,6 +135,8 @@ int cli_run(int argc, char **argv)
     struct registry *reg = NULL;
     struct store *st = NULL;
     struct mqtt_in *mq = NULL;
+    struct notify_channels *chans = NULL;
+    const struct notify_channels *routing = NULL;
     char err[512];
     int rc = EXIT_RUNTIME, opt;
 
@@ -152,6 +161,13 @@ int cli_run(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    chans = notify_channels_load(dm.cfg->alerts.channels, dm.cfg->dir, &d);
+    if (!chans) {
+        log_err("run: invalid alerts.channels (%d error%s)", d.n_errors,
+                d.n_errors == 1 ? "" : "s");
+        rc = EXIT_USAGE;
+        goto out;
+    }
     st = store_open(&dm.cfg->storage, true, err, sizeof(err));
     if (!st) {
         log_err("store: %s", err);
@@ -163,7 +179,18 @@ int cli_run(int argc, char **argv)
     mq = mqtt_in_new(&dm.cfg->mqtt, on_message, &dm);
     if (!mq)
         goto out;
-    dm.sched = sched_start(dm.cfg);
+    /* Rule evaluation routes through the channels; the delivery threads own them. */
+    routing = chans;
+    dm.alerts = alerts_new(dm.cfg, st, NULL, routing);
+    if (!dm.alerts) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    ingest_set_alerts(dm.ig, dm.alerts);
+    dm.notify = notify_start(dm.cfg, &chans);
+    if (!dm.notify)
+        goto out;
+    dm.sched = sched_start(dm.cfg, routing);
     if (!dm.sched)
         goto out;
     if (*dm.cfg->ingest.hj212_listen) {
@@ -181,13 +208,18 @@ int cli_run(int argc, char **argv)
     log_info("run: stopped");
     log_usage();
 out:
+    /* Producers of alerts stop before the delivery threads that own the routing. */
     hj212_tcp_stop(dm.hj212);
     sched_stop(dm.sched);
+    ingest_set_alerts(dm.ig, NULL);
+    alerts_free(dm.alerts);
+    notify_stop(dm.notify);
     mqtt_in_free(mq);
     ingest_free(dm.ig);
     store_close(st);
     registry_free(reg);
     profile_set_free(ps);
+    notify_channels_free(chans);
     config_free(dm.cfg);
     return rc;
 }

@@ -5,14 +5,82 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "notify.h"
 #include "store.h"
+#include "upload.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static void print_text(const struct config *cfg, const struct store_stats *s)
+#define STATS_MAX_CHANNELS 64
+
+struct delivery {
+    size_t n;
+    struct notify_stat v[STATS_MAX_CHANNELS];
+};
+
+static void print_upload_text(const struct upload_stats *u)
+{
+    char last[64] = "-";
+
+    if (!u->is_enabled && !u->done_days) {
+        printf("upload              off (upload.url not set)\n");
+        return;
+    }
+    if (u->last_success_ms)
+        cli_format_time(u->last_success_ms, last, sizeof(last));
+    printf("upload              %lld days delivered (%lld sent again), %lld pending, %lld failed, "
+           "%lld configuration errors\n",
+           (long long)u->done_days, (long long)u->revisions, (long long)u->pending_days,
+           (long long)u->failed_days, (long long)u->config_error_days);
+    printf("  last success      %s\n", last);
+    if (u->failing_days)
+        printf("  FAILING           %lld days not delivered\n", (long long)u->failing_days);
+    if (u->last_error[0])
+        printf("  last error        %s\n", u->last_error);
+    if (u->is_disk_low)
+        printf("  DISK LOW          %.1f MiB left for the database\n",
+               (double)u->disk_room / 1048576.0);
+    if (u->emergency_pruned_days)
+        printf("  dropped early     raw data of %lld delivered days (disk full)\n",
+               (long long)u->emergency_pruned_days);
+}
+
+static cJSON *upload_json(const struct upload_stats *u)
+{
+    cJSON *o = cJSON_CreateObject();
+    char t[64];
+
+    if (!o)
+        return NULL;
+    cJSON_AddBoolToObject(o, "enabled", u->is_enabled);
+    cJSON_AddNumberToObject(o, "done_days", (double)u->done_days);
+    cJSON_AddNumberToObject(o, "pending_days", (double)u->pending_days);
+    cJSON_AddNumberToObject(o, "failed_days", (double)u->failed_days);
+    cJSON_AddNumberToObject(o, "config_error_days", (double)u->config_error_days);
+    cJSON_AddNumberToObject(o, "failing_days", (double)u->failing_days);
+    cJSON_AddNumberToObject(o, "revised_days", (double)u->revisions);
+    cJSON_AddNumberToObject(o, "bytes_delivered", (double)u->bytes_sent);
+    if (u->last_success_ms) {
+        cli_format_time(u->last_success_ms, t, sizeof(t));
+        cJSON_AddStringToObject(o, "last_success", t);
+    } else {
+        cJSON_AddNullToObject(o, "last_success");
+    }
+    if (u->last_error[0])
+        cJSON_AddStringToObject(o, "last_error", u->last_error);
+    else
+        cJSON_AddNullToObject(o, "last_error");
+    cJSON_AddNumberToObject(o, "disk_room_bytes", (double)u->disk_room);
+    cJSON_AddBoolToObject(o, "disk_low", u->is_disk_low);
+    cJSON_AddNumberToObject(o, "emergency_pruned_days", (double)u->emergency_pruned_days);
+    return o;
+}
+
+static void print_text(const struct config *cfg, const struct store_stats *s,
+                       const struct delivery *dl)
 {
     char first[64] = "-", last[64] = "-";
 
@@ -37,12 +105,20 @@ static void print_text(const struct config *cfg, const struct store_stats *s)
     printf("rollup pending      %lld device-hours\n", (long long)s->rollup_pending);
     printf("first message       %s\n", first);
     printf("last message        %s\n", last);
+    if (dl->n == 0)
+        printf("delivery            no alert notifications yet\n");
+    for (size_t i = 0; i < dl->n; i++)
+        printf("delivery %-10s %lld delivered, %lld pending, %lld failed attempts, %lld expired\n",
+               dl->v[i].channel, (long long)dl->v[i].delivered, (long long)dl->v[i].pending,
+               (long long)dl->v[i].failed_attempts, (long long)dl->v[i].expired);
 }
 
-static int print_json(const struct config *cfg, const struct store_stats *s)
+static int print_json(const struct config *cfg, const struct store_stats *s,
+                      const struct delivery *dl, const struct upload_stats *us)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *rej = cJSON_CreateObject();
+    cJSON *del;
     char t[64];
     char *text;
 
@@ -78,6 +154,15 @@ static int print_json(const struct config *cfg, const struct store_stats *s)
         cJSON_AddNullToObject(o, "last_message");
     }
     cJSON_AddNumberToObject(o, "database_bytes", (double)s->db_bytes);
+    cJSON_AddItemToObject(o, "upload", upload_json(us));
+    del = cJSON_AddObjectToObject(o, "delivery");
+    for (size_t i = 0; del && i < dl->n; i++) {
+        cJSON *c = cJSON_AddObjectToObject(del, dl->v[i].channel);
+        cJSON_AddNumberToObject(c, "delivered", (double)dl->v[i].delivered);
+        cJSON_AddNumberToObject(c, "failed_attempts", (double)dl->v[i].failed_attempts);
+        cJSON_AddNumberToObject(c, "expired", (double)dl->v[i].expired);
+        cJSON_AddNumberToObject(c, "pending", (double)dl->v[i].pending);
+    }
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!text)
@@ -100,6 +185,8 @@ int cli_stats(int argc, char **argv)
     struct config *cfg;
     struct store *st;
     struct store_stats s;
+    struct delivery dl = {0};
+    struct upload_stats us;
     bool json = false;
     char err[512];
     int opt, rc = EXIT_RUNTIME;
@@ -108,7 +195,9 @@ int cli_stats(int argc, char **argv)
         if (opt == 'h') {
             printf("usage: collector stats -c CONFIG [--json]\n\n"
                    "Counters read from the database: received, stored messages and readings,\n"
-                   "duplicates, rejected by reason, first and last message, database size.\n");
+                   "duplicates, rejected by reason, first and last message, database size,\n"
+                   "alert delivery per channel (delivered, pending, failed attempts,\n"
+                   "expired), and the upload ledger (days delivered, pending, failing).\n");
             return EXIT_OK;
         }
         if (opt == 'j') {
@@ -127,11 +216,14 @@ int cli_stats(int argc, char **argv)
         config_free(cfg);
         return EXIT_RUNTIME;
     }
-    if (store_stats_read(st, &s) == 0) {
+    if (store_stats_read(st, &s) == 0 &&
+        notify_stats_read(st, dl.v, STATS_MAX_CHANNELS, &dl.n) == 0 &&
+        upload_stats_read(cfg, st, &us) == 0) {
         if (json)
-            rc = print_json(cfg, &s);
+            rc = print_json(cfg, &s, &dl, &us);
         else {
-            print_text(cfg, &s);
+            print_text(cfg, &s, &dl);
+            print_upload_text(&us);
             rc = EXIT_OK;
         }
     }

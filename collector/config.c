@@ -182,11 +182,73 @@ static const struct cfg_key alerts_keys[] = {
     {0},
 };
 
+static const char *const auth_choices[] = {"none", "bearer", "basic", "sigv4", NULL};
+
 static const struct cfg_key upload_keys[] = {
     {"url", CFG_STR, NULL, OFF(upload.url), 0, 0,
-     "Base URL of the district data pool; unset disables the upload", NULL, NULL, 0},
-    {"at", CFG_STR, "02:00", OFF(upload.at), 0, 0, "Local time of the nightly upload", NULL, NULL,
+     "Base URL of the district data pool; a day goes to {url}/{gateway}/{yyyy}/{mm}/{dd}/{file}; "
+     "unset disables the upload",
+     NULL, NULL, 0},
+    {"at", CFG_STR, "02:00", OFF(upload.at), 0, 0,
+     "Local time (HH:MM) of the nightly upload of the previous day", NULL, NULL, 0},
+    {"jitter", CFG_DURATION, "30m", OFF(upload.jitter_ms), 0, 43200000,
+     "Random delay added to 'at' each night, so a district's gateways do not all call at once",
+     NULL, NULL, 0},
+    {"auth", CFG_ENUM, "none", OFF(upload.auth), 0, 0,
+     "Authentication: bearer (token_file), basic (username, password_file), sigv4 (AWS "
+     "Signature V4 for S3-compatible stores)",
+     auth_choices, NULL, 0},
+    {"token_file", CFG_STR, NULL, OFF(upload.token_file), 0, 0,
+     "File holding the bearer token (first line); read at every upload", NULL, NULL, CFG_F_PATH},
+    {"username", CFG_STR, NULL, OFF(upload.username), 0, 0, "User name for basic authentication",
+     NULL, NULL, 0},
+    {"password_file", CFG_STR, NULL, OFF(upload.password_file), 0, 0,
+     "File holding the basic-authentication password (first line)", NULL, NULL, CFG_F_PATH},
+    {"aws_region", CFG_STR, NULL, OFF(upload.aws_region), 0, 0,
+     "SigV4 region, e.g. cn-east-1 (any value the store expects)", NULL, NULL, 0},
+    {"aws_access_key_id", CFG_STR, NULL, OFF(upload.aws_access_key_id), 0, 0, "SigV4 access key id",
+     NULL, NULL, 0},
+    {"aws_secret_file", CFG_STR, NULL, OFF(upload.aws_secret_file), 0, 0,
+     "File holding the SigV4 secret access key (first line)", NULL, NULL, CFG_F_PATH},
+    {"aws_service", CFG_STR, "s3", OFF(upload.aws_service), 0, 0, "SigV4 service name", NULL, NULL,
      0},
+    {"ca_file", CFG_STR, NULL, OFF(upload.ca_file), 0, 0,
+     "CA certificate(s) to verify the data pool (default: the system's)", NULL, NULL, CFG_F_PATH},
+    {"client_cert", CFG_STR, NULL, OFF(upload.client_cert), 0, 0,
+     "Client certificate (PEM) for mutual TLS; works with any auth", NULL, NULL, CFG_F_PATH},
+    {"client_key", CFG_STR, NULL, OFF(upload.client_key), 0, 0,
+     "Client private key (PEM, unencrypted)", NULL, NULL, CFG_F_PATH | CFG_F_SECRET},
+    {"insecure", CFG_BOOL, "false", OFF(upload.is_insecure), 0, 0,
+     "Skip TLS certificate and host name verification (testing only)", NULL, NULL, 0},
+    {"max_rate", CFG_SIZE, "0", OFF(upload.max_rate), 0, 0,
+     "Bandwidth cap in bytes per second for cellular links (0: unlimited)", NULL, NULL, 0},
+    {"connect_timeout", CFG_DURATION, "30s", OFF(upload.connect_timeout_ms), 1000, 600000,
+     "Give up connecting after this long", NULL, NULL, 0},
+    {"timeout", CFG_DURATION, "1h", OFF(upload.timeout_ms), 0, 86400000,
+     "Give up one request (one file) after this long (0: no limit)", NULL, NULL, 0},
+    {"low_speed_limit", CFG_SIZE, "100", OFF(upload.low_speed_limit), 0, 0,
+     "Abort a request slower than this many bytes per second ...", NULL, NULL, 0},
+    {"low_speed_time", CFG_DURATION, "60s", OFF(upload.low_speed_time_ms), 1000, 3600000,
+     "... for this long (a stalled link)", NULL, NULL, 0},
+    {"backoff_min", CFG_DURATION, "5m", OFF(upload.backoff_min_ms), 1000, 86400000,
+     "First retry delay after a failed upload; doubles per failure", NULL, NULL, 0},
+    {"backoff_max", CFG_DURATION, "6h", OFF(upload.backoff_max_ms), 1000, 604800000,
+     "Longest retry delay", NULL, NULL, 0},
+    {"reupload_window", CFG_DURATION, "7d", OFF(upload.reupload_window_ms), 0, 0,
+     "Late data for an uploaded day younger than this sends the day again as a new revision "
+     "(0: never)",
+     NULL, NULL, 0},
+    {"fail_alert_days", CFG_INT, "3", OFF(upload.fail_alert_days), 1, 365,
+     "Alert when this many days are tried and still not delivered", NULL, NULL, 0},
+    {"max_days_per_run", CFG_INT, "0", OFF(upload.max_days_per_run), 0, 100000,
+     "Send at most this many days per run, oldest first (0: all that are due)", NULL, NULL, 0},
+    {"spool_dir", CFG_STR, NULL, OFF(upload.spool_dir), 0, 0,
+     "Directory for the files of a day being sent (default: storage.path + \".upload\")", NULL,
+     NULL, CFG_F_PATH},
+    {"disk_reserve", CFG_SIZE, "256MiB", OFF(upload.disk_reserve), 0, 0,
+     "When free disk (or room under storage.max_size) falls below this, say so loudly and drop "
+     "the raw readings of the oldest uploaded day early (0: never)",
+     NULL, NULL, 0},
     {0},
 };
 
@@ -699,6 +761,69 @@ static int read_secret_file(struct config *c, struct diag *d)
     return c->mqtt.password ? 0 : COL_ERR_NOMEM;
 }
 
+/* The upload's keys that only make sense together; secrets are checked when read. */
+static int check_upload(struct config *c, struct diag *d)
+{
+    struct cfg_upload *u = &c->upload;
+    unsigned h = 0, m = 0, sec = 0;
+    char tail = 0;
+    int rc = 0, n = sscanf(u->at, "%2u:%2u%c", &h, &m, &tail);
+
+    if (n == 3 && tail == ':')
+        n = sscanf(u->at, "%2u:%2u:%2u%c", &h, &m, &sec, &tail) == 3 ? 2 : 0;
+    if (n != 2 || h > 23 || m > 59 || sec > 59) {
+        diag_error(d, c->file, 0, "upload.at must be a local time HH:MM, not '%s'", u->at);
+        rc = COL_ERR_CONFIG;
+    }
+    u->at_s = (long long)h * 3600 + m * 60 + sec;
+    if (u->backoff_min_ms > u->backoff_max_ms) {
+        diag_error(d, c->file, 0, "upload.backoff_min is larger than upload.backoff_max");
+        rc = COL_ERR_CONFIG;
+    }
+    if ((u->client_cert == NULL) != (u->client_key == NULL)) {
+        diag_error(d, c->file, 0, "upload.client_cert and upload.client_key go together");
+        rc = COL_ERR_CONFIG;
+    }
+    if (u->auth == UPLOAD_AUTH_BEARER && !u->token_file) {
+        diag_error(d, c->file, 0, "upload.auth: bearer needs upload.token_file");
+        rc = COL_ERR_CONFIG;
+    }
+    if (u->auth == UPLOAD_AUTH_BASIC && (!u->username || !u->password_file)) {
+        diag_error(d, c->file, 0,
+                   "upload.auth: basic needs upload.username and "
+                   "upload.password_file");
+        rc = COL_ERR_CONFIG;
+    }
+    if (u->auth == UPLOAD_AUTH_SIGV4 &&
+        (!u->aws_region || !u->aws_access_key_id || !u->aws_secret_file || !*u->aws_service)) {
+        diag_error(d, c->file, 0,
+                   "upload.auth: sigv4 needs upload.aws_region, "
+                   "upload.aws_access_key_id and upload.aws_secret_file");
+        rc = COL_ERR_CONFIG;
+    }
+    if (u->url && !*u->url) { /* url: "" (or --set upload.url=) turns the upload off */
+        xfree(u->url);
+        u->url = NULL;
+    }
+    if (u->url && (strncmp(u->url, "http://", 7) != 0 && strncmp(u->url, "https://", 8) != 0)) {
+        diag_error(d, c->file, 0, "upload.url must start with http:// or https://");
+        rc = COL_ERR_CONFIG;
+    } else if (u->url) {
+        /* user:password@host would end up in logs and process listings */
+        const char *host = strstr(u->url, "//") + 2;
+        const char *end = host + strcspn(host, "/?#");
+        if (memchr(host, '@', (size_t)(end - host))) {
+            diag_error(d, c->file, 0, "upload.url must not carry credentials; use upload.auth");
+            rc = COL_ERR_CONFIG;
+        }
+        if (strpbrk(u->url, "?#")) {
+            diag_error(d, c->file, 0, "upload.url is a base URL: no query string or fragment");
+            rc = COL_ERR_CONFIG;
+        }
+    }
+    return rc;
+}
+
 static int check_cross(struct config *c, struct diag *d)
 {
     int rc = 0;
@@ -715,6 +840,8 @@ static int check_cross(struct config *c, struct diag *d)
         diag_error(d, c->file, 0, "mqtt.topics must list at least one subscription");
         rc = COL_ERR_CONFIG;
     }
+    if (check_upload(c, d))
+        rc = COL_ERR_CONFIG;
     if (!*c->gateway.id) {
         diag_error(d, c->file, 0, "gateway.id must not be empty");
         rc = COL_ERR_CONFIG;

@@ -100,9 +100,38 @@ struct cfg_alerts {
     struct ynode *channels; /* validated by the alerts module; owned by the config */
 };
 
+enum { UPLOAD_AUTH_NONE = 0, UPLOAD_AUTH_BEARER, UPLOAD_AUTH_BASIC, UPLOAD_AUTH_SIGV4 };
+
+/* Secrets are read from their files at each upload, never kept here. */
 struct cfg_upload {
-    char *url;
-    char *at;
+    char *url;      /* base; unset disables the upload */
+    char *at;       /* local time of day, "HH:MM" or "HH:MM:SS" */
+    long long at_s; /* the same in seconds after midnight (derived) */
+    long long auth; /* UPLOAD_AUTH_* */
+    char *token_file;
+    char *username;
+    char *password_file;
+    char *aws_region;
+    char *aws_access_key_id;
+    char *aws_secret_file;
+    char *aws_service;
+    char *ca_file;
+    char *client_cert;
+    char *client_key;
+    bool is_insecure;   /* skip TLS verification (testing only) */
+    long long max_rate; /* bytes/s, 0 = unlimited */
+    long long connect_timeout_ms;
+    long long timeout_ms;        /* one request, 0 = none */
+    long long low_speed_limit;   /* bytes/s ... */
+    long long low_speed_time_ms; /* ... for this long aborts a request */
+    long long jitter_ms;
+    long long backoff_min_ms;
+    long long backoff_max_ms;
+    long long reupload_window_ms;
+    long long fail_alert_days;
+    long long max_days_per_run; /* 0 = no limit */
+    char *spool_dir;            /* unset: next to the database */
+    long long disk_reserve;     /* bytes kept free before uploaded raw data is dropped early */
 };
 
 struct cfg_http {

@@ -7,6 +7,7 @@
  */
 #include "ingest.h"
 #include "col_err.h"
+#include "alerts.h"
 #include "config.h"
 #include "decode.h"
 #include "log.h"
@@ -28,6 +29,8 @@
 struct dev_entry {
     int64_t id;
     const struct profile *profile;
+    char name[128];
+    char site[128];
     int64_t last_seen_ms; /* newest receive time, maybe not yet written */
     int64_t flushed_ms;   /* when the row was last written */
     int64_t n_pending;    /* messages not yet added to the row's count */
@@ -42,6 +45,7 @@ struct ingest {
     struct strmap *metrics; /* name → (void*)(intptr_t)id */
     struct dec_field *fields;
     size_t max_fields;
+    struct alerts *alerts; /* borrowed; NULL = no rules */
 };
 
 static void free_entry(const char *key, void *val, void *ud)
@@ -125,6 +129,12 @@ void ingest_free(struct ingest *ig)
     xfree(ig);
 }
 
+void ingest_set_alerts(struct ingest *ig, struct alerts *a)
+{
+    if (ig)
+        ig->alerts = a;
+}
+
 int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct registry **reg)
 {
     struct profile_set *old_p = ig->profiles;
@@ -200,7 +210,8 @@ static int resolve_device(struct msg_ctx *m, const struct profile *matched, cons
     struct ingest *ig = m->ig;
     struct dev_entry *e = strmap_get(ig->devices, name);
     const struct reg_device *rd;
-    char db_site[128], db_prof[128];
+    char db_site[128] = "", db_prof[128];
+    const char *dev_site = site;
     int64_t id;
     int rc;
 
@@ -214,6 +225,7 @@ static int resolve_device(struct msg_ctx *m, const struct profile *matched, cons
         if (rc)
             return rc;
         matched = rd->profile;
+        dev_site = rd->site_id;
     } else {
         rc = store_device_find(ig->st, name, &id, db_site, sizeof(db_site), db_prof,
                                sizeof(db_prof));
@@ -238,6 +250,7 @@ static int resolve_device(struct msg_ctx *m, const struct profile *matched, cons
             const struct profile *p = profile_set_find(ig->profiles, db_prof);
             if (p)
                 matched = p;
+            dev_site = db_site;
         }
     }
     e = xcalloc(1, sizeof(*e));
@@ -245,6 +258,8 @@ static int resolve_device(struct msg_ctx *m, const struct profile *matched, cons
         return COL_ERR_NOMEM;
     e->id = id;
     e->profile = matched;
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    snprintf(e->site, sizeof(e->site), "%s", dev_site);
     if (strmap_put(ig->devices, name, e)) {
         xfree(e);
         return COL_ERR_NOMEM;
@@ -334,6 +349,12 @@ static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const str
         return 0;
     }
     m->delta.stored_readings++;
+    if (m->ig->alerts && alerts_wants_metric(m->ig->alerts, pf->metric)) {
+        rc = alerts_on_reading(m->ig->alerts, dev->profile->domain, dev->site, dev->name,
+                               pf->metric, pf->unit, v, ts, m->now_ms);
+        if (rc)
+            return rc;
+    }
     /* The hour's rollups must be recomputed; once per hour per message. */
     int64_t hour = ts - ((ts % 3600000) + 3600000) % 3600000;
     if (hour != m->dirty_hour) {

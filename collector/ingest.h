@@ -46,6 +46,10 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
 int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
                    int64_t now_ms);
 
+/* Evaluate instant rules on every stored reading with @a (borrowed; NULL = none). */
+struct alerts;
+void ingest_set_alerts(struct ingest *ig, struct alerts *a);
+
 /*
  * Keep a message that never reached a decoder (e.g. a TCP packet with a bad
  * checksum) in the rejects table under @reason, in its own transaction.

@@ -18,7 +18,10 @@ static const struct {
     {"check", cli_check, "validate configuration, device profiles and registry"},
     {"stats", cli_stats, "show ingest counters from the database"},
     {"query", cli_query, "list stored readings"},
+    {"alerts", cli_alerts, "list active and recent alerts; acknowledge one"},
+    {"report", cli_report, "compliance with the plan's targets for a year"},
     {"rollup", cli_rollup, "bring hourly/daily statistics and AQI up to date now"},
+    {"upload", cli_upload, "send due days to the district data pool now (catch-up)"},
     {"config", cli_config, "print the configuration reference (every key and default)"},
 };
 

@@ -11,6 +11,7 @@
  * (Asia/Shanghai and nearly all others). Days are local calendar days.
  */
 #include "rollup.h"
+#include "alerts.h"
 #include "col_err.h"
 #include "config.h"
 #include "gb3095.h"
@@ -47,6 +48,7 @@ struct itemset {
 };
 
 struct rollup {
+    struct alerts *alerts; /* borrowed; NULL = no rules */
     const struct config *cfg;
     struct store *st;
     sqlite3 *db;
@@ -205,6 +207,34 @@ static int prepare(struct rollup *r, const char *sql, sqlite3_stmt **s)
     return 0;
 }
 
+/* ---- alerts ---- */
+
+static int alert(struct rollup *r, enum rule_series series, const char *domain, const char *site,
+                 const char *device, const char *metric, const char *unit, double value,
+                 int64_t t_ms)
+{
+    if (!r->alerts || !isfinite(value) || !alerts_has_series(r->alerts, series))
+        return 0;
+    return alerts_on_value(r->alerts, series, domain, site, device, metric, unit, value, t_ms);
+}
+
+static const char *domain_of_metric(const char *m)
+{
+    static const char *const air[] = {"pm25", "pm10", "so2", "no2", "co", "o3", NULL};
+    static const char *const water[] = {"ph",   "do", "codmn", "cod",       "bod5",
+                                        "nh3n", "tp", "tn",    "turbidity", NULL};
+
+    for (size_t i = 0; air[i]; i++)
+        if (strcmp(m, air[i]) == 0)
+            return "air";
+    for (size_t i = 0; water[i]; i++)
+        if (strcmp(m, water[i]) == 0)
+            return "water";
+    if (strncmp(m, "l", 1) == 0 && (strcmp(m, "laeq") == 0 || strcmp(m, "lmax") == 0))
+        return "noise";
+    return NULL;
+}
+
 /* ---- device and site hours ---- */
 
 static const char *const water_params[] = {"ph",   "do", "codmn", "cod", "bod5",
@@ -260,7 +290,20 @@ static int water_samples(struct rollup *r, int64_t dev, const char *site, int64_
         int64_t ts = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : INT64_MAX;
         if ((ts != cur || step != SQLITE_ROW) && n > 0) {
             struct gb3838_result res;
-            if (gb3838_sample_class(w, vals, n, &res) == 0)
+            if (gb3838_sample_class(w, vals, n, &res) == 0) {
+                char dev_name[64] = "";
+                sqlite3_stmt *dn = NULL;
+                if (prepare(r, "SELECT name FROM devices WHERE id = ?1", &dn) == 0) {
+                    sqlite3_bind_int64(dn, 1, dev);
+                    if (sqlite3_step(dn) == SQLITE_ROW)
+                        snprintf(dev_name, sizeof(dev_name), "%s",
+                                 (const char *)sqlite3_column_text(dn, 0));
+                    sqlite3_finalize(dn);
+                }
+                rc = alert(r, RULE_WATER_SAMPLE, "water", site, dev_name, "class", "",
+                           (double)res.cls, cur);
+            }
+            if (rc == 0 && gb3838_sample_class(w, vals, n, &res) == 0)
                 rc = run(r,
                          "INSERT OR REPLACE INTO water_samples(device_id, ts, site, class, "
                          "deciding, is_partial, n_evaluated) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -566,23 +609,44 @@ static int aqi_day(struct rollup *r, const char *site, int64_t t0, int64_t t1, c
     if (is_valid && a.aqi > 50)
         primary_text(a.primary, prim, sizeof(prim));
     iaqi_text(&a, a.missing & need, iaqi, sizeof(iaqi), miss, sizeof(miss));
-    return run(r,
-               "INSERT INTO aqi_daily(site, day, edition, aqi, level, primary_pollutants, so2, "
-               "no2, pm10, pm25, co, o3_1h, o3_8h, iaqi, missing, is_above_scale) VALUES (?1, ?2, "
-               "?3, CASE WHEN ?4 < 0 THEN NULL ELSE ?4 END, CASE WHEN ?5 < 0 THEN NULL ELSE ?5 "
-               "END, ?6, nullif(?7, -1e308), nullif(?8, -1e308), nullif(?9, -1e308), "
-               "nullif(?10, -1e308), nullif(?11, -1e308), nullif(?12, -1e308), "
-               "nullif(?13, -1e308), ?14, ?15, ?16)",
-               "sssiisdddddddssi", site, day, hj633_edition_name(ed),
-               (int64_t)(is_valid ? a.aqi : -1), (int64_t)(is_valid ? a.band->level : -1), prim,
-               isfinite(conc[HJ633_SO2_24H]) ? conc[HJ633_SO2_24H] : -1e308,
-               isfinite(conc[HJ633_NO2_24H]) ? conc[HJ633_NO2_24H] : -1e308,
-               isfinite(conc[HJ633_PM10_24H]) ? conc[HJ633_PM10_24H] : -1e308,
-               isfinite(conc[HJ633_PM25_24H]) ? conc[HJ633_PM25_24H] : -1e308,
-               isfinite(conc[HJ633_CO_24H]) ? conc[HJ633_CO_24H] : -1e308,
-               isfinite(conc[HJ633_O3_1H]) ? conc[HJ633_O3_1H] : -1e308,
-               isfinite(conc[HJ633_O3_8H]) ? conc[HJ633_O3_8H] : -1e308, iaqi, miss,
-               (int64_t)a.is_above_scale);
+    rc = run(r,
+             "INSERT INTO aqi_daily(site, day, edition, aqi, level, primary_pollutants, so2, "
+             "no2, pm10, pm25, co, o3_1h, o3_8h, iaqi, missing, is_above_scale) VALUES (?1, ?2, "
+             "?3, CASE WHEN ?4 < 0 THEN NULL ELSE ?4 END, CASE WHEN ?5 < 0 THEN NULL ELSE ?5 "
+             "END, ?6, nullif(?7, -1e308), nullif(?8, -1e308), nullif(?9, -1e308), "
+             "nullif(?10, -1e308), nullif(?11, -1e308), nullif(?12, -1e308), "
+             "nullif(?13, -1e308), ?14, ?15, ?16)",
+             "sssiisdddddddssi", site, day, hj633_edition_name(ed),
+             (int64_t)(is_valid ? a.aqi : -1), (int64_t)(is_valid ? a.band->level : -1), prim,
+             isfinite(conc[HJ633_SO2_24H]) ? conc[HJ633_SO2_24H] : -1e308,
+             isfinite(conc[HJ633_NO2_24H]) ? conc[HJ633_NO2_24H] : -1e308,
+             isfinite(conc[HJ633_PM10_24H]) ? conc[HJ633_PM10_24H] : -1e308,
+             isfinite(conc[HJ633_PM25_24H]) ? conc[HJ633_PM25_24H] : -1e308,
+             isfinite(conc[HJ633_CO_24H]) ? conc[HJ633_CO_24H] : -1e308,
+             isfinite(conc[HJ633_O3_1H]) ? conc[HJ633_O3_1H] : -1e308,
+             isfinite(conc[HJ633_O3_8H]) ? conc[HJ633_O3_8H] : -1e308, iaqi, miss,
+             (int64_t)a.is_above_scale);
+    if (rc)
+        return rc;
+    if (is_valid) {
+        static const char *const names[] = {"so2", "no2", "pm10", "pm25", "co"};
+        rc = alert(r, RULE_AQI_DAILY, "air", site, NULL, "aqi", "", (double)a.aqi, t0);
+        for (size_t i = 0; rc == 0 && i < 5; i++)
+            rc = alert(r, RULE_AQI_DAILY, "air", site, NULL, names[i], i == 4 ? "mg/m3" : "ug/m3",
+                       conc[daily24[i]], t0);
+        if (rc == 0)
+            rc = alert(r, RULE_AQI_DAILY, "air", site, NULL, "o3_8h", "ug/m3", conc[HJ633_O3_8H],
+                       t0);
+        if (rc == 0)
+            rc = alert(r, RULE_AQI_DAILY, "air", site, NULL, "o3_1h", "ug/m3", conc[HJ633_O3_1H],
+                       t0);
+    } else {
+        /* concentrations of a day without a complete AQI still count on their own */
+        rc = alert(r, RULE_AQI_DAILY, "air", site, NULL, "pm25", "ug/m3", conc[HJ633_PM25_24H], t0);
+    }
+    if (rc)
+        return rc;
+    return 0;
 }
 
 /* Real-time AQI of the hour starting @h (HJ 633 §1.6 / 2026 §4.2.3). */
@@ -635,24 +699,35 @@ static int aqi_hour(struct rollup *r, const char *site, int64_t h)
     if (a.is_publishable && a.aqi > 50)
         primary_text(a.primary, prim, sizeof(prim));
     iaqi_text(&a, a.missing, iaqi, sizeof(iaqi), miss, sizeof(miss));
-    return run(r,
-               "INSERT INTO aqi_hourly(site, hour, edition, aqi, level, primary_pollutants, so2, "
-               "no2, co, o3, o3_8h, pm10, pm25, pm10_24h, pm25_24h, iaqi, missing) VALUES (?1, "
-               "?2, ?3, CASE WHEN ?4 < 0 THEN NULL ELSE ?4 END, CASE WHEN ?5 < 0 THEN NULL ELSE "
-               "?5 END, ?6, nullif(?7, -1e308), nullif(?8, -1e308), nullif(?9, -1e308), "
-               "nullif(?10, -1e308), nullif(?11, -1e308), nullif(?12, -1e308), nullif(?13, "
-               "-1e308), nullif(?14, -1e308), nullif(?15, -1e308), ?16, ?17)",
-               "sisiisdddddddddss", site, h, hj633_edition_name(ed),
-               (int64_t)(a.is_publishable ? a.aqi : -1),
-               (int64_t)(a.is_publishable ? a.band->level : -1), prim,
-               isfinite(cur[HJ633_SO2]) ? cur[HJ633_SO2] : -1e308,
-               isfinite(cur[HJ633_NO2]) ? cur[HJ633_NO2] : -1e308,
-               isfinite(cur[HJ633_CO]) ? cur[HJ633_CO] : -1e308,
-               isfinite(cur[HJ633_O3]) ? cur[HJ633_O3] : -1e308, isfinite(o3_8h) ? o3_8h : -1e308,
-               isfinite(cur[HJ633_PM10]) ? cur[HJ633_PM10] : -1e308,
-               isfinite(cur[HJ633_PM25]) ? cur[HJ633_PM25] : -1e308,
-               isfinite(m24[HJ633_PM10]) ? m24[HJ633_PM10] : -1e308,
-               isfinite(m24[HJ633_PM25]) ? m24[HJ633_PM25] : -1e308, iaqi, miss);
+    rc = run(r,
+             "INSERT INTO aqi_hourly(site, hour, edition, aqi, level, primary_pollutants, so2, "
+             "no2, co, o3, o3_8h, pm10, pm25, pm10_24h, pm25_24h, iaqi, missing) VALUES (?1, "
+             "?2, ?3, CASE WHEN ?4 < 0 THEN NULL ELSE ?4 END, CASE WHEN ?5 < 0 THEN NULL ELSE "
+             "?5 END, ?6, nullif(?7, -1e308), nullif(?8, -1e308), nullif(?9, -1e308), "
+             "nullif(?10, -1e308), nullif(?11, -1e308), nullif(?12, -1e308), nullif(?13, "
+             "-1e308), nullif(?14, -1e308), nullif(?15, -1e308), ?16, ?17)",
+             "sisiisdddddddddss", site, h, hj633_edition_name(ed),
+             (int64_t)(a.is_publishable ? a.aqi : -1),
+             (int64_t)(a.is_publishable ? a.band->level : -1), prim,
+             isfinite(cur[HJ633_SO2]) ? cur[HJ633_SO2] : -1e308,
+             isfinite(cur[HJ633_NO2]) ? cur[HJ633_NO2] : -1e308,
+             isfinite(cur[HJ633_CO]) ? cur[HJ633_CO] : -1e308,
+             isfinite(cur[HJ633_O3]) ? cur[HJ633_O3] : -1e308, isfinite(o3_8h) ? o3_8h : -1e308,
+             isfinite(cur[HJ633_PM10]) ? cur[HJ633_PM10] : -1e308,
+             isfinite(cur[HJ633_PM25]) ? cur[HJ633_PM25] : -1e308,
+             isfinite(m24[HJ633_PM10]) ? m24[HJ633_PM10] : -1e308,
+             isfinite(m24[HJ633_PM25]) ? m24[HJ633_PM25] : -1e308, iaqi, miss);
+    if (rc)
+        return rc;
+    if (a.is_publishable)
+        rc = alert(r, RULE_AQI_HOURLY, "air", site, NULL, "aqi", "", (double)a.aqi, h);
+    if (rc == 0)
+        rc = alert(r, RULE_AQI_HOURLY, "air", site, NULL, "o3_8h", "ug/m3", o3_8h, h);
+    if (rc == 0)
+        rc = alert(r, RULE_AQI_HOURLY, "air", site, NULL, "pm25", "ug/m3", cur[HJ633_PM25], h);
+    if (rc)
+        return rc;
+    return 0;
 }
 
 static int water_day(struct rollup *r, const char *site, int64_t t0, int64_t t1, const char *day)
@@ -691,12 +766,17 @@ static int water_day(struct rollup *r, const char *site, int64_t t0, int64_t t1,
         n_samples = sqlite3_column_int(s, 1);
     }
     sqlite3_finalize(s);
-    return run(r,
-               "INSERT INTO water_daily(site, day, class, deciding, is_partial, n_evaluated, "
-               "worst_sample_class, n_samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8)",
-               "ssisiiii", site, day, (int64_t)res.cls, gb3838_param_name(res.deciding),
-               (int64_t)res.is_partial, (int64_t)res.n_evaluated, (int64_t)worst,
-               (int64_t)n_samples);
+    rc = run(r,
+             "INSERT INTO water_daily(site, day, class, deciding, is_partial, n_evaluated, "
+             "worst_sample_class, n_samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8)",
+             "ssisiiii", site, day, (int64_t)res.cls, gb3838_param_name(res.deciding),
+             (int64_t)res.is_partial, (int64_t)res.n_evaluated, (int64_t)worst, (int64_t)n_samples);
+    if (rc)
+        return rc;
+    rc = alert(r, RULE_WATER_DAILY, "water", site, NULL, "class", "", (double)res.cls, t0);
+    if (rc)
+        return rc;
+    return 0;
 }
 
 static int noise_day(struct rollup *r, const char *site, int64_t t0, const char *day)
@@ -750,15 +830,25 @@ static int noise_day(struct rollup *r, const char *site, int64_t t0, const char 
             gb3096_night_lmax_exceedance(zone, lmax, &lmo);
     }
 #define NUL(x) (isfinite(x) ? (x) : -1e308)
-    return run(r,
-               "INSERT INTO noise_daily(site, day, zone, ld, ln, n_day_hours, n_night_hours, "
-               "ld_limit, ln_limit, ld_over, ln_over, night_lmax, lmax_over) VALUES (?1, ?2, "
-               "nullif(?3, ''), nullif(?4, -1e308), nullif(?5, -1e308), ?6, ?7, nullif(?8, "
-               "-1e308), nullif(?9, -1e308), nullif(?10, -1e308), nullif(?11, -1e308), "
-               "nullif(?12, -1e308), nullif(?13, -1e308))",
-               "sssddiidddddd", site, day, zname, NUL(ld), NUL(ln), (int64_t)nd, (int64_t)nn,
-               NUL(ldl), NUL(lnl), NUL(ldo), NUL(lno), NUL(lmax), NUL(lmo));
+    rc = run(r,
+             "INSERT INTO noise_daily(site, day, zone, ld, ln, n_day_hours, n_night_hours, "
+             "ld_limit, ln_limit, ld_over, ln_over, night_lmax, lmax_over) VALUES (?1, ?2, "
+             "nullif(?3, ''), nullif(?4, -1e308), nullif(?5, -1e308), ?6, ?7, nullif(?8, "
+             "-1e308), nullif(?9, -1e308), nullif(?10, -1e308), nullif(?11, -1e308), "
+             "nullif(?12, -1e308), nullif(?13, -1e308))",
+             "sssddiidddddd", site, day, zname, NUL(ld), NUL(ln), (int64_t)nd, (int64_t)nn,
+             NUL(ldl), NUL(lnl), NUL(ldo), NUL(lno), NUL(lmax), NUL(lmo));
 #undef NUL
+    if (rc)
+        return rc;
+    rc = alert(r, RULE_NOISE_DAY, "noise", site, NULL, "ld", "dB(A)", ld, t0);
+    if (rc == 0)
+        rc = alert(r, RULE_NOISE_NIGHT, "noise", site, NULL, "ln", "dB(A)", ln, t0);
+    if (rc == 0)
+        rc = alert(r, RULE_NOISE_LMAX, "noise", site, NULL, "lmax", "dB(A)", lmax, t0);
+    if (rc)
+        return rc;
+    return 0;
 }
 
 static int waste_day(struct rollup *r, const char *site, int64_t t0, int64_t t1, const char *day)
@@ -797,6 +887,75 @@ static int waste_day(struct rollup *r, const char *site, int64_t t0, int64_t t1,
     return rc;
 }
 
+/* Valid daily means of the day (RULE_DAILY). */
+static int daily_alerts(struct rollup *r, const char *site, int64_t t0, const char *day)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+
+    if (!r->alerts || !alerts_has_series(r->alerts, RULE_DAILY))
+        return 0;
+    if (prepare(r,
+                "SELECT m.name, m.unit, sd.mean FROM site_daily sd JOIN metrics m ON m.id = "
+                "sd.metric_id WHERE sd.site = ?1 AND sd.day = ?2 AND sd.is_valid",
+                &s))
+        return COL_ERR_DB;
+    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, day, -1, SQLITE_STATIC);
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(s, 0);
+        rc = alert(r, RULE_DAILY, domain_of_metric(m), site, NULL, m,
+                   (const char *)sqlite3_column_text(s, 1), sqlite3_column_double(s, 2), t0);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Year-to-date figures as of @day: mean of valid daily means, good-day share. */
+static int ytd_alerts(struct rollup *r, const char *site, int64_t t0, const char *day)
+{
+    sqlite3_stmt *s = NULL;
+    char jan1[11];
+    int rc = 0;
+
+    if (!r->alerts)
+        return 0;
+    snprintf(jan1, sizeof(jan1), "%.4s-01-01", day);
+    if (alerts_has_series(r->alerts, RULE_YTD_MEAN)) {
+        if (prepare(r,
+                    "SELECT m.name, m.unit, avg(sd.mean), count(*) FROM site_daily sd JOIN metrics "
+                    "m ON m.id = sd.metric_id WHERE sd.site = ?1 AND sd.day >= ?2 AND sd.day <= ?3 "
+                    "AND sd.is_valid GROUP BY m.name",
+                    &s))
+            return COL_ERR_DB;
+        sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, jan1, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, day, -1, SQLITE_STATIC);
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+            const char *m = (const char *)sqlite3_column_text(s, 0);
+            rc = alert(r, RULE_YTD_MEAN, domain_of_metric(m), site, NULL, m,
+                       (const char *)sqlite3_column_text(s, 1), sqlite3_column_double(s, 2), t0);
+        }
+        sqlite3_finalize(s);
+        s = NULL;
+    }
+    if (rc == 0 && alerts_has_series(r->alerts, RULE_YTD_SHARE)) {
+        if (prepare(r,
+                    "SELECT 100.0 * sum(aqi <= 100) / count(*) FROM aqi_daily WHERE site = ?1 AND "
+                    "day >= ?2 AND day <= ?3 AND aqi IS NOT NULL",
+                    &s))
+            return COL_ERR_DB;
+        sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, jan1, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, day, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+            rc = alert(r, RULE_YTD_SHARE, "air", site, NULL, "aqi", "%",
+                       sqlite3_column_double(s, 0), t0);
+        sqlite3_finalize(s);
+    }
+    return rc;
+}
+
 static int site_day(struct rollup *r, const char *site, int64_t t0)
 {
     int64_t a, b;
@@ -825,6 +984,8 @@ static int site_day(struct rollup *r, const char *site, int64_t t0)
                                 "AND sh.hour < ?4 GROUP BY sh.metric_id",
                  "ssii", site, day, a, b);
     if (rc == 0)
+        rc = daily_alerts(r, site, a, day);
+    if (rc == 0)
         rc = aqi_day(r, site, a, b, day);
     if (rc == 0)
         rc = water_day(r, site, a, b, day);
@@ -832,6 +993,8 @@ static int site_day(struct rollup *r, const char *site, int64_t t0)
         rc = noise_day(r, site, a, day);
     if (rc == 0)
         rc = waste_day(r, site, a, b, day);
+    if (rc == 0)
+        rc = ytd_alerts(r, site, a, day);
     return rc;
 }
 
@@ -857,6 +1020,11 @@ struct rollup *rollup_new(const struct config *cfg, struct store *st)
         return NULL;
     }
     return r;
+}
+
+void rollup_set_alerts(struct rollup *r, struct alerts *a)
+{
+    r->alerts = a;
 }
 
 void rollup_free(struct rollup *r)

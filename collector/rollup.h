@@ -25,6 +25,10 @@ struct rollup;
 struct rollup *rollup_new(const struct config *cfg, struct store *st);
 void rollup_free(struct rollup *r);
 
+/* Evaluate rules on what each pass computes, with @a (borrowed; NULL = none). */
+struct alerts;
+void rollup_set_alerts(struct rollup *r, struct alerts *a);
+
 /*
  * Process up to @max_hours dirty device-hours in one transaction. Returns
  * the number processed (0 when nothing was dirty) or a negative COL_ERR_*.

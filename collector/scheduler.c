@@ -7,10 +7,16 @@
 #include "scheduler.h"
 #include "col_err.h"
 #include "config.h"
+#include "alerts.h"
+#include "cli.h"
+#include "diag.h"
 #include "log.h"
+#include "profile.h"
+#include "registry.h"
 #include "mqtt.h"
 #include "rollup.h"
 #include "store.h"
+#include "upload.h"
 #include "xalloc.h"
 
 #include <pthread.h>
@@ -27,6 +33,10 @@ struct sched {
     struct rollup *ru;
     struct complaint failing;
     int64_t next_retention_ms;
+    struct upload_worker *upload; /* the nightly upload's own thread, when upload.url is set */
+    atomic_int reload;
+    struct profile_set *profiles;
+    struct alerts *alerts;
 };
 
 static void nap_ms(struct sched *s, int64_t ms)
@@ -39,6 +49,39 @@ static void nap_ms(struct sched *s, int64_t ms)
     }
 }
 
+static void log_line(void *ud, const char *msg)
+{
+    (void)ud;
+    log_err("%s", msg);
+}
+
+/* Profiles give device intervals to the silence rule; the registry is not needed. */
+static struct profile_set *load_profiles(const struct config *cfg)
+{
+    struct diag d = {log_line, NULL, 0};
+    struct profile_set *ps = NULL;
+    struct registry *reg = NULL;
+
+    if (cli_load_devices(cfg, &d, &ps, &reg))
+        return NULL;
+    registry_free(reg);
+    return ps;
+}
+
+static void do_reload(struct sched *s)
+{
+    struct profile_set *ps = load_profiles(s->cfg);
+
+    if (!ps)
+        return;
+    if (s->alerts && alerts_reload(s->alerts, ps) != 0) {
+        profile_set_free(ps);
+        return;
+    }
+    profile_set_free(s->profiles);
+    s->profiles = ps;
+}
+
 static void *run(void *arg)
 {
     struct sched *s = arg;
@@ -46,6 +89,8 @@ static void *run(void *arg)
     while (!atomic_load(&s->stop)) {
         int n;
         long done = 0;
+        if (atomic_exchange(&s->reload, 0))
+            do_reload(s);
         do {
             n = rollup_step(s->ru, (int)s->cfg->rollup.batch);
             done += n > 0 ? n : 0;
@@ -61,12 +106,14 @@ static void *run(void *arg)
             int pruned = rollup_retention(s->ru, wall_ms(), s->cfg->upload.url != NULL);
             s->next_retention_ms = mono_ms() + (pruned > 0 ? 0 : 60000);
         }
+        if (s->alerts && alerts_tick(s->alerts, wall_ms()) != 0)
+            complain(&s->failing, mono_ms(), "alerts: silence and reminder checks failed");
         nap_ms(s, s->cfg->rollup.interval_ms);
     }
     return NULL;
 }
 
-struct sched *sched_start(const struct config *cfg)
+struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels)
 {
     struct sched *s = xcalloc(1, sizeof(*s));
     char err[512];
@@ -82,11 +129,21 @@ struct sched *sched_start(const struct config *cfg)
     s->ru = rollup_new(cfg, s->st);
     if (!s->ru)
         goto fail;
+    s->profiles = load_profiles(cfg);
+    s->alerts = alerts_new(cfg, s->st, s->profiles, channels);
+    if (!s->alerts)
+        goto fail;
+    rollup_set_alerts(s->ru, s->alerts);
     if (pthread_create(&s->thread, NULL, run, s)) {
         log_err("sched: cannot start the scheduler thread");
         goto fail;
     }
     s->has_thread = true;
+    if (cfg->upload.url) {
+        s->upload = upload_start(cfg);
+        if (!s->upload)
+            goto fail;
+    }
     return s;
 fail:
     sched_stop(s);
@@ -98,17 +155,27 @@ void sched_stop(struct sched *s)
     if (!s)
         return;
     atomic_store(&s->stop, 1);
+    upload_stop(s->upload);
     if (s->has_thread)
         pthread_join(s->thread, NULL);
     rollup_free(s->ru);
+    alerts_free(s->alerts);
+    profile_set_free(s->profiles);
     store_close(s->st);
     xfree(s);
+}
+
+void sched_reload(struct sched *s)
+{
+    if (s)
+        atomic_store(&s->reload, 1);
 }
 
 long sched_rollup_all(const struct config *cfg)
 {
     struct store *st;
     struct rollup *ru;
+    struct alerts *al;
     char err[512];
     long total = 0;
     int n;
@@ -123,12 +190,16 @@ long sched_rollup_all(const struct config *cfg)
         store_close(st);
         return COL_ERR_NOMEM;
     }
+    /* alerts computed offline are recorded; no channels: nothing is sent from here */
+    al = alerts_new(cfg, st, NULL, NULL);
+    rollup_set_alerts(ru, al);
     do {
         n = rollup_step(ru, (int)cfg->rollup.batch);
         if (n > 0)
             total += n;
     } while (n > 0);
     rollup_free(ru);
+    alerts_free(al);
     store_close(st);
     return n < 0 ? n : total;
 }

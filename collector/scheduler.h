@@ -10,8 +10,16 @@
 struct config;
 struct sched;
 
-/* Start the thread. Borrows @cfg until sched_stop(). NULL on failure (logged). */
-struct sched *sched_start(const struct config *cfg);
+struct notify_channels;
+
+/*
+ * Start the thread. Borrows @cfg and @channels (alert routing; may be NULL)
+ * until sched_stop(). NULL on failure (logged).
+ */
+struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels);
+
+/* Ask the thread to reload rules, profiles and registry (SIGHUP). Thread-safe. */
+void sched_reload(struct sched *s);
 /* Stop and free; finishes the step in progress. Accepts NULL. */
 void sched_stop(struct sched *s);
 

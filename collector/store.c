@@ -160,7 +160,9 @@ static const char *const migrations[] = {
     "  event TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,"
     "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, last_error TEXT,"
     "  delivered_at INTEGER, expired_at INTEGER);"
-    "CREATE INDEX outbox_due ON outbox(channel, delivered_at, expired_at, next_attempt);"
+    "CREATE INDEX outbox_pending ON outbox(channel, id)"
+    "  WHERE delivered_at IS NULL AND expired_at IS NULL;"
+    "CREATE INDEX outbox_alert ON outbox(alert_id);"
     "CREATE TABLE delivery_stats(channel TEXT PRIMARY KEY, delivered INTEGER NOT NULL DEFAULT 0,"
     "  failed_attempts INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0)"
     "  WITHOUT ROWID;",

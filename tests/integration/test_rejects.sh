@@ -23,7 +23,7 @@ pub xh/air/xujiahui/aqm-01 "{\"ts\": $now, \"rssi\": -70}"                      
 pub xh/air/xujiahui/aqm-01 "$(printf '{"ts": %d, "pm25": 1, "x": "%02000d"}' "$now" 0)" # too large
 printf '{"ts": %d, "pm25": 1, "name": "\xff\xfe"}' "$now" >"$T/bad-utf8"
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t xh/air/xujiahui/aqm-01 -f "$T/bad-utf8" # invalid_utf8
-pub xh/noise/somewhere/nm-01 '{"laeq": 55}'                                     # unmatched_topic
+pub xh/lab/somewhere/x-01 '{"laeq": 55}'                                        # unmatched_topic
 pub xh/air/xujiahui/aqm-01 ''                                                   # malformed (empty)
 good $((now - 1800))
 

@@ -4,6 +4,7 @@
 # hourly and daily statistics stay; late data for a pruned day is merged
 # into the kept statistics instead of replacing them.
 . "$(dirname "$0")/lib.sh"
+RAW_RETENTION=config
 start_broker
 write_config "rollup: {interval: 200ms}"
 sed -i 's|^storage: {path: \(.*\)}$|storage: {path: \1, retention: {raw: 2d}}|' "$T/collector.yaml"

@@ -396,6 +396,19 @@ static void test_cross_checks(void **state)
     expect_one_error(fx, "mqtt:\n  topics: []\n",
                      ": mqtt.topics must list at least one subscription");
     expect_one_error(fx, "gateway:\n  id: \"\"\n", ": gateway.id must not be empty");
+    expect_one_error(fx, "upload:\n  at: \"24:00\"\n",
+                     ": upload.at must be a local time HH:MM, not '24:00'");
+    expect_one_error(fx, "upload:\n  auth: bearer\n",
+                     ": upload.auth: bearer needs upload.token_file");
+    expect_one_error(fx, "upload:\n  auth: sigv4\n  aws_region: r\n",
+                     ": upload.auth: sigv4 needs upload.aws_region, upload.aws_access_key_id and "
+                     "upload.aws_secret_file");
+    expect_one_error(fx, "upload:\n  url: \"https://u:p@pool.example/x\"\n",
+                     ": upload.url must not carry credentials; use upload.auth");
+    expect_one_error(fx, "upload:\n  url: \"https://pool.example/x?sig=1\"\n",
+                     ": upload.url is a base URL: no query string or fragment");
+    expect_one_error(fx, "upload:\n  url: ftp://pool.example/\n",
+                     ": upload.url must start with http:// or https://");
 }
 
 /* ---- --set ---- */
@@ -404,7 +417,7 @@ static void test_set_overrides(void **state)
 {
     struct fixture *fx = *state;
     static const char *const sets[] = {
-        "mqtt.port=1884",           "upload.url=http://pool.example/api?a=b",
+        "mqtt.port=1884",           "upload.url=http://pool.example/a=b",
         "storage.retention.raw=7d", "mqtt.tls.insecure=true",
         "mqtt.port=1885", /* the last one wins */
     };
@@ -417,7 +430,7 @@ static void test_set_overrides(void **state)
     assert_int_equal(c->mqtt.port, 1885);
     assert_string_equal(c->mqtt.host, "h");
     /* upload had no section in the file: created; only the first '=' splits. */
-    assert_string_equal(c->upload.url, "http://pool.example/api?a=b");
+    assert_string_equal(c->upload.url, "http://pool.example/a=b");
     assert_string_equal(c->upload.at, "02:00");
     assert_int_equal(c->storage.retention.raw_ms, 604800000);
     assert_true(c->mqtt.tls.is_insecure);

@@ -1,0 +1,96 @@
+/*
+ * Internals shared by the files of the upload module (see upload.h):
+ * upload.c (the ledger, which days, the worker thread), upload_export.c
+ * (one day as gzip NDJSON files and a manifest, streamed) and upload_put.c
+ * (HTTP PUT with libcurl, authentication, classification of failures).
+ */
+#ifndef UPLOAD_INT_H
+#define UPLOAD_INT_H
+
+#include "sha256.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct cfg_upload;
+struct store;
+
+/* Version of the NDJSON and manifest format described in docs/upload.md. */
+#define UPLOAD_SCHEMA_VERSION 1
+#define UPLOAD_MAX_FILES 16
+#define UPLOAD_MANIFEST "manifest.json"
+
+struct upload_file {
+    char name[32];
+    int64_t rows;
+    int64_t bytes;
+    char sha256[SHA256_HEX_LEN];
+};
+
+/* One exported day: the data files in sending order, then the manifest. */
+struct upload_export {
+    char day[11];
+    long revision;
+    int64_t t0_ms, t1_ms; /* local midnight to local midnight, UTC ms */
+    size_t n_files;       /* including the manifest, which is files[n_files - 1] */
+    struct upload_file files[UPLOAD_MAX_FILES];
+    int64_t rows, bytes; /* totals of the data files */
+};
+
+/*
+ * Write @day (revision @rev) of the database into directory @dir, which is
+ * created or emptied first: every data file as gzip NDJSON, then the
+ * manifest. Reads in one transaction, so the files and the manifest agree
+ * even while ingest and rollups write; memory stays flat (rows are streamed
+ * through deflate). @stop (may be NULL) ends the export early with
+ * COL_ERR_BUSY. Returns 0, COL_ERR_DB, COL_ERR_IO, COL_ERR_NOMEM or COL_ERR_BUSY.
+ */
+int upload_export_day(struct store *st, const struct config *cfg, const char *day, long rev,
+                      int64_t now_ms, const char *dir, const atomic_int *stop,
+                      struct upload_export *ex);
+
+/* Remove @dir and the files in it (one level). */
+void upload_remove_dir(const char *dir);
+
+enum upload_outcome {
+    UPLOAD_OK = 0,
+    UPLOAD_RETRY,   /* network, 5xx, 408, 429: try again later */
+    UPLOAD_CONFIG,  /* any other 4xx, TLS or credential problems: an operator must act */
+    UPLOAD_STOPPED, /* the daemon is stopping */
+};
+
+struct upload_put_result {
+    enum upload_outcome outcome;
+    long status;            /* HTTP status, 0 when none came */
+    int64_t retry_after_ms; /* from a Retry-After header, 0 if none */
+    int64_t bytes_sent;
+    char error[256]; /* why, for the ledger; never holds a secret */
+};
+
+/* Set res->error (truncated to fit; the reason is for people, not parsers). */
+void upload_errorf(struct upload_put_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+struct upload_http;
+
+/*
+ * A connection for one run: reads the secret files now (so a rotated token
+ * is picked up at the next run) and keeps the connection open between the
+ * files of a run. @stop (may be NULL) aborts a transfer when set. NULL with
+ * the reason in @res (outcome UPLOAD_CONFIG for an unreadable secret).
+ */
+struct upload_http *upload_http_new(const struct cfg_upload *u, const atomic_int *stop,
+                                    struct upload_put_result *res);
+void upload_http_free(struct upload_http *h);
+
+/*
+ * PUT the file at @path (@size bytes, SHA-256 @sha256) to @url. Blocks for
+ * the transfer. Returns 0 when the outcome is known (see @res), or a
+ * negative COL_ERR_* when the request could not be set up.
+ */
+int upload_http_put(struct upload_http *h, const char *url, const char *path, int64_t size,
+                    const char *sha256, const char *content_type, struct upload_put_result *res);
+
+#endif
