@@ -194,7 +194,7 @@ int cli_run(int argc, char **argv)
     if (!dm.sched)
         goto out;
     if (*dm.cfg->ingest.hj212_listen) {
-        dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen);
+        dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen, routing);
         if (!dm.hj212)
             goto out;
     }

@@ -8,6 +8,7 @@
  */
 #include "hj212_tcp.h"
 #include "cli.h"
+#include "alerts.h"
 #include "col_err.h"
 #include "config.h"
 #include "diag.h"
@@ -52,6 +53,7 @@ struct hj212_tcp {
     atomic_int reload;
     struct store *st;
     struct ingest *ig;
+    struct alerts *alerts; /* instant rules on the packets' readings */
     struct conn *conns[HJ212_MAX_CLIENTS];
     long n_packets, n_acks;
 };
@@ -214,6 +216,8 @@ static void do_reload(struct hj212_tcp *t)
 
     if (cli_load_devices(t->cfg, &d, &ps, &reg) == 0 && ingest_reload(t->ig, &ps, &reg) == 0)
         log_info("hj212: reloaded profiles and registry");
+    if (alerts_reload(t->alerts, NULL))
+        log_err("hj212: rules have errors; keeping the rules in use");
     profile_set_free(ps);
     registry_free(reg);
 }
@@ -264,7 +268,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr)
+struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
+                                  const struct notify_channels *channels)
 {
     struct hj212_tcp *t = xcalloc(1, sizeof(*t));
     struct diag d = {0};
@@ -286,6 +291,10 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr)
     t->ig = ingest_new(cfg, t->st, &ps, &reg);
     if (!t->ig)
         goto fail;
+    t->alerts = alerts_new(cfg, t->st, NULL, channels);
+    if (!t->alerts)
+        goto fail;
+    ingest_set_alerts(t->ig, t->alerts);
     t->listen_fd = listen_on(addr);
     if (t->listen_fd < 0)
         goto fail;
@@ -324,6 +333,7 @@ void hj212_tcp_stop(struct hj212_tcp *t)
     if (t->has_thread)
         log_info("hj212: stopped after %ld packets, %ld acknowledged", t->n_packets, t->n_acks);
     ingest_free(t->ig);
+    alerts_free(t->alerts);
     store_close(t->st);
     xfree(t);
 }

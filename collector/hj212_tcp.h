@@ -12,11 +12,15 @@
 struct config;
 struct hj212_tcp;
 
+struct notify_channels;
+
 /*
  * Start listening on @addr ("host:port"; "0.0.0.0:9212") on a new thread.
- * Borrows @cfg until hj212_tcp_stop(). NULL on failure (logged).
+ * Borrows @cfg and @channels (alert routing; may be NULL) until
+ * hj212_tcp_stop(). NULL on failure (logged).
  */
-struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr);
+struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
+                                  const struct notify_channels *channels);
 
 /* Ask the listener to reload profiles and registry (SIGHUP). Thread-safe. */
 void hj212_tcp_reload(struct hj212_tcp *t);
