@@ -453,7 +453,7 @@ static int export_only(struct run *r, const struct due *d)
             log_err("upload: cannot create %s: %s", dir, strerror(errno));
     }
     if (rc == 0)
-        rc = upload_export_day(r->st, r->cfg, d->day, d->revision, r->o->now_ms, dir, &ex);
+        rc = upload_export_day(r->st, r->cfg, d->day, d->revision, r->o->now_ms, dir, NULL, &ex);
     if (rc) {
         report(r, "%s: export failed (%s)", d->day, col_strerror(rc));
         return rc;
@@ -491,11 +491,17 @@ static int ledger_fail(struct run *r, const struct due *d, const struct upload_p
                 "configuration changes (or `collector upload` is run by hand)",
                 d->day, d->revision, res->error);
         report(r, "%s: revision %ld: CONFIGURATION ERROR: %s", d->day, d->revision, res->error);
+    } else if (res->outcome == UPLOAD_STOPPED) {
+        next = r->o->now_ms; /* not the pool's fault: due again at the next start */
+        r->sum->n_failed++;
+        log_info("upload: %s revision %ld interrupted by the shutdown; sent again at the next "
+                 "start",
+                 d->day, d->revision);
     } else {
         int64_t wait = backoff_ms(&r->cfg->upload, ledger_attempts(r->st, d->day));
         if (res->retry_after_ms > wait)
             wait = res->retry_after_ms;
-        next = res->outcome == UPLOAD_STOPPED ? r->o->now_ms : wall_ms() + wait;
+        next = wall_ms() + wait;
         r->sum->n_failed++;
         if (!r->sum->retry_at_ms || next < r->sum->retry_at_ms)
             r->sum->retry_at_ms = next;
@@ -554,10 +560,13 @@ static int send_day(struct run *r, const struct due *d)
     rc = ledger_start(r, d);
     if (rc)
         return rc;
-    rc = upload_export_day(r->st, r->cfg, d->day, d->revision, r->o->now_ms, dir, &ex);
+    rc = upload_export_day(r->st, r->cfg, d->day, d->revision, r->o->now_ms, dir, r->stop, &ex);
     if (rc) {
-        res.outcome = UPLOAD_RETRY;
-        upload_errorf(&res, "export failed: %s", col_strerror(rc));
+        res.outcome = rc == COL_ERR_BUSY ? UPLOAD_STOPPED : UPLOAD_RETRY;
+        if (rc == COL_ERR_BUSY)
+            upload_errorf(&res, "interrupted: the collector is stopping");
+        else
+            upload_errorf(&res, "export failed: %s", col_strerror(rc));
         goto fail;
     }
     if (!r->http) {
