@@ -44,6 +44,7 @@ struct alerts {
     const struct notify_channels *channels;
     struct ruleset *rules;
     struct strmap *last; /* "device\x1fmetric" → struct last_value* */
+    bool has_enqueued;   /* outbox rows written in the open transaction */
 };
 
 static void free_last(const char *key, void *val, void *ud)
@@ -364,7 +365,17 @@ static int enqueue(struct alerts *a, const struct eval *e, int64_t id, const cha
         sqlite3_finalize(s);
     }
     cJSON_free(text);
+    if (rc == 0)
+        a->has_enqueued = true;
     return rc;
+}
+
+void alerts_committed(struct alerts *a, bool is_committed)
+{
+    if (a && a->has_enqueued && is_committed)
+        notify_channels_kick(a->channels);
+    if (a)
+        a->has_enqueued = false;
 }
 
 static int write_row(struct alerts *a, const struct eval *e, struct row *row, enum alert_event ev,
@@ -712,7 +723,10 @@ int alerts_tick(struct alerts *a, int64_t now_ms)
         rc = reminders(a, now_ms);
     if (rc) {
         store_rollback(a->st);
+        alerts_committed(a, false);
         return rc;
     }
-    return store_commit(a->st);
+    rc = store_commit(a->st);
+    alerts_committed(a, rc == 0);
+    return rc;
 }

@@ -63,6 +63,12 @@ int alerts_on_value(struct alerts *a, enum rule_series series, const char *domai
                     double value, int64_t t_ms);
 
 /*
+ * The caller's transaction ended (@is_committed false: rolled back). After a
+ * commit that enqueued events, the delivery threads are woken at once.
+ */
+void alerts_committed(struct alerts *a, bool is_committed);
+
+/*
  * Time-driven rules (device silence) and reminders for firing alerts, at
  * wall time @now_ms. Opens and commits its own transaction.
  */

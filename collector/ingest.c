@@ -465,6 +465,8 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
         rc = store_commit(ig->st);
     else
         store_rollback(ig->st);
+    if (ig->alerts)
+        alerts_committed(ig->alerts, rc == 0);
     if (rc) {
         /* Devices and metrics created by the failed transaction do not exist. */
         clear_devices(ig);

@@ -87,12 +87,16 @@ bool notify_stopping(const struct notify_worker *w)
     return atomic_load(w->stop) != 0;
 }
 
+/* Sleep up to @ms, or until notify_channels_kick() reports committed work. */
 static void nap_ms(const struct notify_worker *w, int64_t ms)
 {
     int64_t until = mono_ms() + ms;
+    unsigned seen = w->kick ? atomic_load(w->kick) : 0;
 
     while (!notify_stopping(w) && mono_ms() < until) {
-        struct timespec ts = {0, 20 * 1000000L};
+        struct timespec ts = {0, 5 * 1000000L};
+        if (w->kick && atomic_load(w->kick) != seen)
+            return;
         nanosleep(&ts, NULL);
     }
 }
@@ -341,6 +345,7 @@ static int worker_open(struct notify *n, struct worker *k, const struct config *
     k->w.ch = ch;
     k->w.cfg = cfg;
     k->w.stop = &n->stop;
+    k->w.kick = n->chans ? n->chans->kick : NULL;
     k->w.rand_state = (unsigned)(wall_ms() ^ getpid() ^ (intptr_t)k);
     k->w.st = store_open(&cfg->storage, false, err, sizeof(err));
     if (!k->w.st) {

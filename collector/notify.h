@@ -33,6 +33,12 @@ struct notify_channels *notify_channels_load(const struct ynode *channels, const
 /* Accepts NULL. Wipes the secrets before freeing them. */
 void notify_channels_free(struct notify_channels *chans);
 
+/*
+ * Tell the delivery threads that new outbox rows were committed, so they
+ * send now instead of at their next poll. Call after the commit. Thread-safe.
+ */
+void notify_channels_kick(const struct notify_channels *chans);
+
 size_t notify_channels_count(const struct notify_channels *chans);
 /* The `name` of channel @i (< count): the value of outbox.channel. */
 const char *notify_channel_name(const struct notify_channels *chans, size_t i);

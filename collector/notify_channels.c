@@ -517,6 +517,13 @@ struct notify_channels *notify_channels_load(const struct ynode *channels, const
     struct notify_channels *cs = xcalloc(1, sizeof(*cs));
     int bad = 0;
 
+    if (cs) {
+        cs->kick = xcalloc(1, sizeof(*cs->kick));
+        if (!cs->kick) {
+            xfree(cs);
+            cs = NULL;
+        }
+    }
     if (!cs) {
         diag_error(d, channels ? channels->file : "alerts.channels", 0, "out of memory");
         return NULL;
@@ -561,7 +568,14 @@ void notify_channels_free(struct notify_channels *cs)
     for (size_t i = 0; i < cs->n; i++)
         channel_clear(&cs->v[i]);
     xfree(cs->v);
+    xfree(cs->kick);
     xfree(cs);
+}
+
+void notify_channels_kick(const struct notify_channels *cs)
+{
+    if (cs && cs->kick)
+        atomic_fetch_add(cs->kick, 1);
 }
 
 size_t notify_channels_count(const struct notify_channels *cs)

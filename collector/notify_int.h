@@ -85,6 +85,7 @@ struct notify_channel {
 struct notify_channels {
     size_t n;
     struct notify_channel *v;
+    atomic_uint *kick; /* bumped by producers after they commit new outbox rows */
 };
 
 /* A channel's delivery thread and what it owns. */
@@ -92,6 +93,7 @@ struct notify_worker {
     const struct notify_channel *ch;
     const struct config *cfg;
     const atomic_int *stop;
+    const atomic_uint *kick; /* the channels' kick counter: new work committed */
     struct store *st;
     void *curl;  /* CURL *, created on first use and reused for keep-alive */
     void *state; /* the type's */

@@ -1108,9 +1108,11 @@ int rollup_step(struct rollup *r, int max_hours)
         rc = aqi_hour(r, r->aqi_hours.v[i].site, r->aqi_hours.v[i].t);
     if (rc) {
         store_rollback(r->st);
+        alerts_committed(r->alerts, false);
         return rc;
     }
     rc = store_commit(r->st);
+    alerts_committed(r->alerts, rc == 0);
     return rc ? rc : n;
 }
 

@@ -20,7 +20,7 @@ cleanup() {
     echo "--- test failed; logs in $T ---" >&2
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
   else
-    rm -rf "$T"
+    [ -n "${KEEP_T:-}" ] || rm -rf "$T"
   fi
 }
 trap cleanup EXIT
