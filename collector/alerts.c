@@ -390,8 +390,8 @@ static int write_row(struct alerts *a, const struct eval *e, struct row *row, en
     if (row->id == 0) {
         if (sqlite3_prepare_v2(a->db,
                                "INSERT INTO alerts(rule, scope, state, severity, domain, site,"
-                               " device, metric, unit) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6,"
-                               " ?7, ?8)",
+                               " device, metric, unit, labels, annotations) VALUES (?1, ?2,"
+                               " 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                                -1, &s, NULL) != SQLITE_OK)
             return store_error(a->st, "alert insert");
         sqlite3_bind_text(s, 1, e->r->name, -1, SQLITE_STATIC);
@@ -402,6 +402,21 @@ static int write_row(struct alerts *a, const struct eval *e, struct row *row, en
         sqlite3_bind_text(s, 6, e->device, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 7, e->metric, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 8, e->unit, -1, SQLITE_STATIC);
+        /* Stored so that re-posts (Alertmanager) carry the same labels as the events. */
+        {
+            cJSON *l = kv_object(e->r->labels, e->r->n_labels);
+            cJSON *an = kv_object(e->r->annotations, e->r->n_annotations);
+            char *lt = l ? cJSON_PrintUnformatted(l) : NULL;
+            char *at = an ? cJSON_PrintUnformatted(an) : NULL;
+            cJSON_Delete(l);
+            cJSON_Delete(an);
+            if (lt)
+                sqlite3_bind_text(s, 9, lt, -1, SQLITE_TRANSIENT);
+            if (at)
+                sqlite3_bind_text(s, 10, at, -1, SQLITE_TRANSIENT);
+            cJSON_free(lt);
+            cJSON_free(at);
+        }
         if (sqlite3_step(s) != SQLITE_DONE)
             rc = store_error(a->st, "alert insert");
         row->id = sqlite3_last_insert_rowid(a->db);
