@@ -274,12 +274,13 @@ static struct dec_field *new_field(struct jscan *s)
 
     if (s->in_array)
         return NULL;
-    if (s->msg->n_fields >= s->max) {
-        scan_fail(s, DEC_ERR_TOO_MANY, "too many fields");
-        return NULL;
-    }
+    /* A value too long to name is skipped and takes no room. */
     if (strlen(s->path) >= DEC_NAME_MAX) {
         s->msg->n_skipped++;
+        return NULL;
+    }
+    if (s->msg->n_fields >= s->max) {
+        scan_fail(s, DEC_ERR_TOO_MANY, "too many fields");
         return NULL;
     }
     f = &s->out[s->msg->n_fields++];
