@@ -58,9 +58,9 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
  * describes. State machine time is data time, so a replayed year produces
  * alerts that start and end when the data say.
  */
-int alerts_on_value(struct alerts *a, enum rule_series series, const char *domain,
-                    const char *site, const char *device, const char *metric, const char *unit,
-                    double value, int64_t t_ms);
+int alerts_on_value(struct alerts *a, enum rule_series series, const char *domain, const char *site,
+                    const char *device, const char *metric, const char *unit, double value,
+                    int64_t t_ms);
 
 /*
  * The caller's transaction ended (@is_committed false: rolled back). After a

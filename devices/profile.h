@@ -23,9 +23,9 @@ enum profile_sample { PROFILE_INSTANT, PROFILE_AVERAGE };
 
 /* How one payload field becomes a metric: stored = raw * scale + offset. */
 struct profile_field {
-    char *field;  /* name as the decoder reports it */
-    char *metric; /* stored metric name */
-    char *unit;   /* unit of the stored value */
+    char *field;       /* name as the decoder reports it */
+    char *metric;      /* stored metric name */
+    char *unit;        /* unit of the stored value */
     char *source_unit; /* unit the device sends (from_unit, else unit) */
     double scale, offset;
     double min, max; /* valid range of the stored value */

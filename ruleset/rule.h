@@ -19,22 +19,22 @@ struct diag;
 
 /* What a rule watches. The collector evaluates each kind where it is computed. */
 enum rule_series {
-    RULE_READING,       /* each stored reading of the metric (instant) */
-    RULE_ROLLING,       /* rolling mean/min/max/count of readings over `window` (e.g. 1h, 8h) */
-    RULE_HOURLY,        /* site hourly mean of the metric */
-    RULE_DAILY,         /* site daily mean (or min/max with `aggregate`) of the metric, valid days */
-    RULE_AQI_HOURLY,    /* site real-time AQI (metric "aqi") or a pollutant of it (o3_8h ...) */
-    RULE_AQI_DAILY,     /* site daily AQI (metric "aqi") or its concentrations (pm25, o3_8h ...) */
-    RULE_WATER_SAMPLE,  /* GB 3838 class of each water sample (metric "class", 6 = 劣Ⅴ) */
-    RULE_WATER_DAILY,   /* GB 3838 class of the day */
-    RULE_NOISE_DAY,     /* GB 3096 Ld of the day */
-    RULE_NOISE_NIGHT,   /* GB 3096 Ln of the night */
-    RULE_NOISE_LMAX,    /* night-time Lmax of the night */
-    RULE_YTD_MEAN,      /* year-to-date mean of valid daily means of the metric */
-    RULE_YTD_SHARE,     /* year-to-date share (%) of valid days whose daily AQI <= `day_max` */
-    RULE_SILENCE,       /* seconds since a device last reported, vs its profile's interval */
-    RULE_STUCK,         /* a sensor repeating the same value for `window` */
-    RULE_JUMP,          /* absolute change between consecutive readings of the metric */
+    RULE_READING,      /* each stored reading of the metric (instant) */
+    RULE_ROLLING,      /* rolling mean/min/max/count of readings over `window` (e.g. 1h, 8h) */
+    RULE_HOURLY,       /* site hourly mean of the metric */
+    RULE_DAILY,        /* site daily mean (or min/max with `aggregate`) of the metric, valid days */
+    RULE_AQI_HOURLY,   /* site real-time AQI (metric "aqi") or a pollutant of it (o3_8h ...) */
+    RULE_AQI_DAILY,    /* site daily AQI (metric "aqi") or its concentrations (pm25, o3_8h ...) */
+    RULE_WATER_SAMPLE, /* GB 3838 class of each water sample (metric "class", 6 = 劣Ⅴ) */
+    RULE_WATER_DAILY,  /* GB 3838 class of the day */
+    RULE_NOISE_DAY,    /* GB 3096 Ld of the day */
+    RULE_NOISE_NIGHT,  /* GB 3096 Ln of the night */
+    RULE_NOISE_LMAX,   /* night-time Lmax of the night */
+    RULE_YTD_MEAN,     /* year-to-date mean of valid daily means of the metric */
+    RULE_YTD_SHARE,    /* year-to-date share (%) of valid days whose daily AQI <= `day_max` */
+    RULE_SILENCE,      /* seconds since a device last reported, vs its profile's interval */
+    RULE_STUCK,        /* a sensor repeating the same value for `window` */
+    RULE_JUMP,         /* absolute change between consecutive readings of the metric */
     RULE_N_SERIES
 };
 
@@ -49,15 +49,15 @@ enum rule_severity { RULE_INFO, RULE_WARNING, RULE_MAJOR, RULE_CRITICAL };
  * force for the evaluated time).
  */
 enum rule_threshold_ref {
-    RULE_REF_NONE,              /* threshold is the rule's number */
-    RULE_REF_ZONE_DAY,          /* GB 3096 day limit of the site's zone */
-    RULE_REF_ZONE_NIGHT,        /* GB 3096 night limit */
-    RULE_REF_ZONE_NIGHT_LMAX,   /* night limit + 15 dB */
-    RULE_REF_GRADE2_24H,        /* GB 3095 Grade II 24-h limit of the metric, edition by date */
-    RULE_REF_GRADE2_8H,         /* GB 3095 Grade II O3 8-h limit, edition by date */
-    RULE_REF_INTERVAL_X,        /* `factor` x the device profile's report interval, seconds */
-    RULE_REF_TARGET_PM25,       /* report.pm25_target */
-    RULE_REF_TARGET_GOOD_DAYS,  /* report.good_day_target */
+    RULE_REF_NONE,             /* threshold is the rule's number */
+    RULE_REF_ZONE_DAY,         /* GB 3096 day limit of the site's zone */
+    RULE_REF_ZONE_NIGHT,       /* GB 3096 night limit */
+    RULE_REF_ZONE_NIGHT_LMAX,  /* night limit + 15 dB */
+    RULE_REF_GRADE2_24H,       /* GB 3095 Grade II 24-h limit of the metric, edition by date */
+    RULE_REF_GRADE2_8H,        /* GB 3095 Grade II O3 8-h limit, edition by date */
+    RULE_REF_INTERVAL_X,       /* `factor` x the device profile's report interval, seconds */
+    RULE_REF_TARGET_PM25,      /* report.pm25_target */
+    RULE_REF_TARGET_GOOD_DAYS, /* report.good_day_target */
 };
 
 struct rule_kv {
@@ -65,8 +65,8 @@ struct rule_kv {
 };
 
 struct rule {
-    char *name;   /* unique id, [a-z0-9_-]+ */
-    char *file;   /* where it was defined, for errors */
+    char *name; /* unique id, [a-z0-9_-]+ */
+    char *file; /* where it was defined, for errors */
     int line;
     char *source; /* citation: standard / plan clause the rule implements */
     /* selectors; NULL matches anything */
@@ -75,23 +75,23 @@ struct rule {
     char *device;
     char *metric;
     enum rule_series series;
-    int64_t window_ms;   /* RULE_ROLLING, RULE_STUCK */
-    char *aggregate;     /* RULE_ROLLING / RULE_DAILY: mean (default), min, max, count */
-    double day_max;      /* RULE_YTD_SHARE: AQI at or below which a day counts (100) */
+    int64_t window_ms; /* RULE_ROLLING, RULE_STUCK */
+    char *aggregate;   /* RULE_ROLLING / RULE_DAILY: mean (default), min, max, count */
+    double day_max;    /* RULE_YTD_SHARE: AQI at or below which a day counts (100) */
     enum rule_op op;
     double threshold;
     enum rule_threshold_ref threshold_ref;
-    double factor;       /* RULE_REF_INTERVAL_X */
-    bool has_clear;      /* hysteresis: resolve only when the value passes `clear` */
-    double clear;        /* same units as threshold; for refs, an offset is not supported */
-    int64_t for_ms;      /* condition must hold this long before firing (pending until then) */
-    int hits;            /* ... and for this many consecutive evaluations (>= 1) */
+    double factor;  /* RULE_REF_INTERVAL_X */
+    bool has_clear; /* hysteresis: resolve only when the value passes `clear` */
+    double clear;   /* same units as threshold; for refs, an offset is not supported */
+    int64_t for_ms; /* condition must hold this long before firing (pending until then) */
+    int hits;       /* ... and for this many consecutive evaluations (>= 1) */
     enum rule_severity severity;
-    int64_t repeat_ms;   /* reminder interval while firing; 0 = none */
+    int64_t repeat_ms;          /* reminder interval while firing; 0 = none */
     int64_t effective_from_ms;  /* UTC ms; 0 = always */
     int64_t effective_until_ms; /* UTC ms, exclusive; 0 = forever */
-    char *message_zh;    /* templates: {site} {device} {metric} {value} {unit} {threshold} */
-    char *message_en;    /*   {window} {rule} {source} {severity} {started_at} */
+    char *message_zh;           /* templates: {site} {device} {metric} {value} {unit} {threshold} */
+    char *message_en;           /*   {window} {rule} {source} {severity} {started_at} */
     size_t n_labels, n_annotations;
     struct rule_kv *labels;
     struct rule_kv *annotations;

@@ -286,7 +286,7 @@ static void test_topic_match(void **state)
     assert_false(profile_topic_match("XH/air/{device}", "xh/air/d", NULL, 0, dev, sizeof(dev)));
 
     /* Without {site}, site comes back empty; NULL buffers are allowed. */
-    strcpy(site, "junk");
+    snprintf(site, sizeof(site), "%s", "junk");
     assert_true(profile_topic_match("n/{device}", "n/d7", site, sizeof(site), dev, sizeof(dev)));
     assert_string_equal(site, "");
     assert_string_equal(dev, "d7");

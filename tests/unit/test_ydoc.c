@@ -264,7 +264,7 @@ static void test_syntax_error_has_line(void **state)
     doc = parse("bad.yaml", "a: [1, 2\nb: 3\nc: 4\n", err, sizeof(err));
     assert_null(doc);
     assert_true(strncmp(err, "bad.yaml:", 9) == 0);
-    assert_true(atoi(err + 9) >= 2);
+    assert_true(strtol(err + 9, NULL, 10) >= 2);
 
     /* A tab cannot indent. */
     doc = parse("tab.yaml", "a:\n\tb: 1\n", err, sizeof(err));
