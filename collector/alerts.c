@@ -19,6 +19,7 @@
 #include "profile.h"
 #include "store.h"
 #include "strmap.h"
+#include "upload.h"
 #include "xalloc.h"
 
 #include <cjson/cJSON.h>
@@ -727,13 +728,80 @@ static int reminders(struct alerts *a, int64_t now_ms)
     return rc;
 }
 
+/*
+ * The gateway's own health, as built-in rules: the upload failing for more
+ * than upload.fail_alert_days days, and the disk running out of room
+ * (docs/upload.md). They route like any rule (domain "gateway").
+ */
+static int gateway_health(struct alerts *a, int64_t now_ms)
+{
+    static const struct rule upload_rule = {
+        .name = "upload_failing",
+        .source = "docs/upload.md: the district data pool must receive every day "
+                  "(plan ch. 15, 区级数据池)",
+        .domain = "gateway",
+        .series = RULE_N_SERIES,
+        .op = RULE_GT,
+        .hits = 1,
+        .severity = RULE_MAJOR,
+        .repeat_ms = 6 * 3600 * 1000LL,
+        .message_zh =
+            "网关 {site} 上传失败已 {value} 天（阈值 {threshold} 天），数据池未收到这些日的数据",
+        .message_en = "gateway {site}: the nightly upload has failed for {value} days "
+                      "(limit {threshold}); the data pool is missing those days",
+    };
+    static const struct rule disk_rule = {
+        .name = "disk_low",
+        .source = "docs/upload.md: raw data are kept until uploaded; a full disk drops the "
+                  "oldest uploaded data first",
+        .domain = "gateway",
+        .series = RULE_N_SERIES,
+        .op = RULE_GT,
+        .hits = 1,
+        .severity = RULE_CRITICAL,
+        .repeat_ms = 3600 * 1000LL,
+        .message_zh = "网关 {site} 磁盘空间不足：为保存新数据，已删除最早的已上传原始数据",
+        .message_en = "gateway {site}: the disk is nearly full; the oldest uploaded raw data "
+                      "are being dropped to keep storing new readings",
+    };
+    struct upload_stats us;
+    struct eval e;
+    const char *gw = a->cfg->gateway.id;
+    int n = 0, rc;
+
+    if (!a->cfg->upload.url || !*a->cfg->upload.url)
+        return 0;
+    if (upload_failing_days(a->st, &n) != 0)
+        return 0;
+    e = (struct eval){&upload_rule,
+                      "gateway=upload",
+                      "gateway",
+                      gw,
+                      NULL,
+                      "failing_days",
+                      "d",
+                      (double)n,
+                      (double)a->cfg->upload.fail_alert_days,
+                      now_ms,
+                      now_ms};
+    rc = evaluate(a, &e);
+    if (rc || upload_stats_read(a->cfg, a->st, &us) != 0)
+        return rc;
+    e = (struct eval){&disk_rule, "gateway=disk", "gateway", gw,
+                      NULL,       "disk_low",     "",        us.is_disk_low ? 1.0 : 0.0,
+                      0.5,        now_ms,         now_ms};
+    return evaluate(a, &e);
+}
+
 int alerts_tick(struct alerts *a, int64_t now_ms)
 {
     int rc = store_begin(a->st);
 
     if (rc)
         return rc;
-    rc = silence(a, now_ms);
+    rc = gateway_health(a, now_ms);
+    if (rc == 0)
+        rc = silence(a, now_ms);
     if (rc == 0)
         rc = reminders(a, now_ms);
     if (rc) {
