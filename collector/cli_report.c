@@ -159,13 +159,13 @@ int cli_report(int argc, char **argv)
         goto out;
     }
     if (brc) {
-        fprintf(stderr, "collector report: building the report failed (%s)\n",
-                col_strerror(brc));
+        fprintf(stderr, "collector report: building the report failed (%s)\n", col_strerror(brc));
         goto out;
     }
     if (report_n_sites(rep) == 0)
-        fprintf(stderr, "collector report: no data in %lld%s%s (run `collector rollup` after an "
-                        "import)\n",
+        fprintf(stderr,
+                "collector report: no data in %lld%s%s (run `collector rollup` after an "
+                "import)\n",
                 (long long)year, site ? " for site " : "", site ? site : "");
     rc = write_out(rep, fmt, output);
 out:

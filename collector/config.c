@@ -263,7 +263,7 @@ static const struct cfg_key rollup_keys[] = {
      "How often hourly and daily statistics, AQI, water class and noise levels are brought up "
      "to date",
      NULL, NULL, 0},
-    {"batch", CFG_INT, "500", OFF(rollup.batch), 1, 100000,
+    {"batch", CFG_INT, "200", OFF(rollup.batch), 1, 100000,
      "Device-hours recomputed per transaction (smaller holds the write lock for less time)", NULL,
      NULL, 0},
     {"mda8_min_windows", CFG_INT, "14", OFF(rollup.mda8_min_windows), 0, 17,

@@ -77,10 +77,10 @@ static int month_start(int year, int m)
 
 int rep_month_of(int year, int doy)
 {
-    int m = 0;
+    int m = 0, end = rep_month_days(year, 0);
 
-    while (m < 11 && doy >= month_start(year, m + 1))
-        m++;
+    while (m < 11 && doy >= end)
+        end += rep_month_days(year, ++m);
     return m;
 }
 
@@ -114,14 +114,30 @@ void rep_day_name(int year, int doy, char out[11])
              (unsigned)d % 100u);
 }
 
+/* The number of the @n decimal digits at @s, or -1 (one row per day per metric: no sscanf). */
+static int digits(const unsigned char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
 /* Day of year of "YYYY-MM-DD" in @year, or -1. */
 static int doy_of(int year, const unsigned char *s)
 {
     int y, m, d;
-    char tail;
 
-    if (!s || sscanf((const char *)s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y != year ||
-        m < 1 || m > 12 || d < 1 || d > rep_month_days(year, m - 1))
+    if (!s || strlen((const char *)s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    y = digits(s, 4);
+    m = digits(s + 5, 2);
+    d = digits(s + 8, 2);
+    if (y != year || m < 1 || m > 12 || d < 1 || d > rep_month_days(year, m - 1))
         return -1;
     return month_start(year, m - 1) + d - 1;
 }
@@ -209,8 +225,8 @@ static bool annual_valid(const struct report *r, int d0, int d1, enum hj663_item
     return total >= (YEAR_MIN_DAYS * (d1 - d0) + r->n_days - 1) / r->n_days;
 }
 
-static void pol_stats(const struct report *r, const double *daily, int d0, int d1,
-                      enum rep_pol p, struct rep_pol_stats *out)
+static void pol_stats(const struct report *r, const double *daily, int d0, int d1, enum rep_pol p,
+                      struct rep_pol_stats *out)
 {
     double v[REP_MAX_DAYS];
     long double sum = 0;
@@ -290,15 +306,18 @@ static const char *const annual_rule[REP_N_POLS] = {
     "so2_annual_mean", "no2_annual_mean", "pm10_annual_mean", "pm25_annual_mean_gb3095", NULL, NULL,
 };
 static const char *const annual_label[REP_N_POLS] = {
-    "SO2 annual mean", "NO2 annual mean", "PM10 annual mean", "PM2.5 annual mean (GB 3095)",
-    NULL,              NULL,
+    "SO2 annual mean",
+    "NO2 annual mean",
+    "PM10 annual mean",
+    "PM2.5 annual mean (GB 3095)",
+    NULL,
+    NULL,
 };
 static const char *const pct_rule[REP_N_POLS] = {
     "so2_p98", "no2_p98", "pm10_p95", "pm25_p95", "co_p95", "o3_mda8_p90",
 };
 static const char *const pct_label[REP_N_POLS] = {
-    "SO2 24-h P98",  "NO2 24-h P98", "PM10 24-h P95",
-    "PM2.5 24-h P95", "CO 24-h P95", "O3 MDA8 P90",
+    "SO2 24-h P98", "NO2 24-h P98", "PM10 24-h P95", "PM2.5 24-h P95", "CO 24-h P95", "O3 MDA8 P90",
 };
 
 /* The plan's air targets and, with @per (one GB 3095 edition), the standard's limits. */
@@ -307,7 +326,7 @@ static void air_targets(const struct report *r, struct rep_air_period *ap,
 {
     struct rep_target *t;
     bool aqi_enough = annual_valid(r, d0, d1, HJ663_PM25, ap->aqi_by_month);
-    int n_met = 0, n_not = 0;
+    int n_met = 0, n_not = 0, n_ind_ok = 0, n_ind_bad = 0;
 
     ap->n_targets = 0;
     t = add_target(ap->targets, &ap->n_targets, "pm25_annual_mean", "PM2.5 annual mean", "µg/m³",
@@ -319,8 +338,8 @@ static void air_targets(const struct report *r, struct rep_air_period *ap,
         t->n_days_possible = d1 - d0;
         judge(t, ap->pm25_annual_valid, "too few valid days (GB 3095 Table 4)");
     }
-    t = add_target(ap->targets, &ap->n_targets, "good_day_ratio", "Good-day ratio (AQI ≤ 100)",
-                   "%", ">=");
+    t = add_target(ap->targets, &ap->n_targets, "good_day_ratio", "Good-day ratio (AQI ≤ 100)", "%",
+                   ">=");
     if (t) {
         t->value = ap->good_day_ratio;
         t->target = r->good_day_target;
@@ -334,15 +353,15 @@ static void air_targets(const struct report *r, struct rep_air_period *ap,
     for (int p = 0; p < REP_N_POLS; p++) {
         const struct rep_pol_stats *s = &ap->pol[p];
         enum gb3095_edition ed = (enum gb3095_edition)per->gb3095_ed;
-        int n_rules = 0, rule_met = 0, rule_not = 0;
+        int n_rules = 0, rule_met = 0, rule_not = 0, ind_ok = 0, ind_bad = 0;
         double lim;
         for (int k = 0; k < 2; k++) {
             bool is_annual = k == 0;
             if (is_annual && !annual_rule[p])
                 continue;
             t = add_target(ap->targets, &ap->n_targets, is_annual ? annual_rule[p] : pct_rule[p],
-                           is_annual ? annual_label[p] : pct_label[p], rep_pol_unit((enum rep_pol)p),
-                           "<=");
+                           is_annual ? annual_label[p] : pct_label[p],
+                           rep_pol_unit((enum rep_pol)p), "<=");
             if (!t)
                 continue;
             n_rules++;
@@ -352,7 +371,7 @@ static void air_targets(const struct report *r, struct rep_air_period *ap,
             t->n_days = s->n_valid;
             t->n_days_possible = d1 - d0;
             if (gb3095_limit(ed, gb_pol[p],
-                             is_annual  ? GB3095_ANNUAL
+                             is_annual     ? GB3095_ANNUAL
                              : p == REP_O3 ? GB3095_8H
                                            : GB3095_24H,
                              GB3095_GRADE_II, &lim) != 0) {
@@ -364,11 +383,15 @@ static void air_targets(const struct report *r, struct rep_air_period *ap,
             judge(t, s->is_valid, "too few valid days (GB 3095 Table 4)");
             rule_met += t->status == REP_MET;
             rule_not += t->status == REP_NOT_MET;
+            ind_ok += t->status == REP_MET || (t->has_indicative && t->indicative == REP_MET);
+            ind_bad += t->status == REP_NOT_MET || (t->has_indicative && t->indicative != REP_MET);
         }
         if (rule_not)
             n_not++;
         else if (rule_met == n_rules)
             n_met++;
+        n_ind_bad += ind_bad > 0;
+        n_ind_ok += ind_ok == n_rules;
     }
     t = add_target(ap->targets, &ap->n_targets, "conventional_pollutants",
                    "Conventional pollutants at Grade II", "pollutants", ">=");
@@ -379,10 +402,14 @@ static void air_targets(const struct report *r, struct rep_air_period *ap,
         t->target = REP_N_POLS;
         t->n_days = ap->pol[REP_PM25].n_valid;
         t->n_days_possible = d1 - d0;
-        if (n_not)
+        if (n_not) {
             t->status = REP_NOT_MET;
-        else
+        } else {
             judge(t, n_met == REP_N_POLS, "some pollutant lacks valid data");
+            /* indicative: from the pollutants' own (indicative) statuses, not from the count */
+            t->has_indicative = t->status == REP_INSUFFICIENT && (n_ind_bad || n_ind_ok == 6);
+            t->indicative = n_ind_bad ? REP_NOT_MET : REP_MET;
+        }
     }
 }
 
@@ -472,10 +499,9 @@ static void scope_finish(const struct report *r, struct rep_scope *s)
         const struct rep_noise_zone *z = &s->noise.all;
         add_edition(s->editions, &s->n_editions, "GB 3096-2008");
         for (int k = 0; k < 2; k++) {
-            t = add_target(s->targets, &s->n_targets,
-                           k ? "noise_night_compliance" : "noise_day_compliance",
-                           k ? "Noise: nights with Ln ≤ limit" : "Noise: days with Ld ≤ limit",
-                           "%", ">=");
+            t = add_target(
+                s->targets, &s->n_targets, k ? "noise_night_compliance" : "noise_day_compliance",
+                k ? "Noise: nights with Ln ≤ limit" : "Noise: days with Ld ≤ limit", "%", ">=");
             if (!t)
                 continue;
             t->value = z->judged ? 100.0 * (k ? z->night_ok : z->day_ok) / z->judged : NAN;
@@ -489,8 +515,8 @@ static void scope_finish(const struct report *r, struct rep_scope *s)
         }
     }
     if (s->sewage.has_data) {
-        t = add_target(s->targets, &s->n_targets, "sewage_treatment_rate",
-                       "Sewage treatment rate", "%", ">=");
+        t = add_target(s->targets, &s->n_targets, "sewage_treatment_rate", "Sewage treatment rate",
+                       "%", ">=");
         if (t) {
             t->value = s->sewage.rate_pct;
             t->target = r->sewage_target;
@@ -731,6 +757,7 @@ static void scope_init(struct rep_scope *s)
         s->air.aqi[d] = -1;
         s->air.o3_1h[d] = NAN;
     }
+    s->air.year.pm25_mean = s->air.year.good_day_ratio = NAN; /* until air_finish */
     s->waste.wet_share = NAN;
     s->sewage.rate_pct = NAN;
     s->noise.all.ld_limit = s->noise.all.ln_limit = NAN;
@@ -763,8 +790,8 @@ static void gateway_air(struct report *r, struct gw_acc *acc, struct rep_scope *
         enum hj633_edition ed;
         unsigned need;
         int m = rep_month_of(r->year, d), any = 0;
-        static const int slot[N_IND] = {HJ633_SO2_24H, HJ633_NO2_24H, HJ633_PM10_24H,
-                                        HJ633_PM25_24H, HJ633_CO_24H, HJ633_O3_1H,
+        static const int slot[N_IND] = {HJ633_SO2_24H,  HJ633_NO2_24H, HJ633_PM10_24H,
+                                        HJ633_PM25_24H, HJ633_CO_24H,  HJ633_O3_1H,
                                         HJ633_O3_8H};
 
         for (int p = 0; p < REP_N_POLS; p++)

@@ -76,6 +76,45 @@ static void fmt_num(char *buf, size_t n, double v, int decimals)
         snprintf(buf, n, "—");
 }
 
+/* "≤" and "≥" read better than "<=" and ">=". */
+static const char *cmp_sym(const char *cmp)
+{
+    if (strcmp(cmp, "<=") == 0)
+        return "≤";
+    if (strcmp(cmp, ">=") == 0)
+        return "≥";
+    return cmp;
+}
+
+/*
+ * Write @s escaped, cut to about @max_cols display columns (East Asian
+ * characters count two) with "…" when longer: chart labels have a fixed box.
+ */
+static void esc_cut(FILE *f, const char *s, int max_cols)
+{
+    char buf[256];
+    size_t n = 0;
+    int cols = 0;
+
+    while (s && s[n] && n < sizeof(buf) - 4) {
+        unsigned char c = (unsigned char)s[n];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+        int w = len >= 3 ? 2 : 1;
+        if (cols + w > max_cols || n + len >= sizeof(buf) - 4)
+            break;
+        cols += w;
+        n += len;
+    }
+    if (!s || !s[n]) {
+        esc(f, s);
+        return;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    esc(f, buf);
+    fputs("…", f);
+}
+
 static const char *status_class(enum rep_status s)
 {
     return s == REP_MET ? "met" : s == REP_NOT_MET ? "notmet" : "insuf";
@@ -155,6 +194,11 @@ static const char css[] =
 
 static void target_rows(FILE *f, const struct rep_target *t, size_t n)
 {
+    if (n == 0) {
+        fprintf(f, "<p class=\"muted\">No target applies: the plan sets no number for these "
+                   "figures.</p>\n");
+        return;
+    }
     fprintf(f, "<table><tr><th>Target</th><th class=\"num\">Value</th><th class=\"num\">"
                "Target</th><th>Status</th><th class=\"num\">Data (days)</th><th>Standard</th>"
                "</tr>\n");
@@ -173,9 +217,7 @@ static void target_rows(FILE *f, const struct rep_target *t, size_t n)
         esc(f, x->rule);
         fprintf(f, "</span></td><td class=\"num\"><b>%s</b> ", v);
         esc(f, x->unit);
-        fprintf(f, "</td><td class=\"num\">");
-        esc(f, x->cmp);
-        fprintf(f, " %s</td><td>", tg);
+        fprintf(f, "</td><td class=\"num\">%s %s</td><td>", cmp_sym(x->cmp), tg);
         badge(f, x->status);
         if (x->status == REP_INSUFFICIENT && (x->note || x->has_indicative)) {
             fprintf(f, "<div class=\"muted\">");
@@ -199,8 +241,7 @@ static void target_rows(FILE *f, const struct rep_target *t, size_t n)
     fprintf(f, "</table>\n");
 }
 
-static const struct rep_target *find_target(const struct rep_target *t, size_t n,
-                                            const char *rule)
+static const struct rep_target *find_target(const struct rep_target *t, size_t n, const char *rule)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(t[i].rule, rule) == 0)
@@ -221,9 +262,7 @@ static void card(FILE *f, const char *key, const struct rep_target *t, const cha
     esc(f, key);
     fprintf(f, "</div><div class=\"v\">%s <small>", v);
     esc(f, value_unit);
-    fprintf(f, "</small></div><div class=\"t\">target ");
-    esc(f, t->cmp);
-    fprintf(f, " %s ", tg);
+    fprintf(f, "</small></div><div class=\"t\">target %s %s ", cmp_sym(t->cmp), tg);
     esc(f, value_unit);
     if (t->is_draft)
         fprintf(f, " <span class=\"draft\">draft</span>");
@@ -250,11 +289,10 @@ static void cards(FILE *f, const struct rep_scope *s)
         snprintf(extra, sizeof(extra), "%d of %d days", s->air.year.good_days,
                  s->air.year.aqi_valid_days);
         card(f, "Good-day ratio 优良天数比例", find_target(t, n, "good_day_ratio"), "%", extra);
-        card(f, "Conventional pollutants", find_target(t, n, "conventional_pollutants"),
-             "of 6", "GB 3095 Grade II");
+        card(f, "Conventional pollutants", find_target(t, n, "conventional_pollutants"), "of 6",
+             "GB 3095 Grade II");
     }
-    card(f, "Water worse than Class V", find_target(t, n, "water_no_worse_than_v"), "days",
-         "劣Ⅴ");
+    card(f, "Water worse than Class V", find_target(t, n, "water_no_worse_than_v"), "days", "劣Ⅴ");
     card(f, "Noise, daytime", find_target(t, n, "noise_day_compliance"), "%", "days within limit");
     card(f, "Noise, night", find_target(t, n, "noise_night_compliance"), "%",
          "nights within limit");
@@ -262,10 +300,11 @@ static void cards(FILE *f, const struct rep_scope *s)
     if (s->waste.has_data) {
         char v[32];
         fmt_num(v, sizeof(v), 100.0 * s->waste.wet_share, 1);
-        fprintf(f, "<div class=\"card\"><div class=\"k\">Wet-waste share</div><div class=\"v\">"
-                   "%s <small>%%</small></div><div class=\"t\">of %.0f kg sorted waste</div>"
-                   "<div class=\"muted\" style=\"margin-top:6px\">figure only; the plan sets no "
-                   "number</div></div>\n",
+        fprintf(f,
+                "<div class=\"card\"><div class=\"k\">Wet-waste share</div><div class=\"v\">"
+                "%s <small>%%</small></div><div class=\"t\">of %.0f kg sorted waste</div>"
+                "<div class=\"muted\" style=\"margin-top:6px\">figure only; the plan sets no "
+                "number</div></div>\n",
                 v, s->waste.total_kg);
     }
     fprintf(f, "</div>\n");
@@ -273,27 +312,30 @@ static void cards(FILE *f, const struct rep_scope *s)
 
 /* ---- the AQI calendar ---- */
 
-static const char *level_names[7] = {"", "优 Excellent", "良 Good", "轻度 Light", "中度 Moderate",
-                                     "重度 Heavy", "严重 Severe"};
+static const char *level_names[7] = {
+    "", "优 Excellent", "良 Good", "轻度 Light", "中度 Moderate", "重度 Heavy", "严重 Severe"};
 
 static void calendar(FILE *f, const struct report *r, const struct rep_air *a)
 {
     int w = 6 * CAL_MONTH_W, h = 2 * CAL_MONTH_H + 6;
 
-    fprintf(f, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-               "aria-label=\"daily AQI calendar\">\n",
+    fprintf(f,
+            "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+            "aria-label=\"daily AQI calendar\">\n",
             w, h, w, h);
     for (int m = 0; m < 12; m++) {
         int x0 = (m % 6) * CAL_MONTH_W, y0 = (m / 6) * CAL_MONTH_H;
         int first = 0, nd = rep_month_days(r->year, m);
         for (int k = 0; k < m; k++)
             first += rep_month_days(r->year, k);
-        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"700\" "
-                   "fill=\"#123c69\">%s</text>\n",
+        fprintf(f,
+                "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"700\" "
+                "fill=\"#123c69\">%s</text>\n",
                 x0, y0 + 13, month_abbr[m]);
         for (int wd = 0; wd < 7; wd++)
-            fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\" fill=\"#8a97a6\" "
-                       "text-anchor=\"middle\">%c</text>",
+            fprintf(f,
+                    "<text x=\"%d\" y=\"%d\" font-size=\"9\" fill=\"#8a97a6\" "
+                    "text-anchor=\"middle\">%c</text>",
                     x0 + wd * CAL_PITCH + CAL_CELL / 2, y0 + 27, "MTWTFSS"[wd]);
         fprintf(f, "\n");
         for (int d = 0; d < nd; d++) {
@@ -316,9 +358,10 @@ static void calendar(FILE *f, const struct report *r, const struct rep_air *a)
             }
             if (isfinite(a->daily[REP_PM25][doy]))
                 fprintf(f, " · PM2.5 %.0f µg/m³", a->daily[REP_PM25][doy]);
-            fprintf(f, "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" "
-                       "fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"8\" "
-                       "text-anchor=\"middle\" fill=\"%s\">%d</text></g>\n",
+            fprintf(f,
+                    "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" "
+                    "fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"8\" "
+                    "text-anchor=\"middle\" fill=\"%s\">%d</text></g>\n",
                     x, y, CAL_CELL, CAL_CELL, b ? b->colour_hex : NO_DATA_COLOUR, x + CAL_CELL / 2,
                     y + 12, b && b->level >= 4 ? "#fff" : "#37474f", d + 1);
         }
@@ -350,48 +393,53 @@ static void pm25_bars(FILE *f, const struct report *r, const struct rep_air *a)
     step = mx > 200 ? 50 : mx > 80 ? 20 : 10;
     n_ticks = (int)ceil(mx * 1.1 / step);
     mx = n_ticks * step;
-    fprintf(f, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-               "aria-label=\"monthly PM2.5 means\">\n",
+    fprintf(f,
+            "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+            "aria-label=\"monthly PM2.5 means\">\n",
             w, h, w, h);
     for (int i = 0; i <= n_ticks; i++) {
         double y = top + ph - ph * (i * step) / mx;
-        fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e9ee\"/>"
-                   "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" fill=\"#8a97a6\" "
-                   "text-anchor=\"end\">%.0f</text>\n",
+        fprintf(f,
+                "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e9ee\"/>"
+                "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" fill=\"#8a97a6\" "
+                "text-anchor=\"end\">%.0f</text>\n",
                 left, w - right, y, y, left - 6, y + 3, i * step);
     }
     for (int m = 0; m < 12; m++) {
         double v = a->monthly_pm25[m];
         int x = left + m * slot + slot / 5, bw = slot * 3 / 5;
-        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#5b6b7c\" "
-                   "text-anchor=\"middle\">%s</text>\n",
+        fprintf(f,
+                "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#5b6b7c\" "
+                "text-anchor=\"middle\">%s</text>\n",
                 x + bw / 2, h - bottom + 16, month_abbr[m]);
         if (!isfinite(v)) {
-            fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#8a97a6\" "
-                       "text-anchor=\"middle\">no data</text>\n",
+            fprintf(f,
+                    "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#8a97a6\" "
+                    "text-anchor=\"middle\">no data</text>\n",
                     x + bw / 2, top + ph - 4);
             continue;
         }
         double bh = ph * v / mx;
-        fprintf(f, "<g><title>%s %d: PM2.5 %.1f µg/m³ over %d valid days</title><rect x=\"%d\" "
-                   "y=\"%.1f\" width=\"%d\" height=\"%.1f\" rx=\"2\" fill=\"%s\"/></g>"
-                   "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" font-weight=\"600\" "
-                   "fill=\"#1d2733\" text-anchor=\"middle\">%.0f</text>\n",
+        fprintf(f,
+                "<g><title>%s %d: PM2.5 %.1f µg/m³ over %d valid days</title><rect x=\"%d\" "
+                "y=\"%.1f\" width=\"%d\" height=\"%.1f\" rx=\"2\" fill=\"%s\"/></g>"
+                "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" font-weight=\"600\" "
+                "fill=\"#1d2733\" text-anchor=\"middle\">%.0f</text>\n",
                 month_abbr[m], r->year, v, a->monthly_pm25_days[m], x, top + ph - bh, bw, bh,
                 v < r->pm25_target ? "#4f9a5a" : "#e07b24", x + bw / 2, top + ph - bh - 4, v);
     }
     {
         double y = top + ph - ph * r->pm25_target / mx;
-        fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c62828\" "
-                   "stroke-width=\"2\" stroke-dasharray=\"7 5\"/>"
-                   "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" font-weight=\"700\" "
-                   "fill=\"#c62828\">plan target</text><text x=\"%d\" y=\"%.1f\" "
-                   "font-size=\"11\" font-weight=\"700\" fill=\"#c62828\">%g µg/m³</text>\n",
-                left, w - right, y, y, w - right + 6, y - 2, w - right + 6, y + 11,
-                r->pm25_target);
+        fprintf(f,
+                "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c62828\" "
+                "stroke-width=\"2\" stroke-dasharray=\"7 5\"/>"
+                "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" font-weight=\"700\" "
+                "fill=\"#c62828\">plan target</text><text x=\"%d\" y=\"%.1f\" "
+                "font-size=\"11\" font-weight=\"700\" fill=\"#c62828\">%g µg/m³</text>\n",
+                left, w - right, y, y, w - right + 6, y - 2, w - right + 6, y + 11, r->pm25_target);
     }
-    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#9aa5b1\"/>\n</svg>\n",
-            left, w - right, top + ph, top + ph);
+    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#9aa5b1\"/>\n</svg>\n", left,
+            w - right, top + ph, top + ph);
 }
 
 /* ---- water ---- */
@@ -402,11 +450,14 @@ static void water_row(FILE *f, const struct report *r, const struct rep_water *w
     const int left = 150;
     double dw = (double)(CHART_W - left - 10) / r->n_days;
 
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1d2733\" "
-               "text-anchor=\"end\">",
-            left - 8, y + 15);
+    fprintf(f, "<g><title>");
     esc(f, label);
-    fprintf(f, "</text>\n");
+    fprintf(f,
+            "</title><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1d2733\" "
+            "text-anchor=\"end\">",
+            left - 8, y + 15);
+    esc_cut(f, label, 20);
+    fprintf(f, "</text></g>\n");
     for (int d = 0; d < r->n_days;) {
         int e = d + 1, c = w->cls[d];
         char from[11], to[11];
@@ -424,60 +475,79 @@ static void water_row(FILE *f, const struct report *r, const struct rep_water *w
             fprintf(f, " · no classified sample");
         if (c && w->worst_sample[d])
             fprintf(f, " (worst sample %s)", gb3838_class_name(w->worst_sample[d]));
-        fprintf(f, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"22\" "
-                   "fill=\"%s\"/></g>\n",
+        fprintf(f,
+                "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"22\" "
+                "fill=\"%s\"/></g>\n",
                 left + d * dw, y, (e - d) * dw + 0.3, water_colour[c]);
         d = e;
     }
+    /* a marker over every 劣Ⅴ day: one day is a hair's width on a year's axis */
+    for (int d = 0; d < r->n_days; d++)
+        if (w->cls[d] == GB3838_WORSE_THAN_V)
+            fprintf(f, "<path d=\"M%.1f %d l-4 -7 h8 z\" fill=\"%s\"/>\n", left + (d + 0.5) * dw,
+                    y - 1, water_colour[6]);
 }
 
 static void water_timeline(FILE *f, const struct report *r, const struct rep_scope *const *sc,
                            size_t n)
 {
-    const int left = 150, row_h = 30;
-    int h = (int)n * row_h + 26;
+    const int left = 150, row_h = 32, top = 9;
+    int h = (int)n * row_h + top + 24;
     double dw = (double)(CHART_W - left - 10) / r->n_days;
 
-    fprintf(f, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-               "aria-label=\"water class timeline\">\n",
+    fprintf(f,
+            "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+            "aria-label=\"water class timeline\">\n",
             CHART_W, h, CHART_W, h);
     for (size_t i = 0; i < n; i++) {
         const struct rep_scope *s = sc[i];
-        water_row(f, r, &s->water, (int)i * row_h,
+        water_row(f, r, &s->water, top + (int)i * row_h,
                   s->display_name && !s->is_gateway ? s->display_name : s->name);
     }
     for (int m = 0, d = 0; m < 12; d += rep_month_days(r->year, m), m++) {
         double x = left + d * dw;
-        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%d\" stroke=\"#fff\" "
-                   "stroke-width=\"1\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
-                   "fill=\"#5b6b7c\">%s</text>\n",
-                x, x, (int)n * row_h - 8, x + 2, (int)n * row_h + 8, month_abbr[m]);
+        fprintf(f,
+                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#fff\" "
+                "stroke-width=\"1\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
+                "fill=\"#5b6b7c\">%s</text>\n",
+                x, x, top, top + (int)n * row_h - 10, x + 2, top + (int)n * row_h + 6,
+                month_abbr[m]);
     }
     fprintf(f, "</svg>\n<div class=\"legend\">");
     for (int c = 1; c <= 6; c++)
         fprintf(f, "<span><i style=\"background:%s\"></i>Class %s</span>", water_colour[c],
                 gb3838_class_name(c));
-    fprintf(f, "<span><i style=\"background:%s\"></i>no data</span></div>\n", water_colour[0]);
+    fprintf(f,
+            "<span><i style=\"background:%s\"></i>no data</span><span><b "
+            "style=\"color:#b71c1c\">▼</b> a 劣Ⅴ day</span></div>\n",
+            water_colour[0]);
 }
 
-static void water_figures(FILE *f, const struct report *r, const struct rep_water *w)
+static void water_figures(FILE *f, const struct report *r, const struct rep_scope *s)
 {
+    const struct rep_water *w = &s->water;
+    int possible = r->n_days * (s->is_gateway ? s->n_sites[1] : 1);
+
     fprintf(f, "<table><tr>");
     for (int c = 1; c <= 6; c++)
         fprintf(f, "<th class=\"num\">Class %s</th>", gb3838_class_name(c));
-    fprintf(f, "<th class=\"num\">classified days</th><th class=\"num\">worst day</th>"
-               "<th class=\"num\">worst sample</th></tr><tr>");
+    fprintf(f,
+            "<th class=\"num\">classified %sdays</th><th class=\"num\">worst day</th>"
+            "<th class=\"num\">worst sample</th></tr><tr>",
+            s->is_gateway ? "site-" : "");
     for (int c = 1; c <= 6; c++)
         fprintf(f, "<td class=\"num\"%s>%d</td>",
                 c == 6 && w->days_by_class[6] ? " style=\"color:#b71c1c;font-weight:700\"" : "",
                 w->days_by_class[c]);
-    fprintf(f, "<td class=\"num\">%d/%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
-               "</tr></table>\n",
-            w->classified_days, r->n_days,
+    fprintf(f,
+            "<td class=\"num\">%d/%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+            "</tr></table>\n",
+            w->classified_days, possible,
             w->worst_day_class ? gb3838_class_name(w->worst_day_class) : "—",
             w->worst_sample_class ? gb3838_class_name(w->worst_sample_class) : "—");
-    fprintf(f, "<p class=\"muted\">Class of each day = GB 3838-2002 single-factor class of the "
-               "day's mean values (%d day(s) classed from fewer than the 21 items: partial).</p>\n",
+    fprintf(f,
+            "<p class=\"muted\">Class of each day = GB 3838-2002 single-factor class of the "
+            "day's mean values (%d day(s) classed from fewer than the 21 items: partial).</p>\n",
             w->partial_days);
 }
 
@@ -495,13 +565,15 @@ static void pollutant_table(FILE *f, const struct report *r, const struct rep_ai
         int dec = p == REP_CO ? 2 : 1;
         fmt_num(m, sizeof(m), s->mean, dec);
         fmt_num(pv, sizeof(pv), s->pct_value, dec);
-        fprintf(f, "<tr><td>%s%s <span class=\"muted\">%s</span></td><td class=\"num\">%d</td>"
-                   "<td><span class=\"bar\"><i style=\"width:%.0f%%\"></i></span>%.1f %%</td>"
-                   "<td class=\"num\">%s</td><td class=\"num\">P%d %s</td><td>%s</td></tr>\n",
+        fprintf(f,
+                "<tr><td>%s%s <span class=\"muted\">%s</span></td><td class=\"num\">%d</td>"
+                "<td><span class=\"bar\"><i style=\"width:%.0f%%\"></i></span>%.1f %%</td>"
+                "<td class=\"num\">%s</td><td class=\"num\">P%d %s</td><td>%s</td></tr>\n",
                 rep_pol_label((enum rep_pol)p), p == REP_O3 ? " MDA8" : "",
                 rep_pol_unit((enum rep_pol)p), s->n_valid, share, share, m, s->pct, pv,
-                s->is_valid ? "valid" : "<span class=\"muted\">too few days (GB 3095 Table 4)"
-                                        "</span>");
+                s->is_valid ? "valid"
+                            : "<span class=\"muted\">too few days (GB 3095 Table 4)"
+                              "</span>");
     }
     fprintf(f, "</table>\n");
 }
@@ -523,10 +595,11 @@ static void noise_table(FILE *f, const struct rep_scope *s)
     const struct rep_noise_zone *z = s->is_gateway ? s->noise.zones : &s->noise.all;
     size_t n = s->is_gateway ? s->noise.n_zones : 1;
 
-    fprintf(f, "<table><tr><th>Zone (GB 3096)</th>%s<th class=\"num\">Limits day/night</th>"
-               "<th class=\"num\">Days with Ld+Ln</th><th class=\"num\">Days Ld ≤ limit</th>"
-               "<th class=\"num\">Nights Ln ≤ limit</th><th class=\"num\">Night Lmax over</th>"
-               "</tr>\n",
+    fprintf(f,
+            "<table><tr><th>Zone (GB 3096)</th>%s<th class=\"num\">Limits day/night</th>"
+            "<th class=\"num\">Days with Ld+Ln</th><th class=\"num\">Days Ld ≤ limit</th>"
+            "<th class=\"num\">Nights Ln ≤ limit</th><th class=\"num\">Night Lmax over</th>"
+            "</tr>\n",
             s->is_gateway ? "<th class=\"num\">Sites</th>" : "");
     for (size_t i = 0; i < n; i++) {
         char lim[32] = "—", d[24] = "—", nn[24] = "—";
@@ -541,9 +614,10 @@ static void noise_table(FILE *f, const struct rep_scope *s)
         fprintf(f, "</td>");
         if (s->is_gateway)
             fprintf(f, "<td class=\"num\">%d</td>", z[i].n_sites);
-        fprintf(f, "<td class=\"num\">%s</td><td class=\"num\">%d</td><td class=\"num\">%s "
-                   "<span class=\"muted\">(%d)</span></td><td class=\"num\">%s <span "
-                   "class=\"muted\">(%d)</span></td><td class=\"num\">%d</td></tr>\n",
+        fprintf(f,
+                "<td class=\"num\">%s</td><td class=\"num\">%d</td><td class=\"num\">%s "
+                "<span class=\"muted\">(%d)</span></td><td class=\"num\">%s <span "
+                "class=\"muted\">(%d)</span></td><td class=\"num\">%d</td></tr>\n",
                 lim, z[i].days, d, z[i].day_ok, nn, z[i].night_ok, z[i].lmax_over);
     }
     fprintf(f, "</table>\n");
@@ -558,8 +632,9 @@ static void waste_block(FILE *f, const struct rep_waste *w)
                     100.0 * w->kg[c] / w->total_kg, waste_colour[c], rep_waste_id(c), w->kg[c]);
     fprintf(f, "</div>\n<table><tr>");
     for (int c = 1; c <= REP_N_WASTE; c++)
-        fprintf(f, "<th class=\"num\"><span class=\"legend\"><i style=\"background:%s\"></i>"
-                   "</span>%s</th>",
+        fprintf(f,
+                "<th class=\"num\"><span class=\"legend\"><i style=\"background:%s\"></i>"
+                "</span>%s</th>",
                 waste_colour[c], rep_waste_id(c));
     fprintf(f, "<th class=\"num\">total</th><th class=\"num\">wet share</th><th class=\"num\">"
                "days</th><th class=\"num\">overflows</th><th class=\"num\">hazard events</th>"
@@ -569,9 +644,10 @@ static void waste_block(FILE *f, const struct rep_waste *w)
     {
         char ws[24];
         fmt_num(ws, sizeof(ws), 100.0 * w->wet_share, 1);
-        fprintf(f, "<td class=\"num\">%.1f kg</td><td class=\"num\">%s %%</td><td "
-                   "class=\"num\">%d</td><td class=\"num\">%ld</td><td class=\"num\">%ld</td>"
-                   "</tr></table>\n",
+        fprintf(f,
+                "<td class=\"num\">%.1f kg</td><td class=\"num\">%s %%</td><td "
+                "class=\"num\">%d</td><td class=\"num\">%ld</td><td class=\"num\">%ld</td>"
+                "</tr></table>\n",
                 w->total_kg, ws, w->days, w->overflow_events, w->hazard_events);
     }
 }
@@ -581,10 +657,11 @@ static void sewage_block(FILE *f, const struct rep_sewage *s)
     char rate[24];
 
     fmt_num(rate, sizeof(rate), s->rate_pct, 2);
-    fprintf(f, "<table><tr><th class=\"num\">Inflow</th><th class=\"num\">Treated</th><th "
-               "class=\"num\">Treatment rate</th><th class=\"num\">Days with both</th></tr><tr>"
-               "<td class=\"num\">%.0f m³</td><td class=\"num\">%.0f m³</td><td class=\"num\">"
-               "%s %%</td><td class=\"num\">%d</td></tr></table>\n",
+    fprintf(f,
+            "<table><tr><th class=\"num\">Inflow</th><th class=\"num\">Treated</th><th "
+            "class=\"num\">Treatment rate</th><th class=\"num\">Days with both</th></tr><tr>"
+            "<td class=\"num\">%.0f m³</td><td class=\"num\">%.0f m³</td><td class=\"num\">"
+            "%s %%</td><td class=\"num\">%d</td></tr></table>\n",
             s->inflow_m3, s->treated_m3, rate, s->days);
 }
 
@@ -597,8 +674,9 @@ static void scope_html(FILE *f, const struct report *r, const struct rep_scope *
     if (s->is_gateway) {
         fprintf(f, "Whole gateway · ");
         esc(f, s->name);
-        fprintf(f, "<span class=\"sub\">%d air · %d water · %d noise · %d waste · %d sewage "
-                   "site(s)</span>",
+        fprintf(f,
+                "<span class=\"sub\">%d air · %d water · %d noise · %d waste · %d sewage "
+                "site(s)</span>",
                 s->n_sites[0], s->n_sites[1], s->n_sites[2], s->n_sites[3], s->n_sites[4]);
     } else {
         esc(f, s->display_name ? s->display_name : s->name);
@@ -658,7 +736,7 @@ static void scope_html(FILE *f, const struct report *r, const struct rep_scope *
         } else {
             water_timeline(f, r, &s, 1);
         }
-        water_figures(f, r, &s->water);
+        water_figures(f, r, s);
     }
     if (s->noise.has_data) {
         fprintf(f, "<h3>Noise (GB 3096-2008; day 06–22 h, night 22–06 h)</h3>\n");
@@ -677,7 +755,7 @@ static void scope_html(FILE *f, const struct report *r, const struct rep_scope *
 
 static void site_index(FILE *f, const struct report *r)
 {
-    fprintf(f, "<section class=\"scope\"><h3>Sites</h3><table><tr><th>Site</th><th>Kind</th>"
+    fprintf(f, "<section class=\"scope\"><h3>Sites</h3><table><tr><th>Site</th><th>Data</th>"
                "<th class=\"num\">PM2.5 mean</th><th class=\"num\">Good days</th><th>Targets"
                "</th></tr>\n");
     for (size_t i = 0; i < r->n_sites; i++) {
@@ -695,7 +773,9 @@ static void site_index(FILE *f, const struct report *r)
         fprintf(f, "</a> <span class=\"rule\">");
         esc(f, s->name);
         fprintf(f, "</span></td><td>");
-        esc(f, s->kind ? s->kind : "");
+        fprintf(f, "%s%s%s%s%s", s->air.has_data ? "air " : "", s->water.has_data ? "water " : "",
+                s->noise.has_data ? "noise " : "", s->waste.has_data ? "waste " : "",
+                s->sewage.has_data ? "sewage" : "");
         fprintf(f, "</td><td class=\"num\">%s%s</td><td class=\"num\">%s%s</td><td>", pm,
                 *pm ? " µg/m³" : "", gd, *gd ? " %" : "");
         if (n[REP_MET])
@@ -711,19 +791,23 @@ static void site_index(FILE *f, const struct report *r)
 
 int report_html_write(const struct report *r, FILE *f)
 {
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<title>Compliance report %d · ",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<title>Compliance report %d · ",
             r->year);
     esc(f, r->gateway);
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
-    fprintf(f, "<header class=\"top\"><div class=\"in\"><h1>Compliance report %d · 达标评估</h1>"
-               "<p>Gateway <b>",
+    fprintf(f,
+            "<header class=\"top\"><div class=\"in\"><h1>Compliance report %d · 达标评估</h1>"
+            "<p>Gateway <b>",
             r->year);
     esc(f, r->gateway);
     fprintf(f, "</b> · ");
     esc(f, r->timezone);
-    fprintf(f, " · generated %s · %zu site(s) with data</p><p>", r->generated_at, r->n_sites);
+    fprintf(f,
+            " · generated %s · %zu site(s) with data</p><p>Standards in force: ", r->generated_at,
+            r->n_sites);
     for (size_t i = 0; i < r->n_editions; i++) {
         fprintf(f, "<span class=\"chip\">");
         esc(f, r->editions[i]);
@@ -731,20 +815,22 @@ int report_html_write(const struct report *r, FILE *f)
     }
     fprintf(f, "</p></div></header>\n<div class=\"wrap\">\n");
     if (r->n_periods > 1) {
-        fprintf(f, "<div class=\"note split\"><b>%d straddles a standards switch.</b> The year "
-                   "is split; PM2.5, the good-day ratio and pollutant attainment are computed "
-                   "for each period with the editions in force:<ul>",
+        fprintf(f,
+                "<div class=\"note split\"><b>%d straddles a standards switch.</b> The year "
+                "is split; PM2.5, the good-day ratio and pollutant attainment are computed "
+                "for each period with the editions in force:<ul>",
                 r->year);
         for (size_t i = 0; i < r->n_periods; i++)
             fprintf(f, "<li>%s to %s (exclusive): %s, %s</li>", r->periods[i].from,
                     r->periods[i].to, r->periods[i].hj633, r->periods[i].gb3095);
         fprintf(f, "</ul></div>\n");
     }
-    fprintf(f, "<div class=\"note\"><b>Draft targets.</b> The district plan masks some numbers "
-               "(“##”); these are configurable draft defaults, marked <span "
-               "class=\"draft\">draft</span>: good-day ratio ≥ %g %%, sewage treatment ≥ %g %%, "
-               "noise compliance ≥ %g %% (the plan sets no number). The PM2.5 target, annual "
-               "mean &lt; %g µg/m³, is the plan's own.</div>\n",
+    fprintf(f,
+            "<div class=\"note\"><b>Draft targets.</b> The district plan masks some numbers "
+            "(“##”); these are configurable draft defaults, marked <span "
+            "class=\"draft\">draft</span>: good-day ratio ≥ %g %%, sewage treatment ≥ %g %%, "
+            "noise compliance ≥ %g %% (the plan sets no number). The PM2.5 target, annual "
+            "mean &lt; %g µg/m³, is the plan's own.</div>\n",
             r->good_day_target, r->sewage_target, r->noise_target, r->pm25_target);
     if (r->n_sites == 0)
         fprintf(f, "<p>No site has data in %d.</p>\n", r->year);

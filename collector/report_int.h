@@ -49,12 +49,12 @@ struct rep_target {
 
 /* Annual statistics of one pollutant over a period. */
 struct rep_pol_stats {
-    int n_valid;       /* valid daily values (24-h means; O3: MDA8) */
-    int by_month[12];  /* of which in each month */
-    double mean;       /* annual mean of the daily values, NAN if none */
-    int pct;           /* 98, 95 or 90 */
-    double pct_value;  /* HJ 663 percentile of the daily values, NAN if none */
-    bool is_valid;     /* enough days (GB 3095 Table 4 / hj663_check_annual) */
+    int n_valid;      /* valid daily values (24-h means; O3: MDA8) */
+    int by_month[12]; /* of which in each month */
+    double mean;      /* annual mean of the daily values, NAN if none */
+    int pct;          /* 98, 95 or 90 */
+    double pct_value; /* HJ 663 percentile of the daily values, NAN if none */
+    bool is_valid;    /* enough days (GB 3095 Table 4 / hj663_check_annual) */
 };
 
 /* A run of days with the same editions in force; a year has 1 or 2. */
@@ -110,11 +110,11 @@ struct rep_water {
 struct rep_noise_zone {
     char zone[8]; /* "" = zone unknown */
     int n_sites;
-    int days;       /* days with both Ld and Ln */
-    int judged;     /* of which with limits (zone known) */
-    int day_ok;     /* Ld <= limit */
-    int night_ok;   /* Ln <= limit */
-    int lmax_over;  /* night Lmax above the night limit + 15 dB */
+    int days;      /* days with both Ld and Ln */
+    int judged;    /* of which with limits (zone known) */
+    int day_ok;    /* Ld <= limit */
+    int night_ok;  /* Ln <= limit */
+    int lmax_over; /* night Lmax above the night limit + 15 dB */
     double ld_limit, ln_limit;
 };
 

@@ -100,10 +100,21 @@ static const char *status_text(const struct rep_target *t)
     }
 }
 
+/* Print a string from data without control characters (a site name must not drive the terminal). */
+static void clean(FILE *f, const char *s)
+{
+    for (; s && *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 static void targets_table(FILE *f, const struct rep_target *t, size_t n)
 {
     char v[48], tg[48], days[24];
 
+    if (n == 0) {
+        fprintf(f, "  no target applies (the plan sets no number for these figures)\n");
+        return;
+    }
     fprintf(f, "  ");
     cell(f, "target", 44, false);
     cell(f, "value", 16, true);
@@ -153,7 +164,8 @@ static void air_section(FILE *f, const struct report *r, const struct rep_scope 
     const struct rep_air_period *y = &a->year;
     char buf[48], b2[40];
 
-    fprintf(f, "\n  Air quality (daily AQI per %s)\n", r->n_periods > 1 ? "day's edition" : "HJ 633");
+    fprintf(f, "\n  Air quality (daily AQI per %s)\n",
+            r->n_periods > 1 ? "day's edition" : "HJ 633");
     fprintf(f, "    AQI days by level:");
     for (int l = 1; l <= 6; l++)
         fprintf(f, "  %s %d", level_cn[l], y->level_days[l]);
@@ -240,7 +252,8 @@ static void noise_zone_line(FILE *f, const struct rep_noise_zone *z, bool with_s
     cell(f, zone, 10, false);
     if (with_sites)
         fprintf(f, "%2d site%s  ", z->n_sites, z->n_sites == 1 ? " " : "s");
-    fprintf(f, "limits %-14s days with Ld+Ln %4d   day ok %9s   night ok %9s   night Lmax over %d\n",
+    fprintf(f,
+            "limits %-14s days with Ld+Ln %4d   day ok %9s   night ok %9s   night Lmax over %d\n",
             lim, z->days, d, n, z->lmax_over);
 }
 
@@ -263,8 +276,9 @@ static void waste_section(FILE *f, const struct rep_waste *w)
     for (int c = 1; c <= REP_N_WASTE; c++)
         fprintf(f, "%s %.1f kg   ", rep_waste_id(c), w->kg[c]);
     fmt_num(buf, sizeof(buf), 100.0 * w->wet_share, 1, "%");
-    fprintf(f, "\n    total %.1f kg, wet share %s, %d days with data, %ld overflow and %ld "
-               "hazardous-waste events\n",
+    fprintf(f,
+            "\n    total %.1f kg, wet share %s; days with data %d; overflow events %ld; "
+            "hazardous-waste events %ld\n",
             w->total_kg, buf, w->days, w->overflow_events, w->hazard_events);
 }
 
@@ -273,7 +287,7 @@ static void sewage_section(FILE *f, const struct rep_sewage *s)
     char buf[32];
 
     fmt_num(buf, sizeof(buf), s->rate_pct, 2, "%");
-    fprintf(f, "\n  Sewage: inflow %.0f m³, treated %.0f m³, rate %s (%d days with both)\n",
+    fprintf(f, "\n  Sewage: inflow %.0f m³, treated %.0f m³, rate %s (days with both: %d)\n",
             s->inflow_m3, s->treated_m3, buf, s->days);
 }
 
@@ -281,16 +295,26 @@ static void scope_text(FILE *f, const struct report *r, const struct rep_scope *
 {
     fprintf(f, "\n══ ");
     if (s->is_gateway) {
-        fprintf(f, "Gateway %s: %d air, %d water, %d noise, %d waste, %d sewage site(s)", s->name,
-                s->n_sites[0], s->n_sites[1], s->n_sites[2], s->n_sites[3], s->n_sites[4]);
+        fprintf(f, "Gateway ");
+        clean(f, s->name);
+        fprintf(f, ": %d air, %d water, %d noise, %d waste, %d sewage site(s)", s->n_sites[0],
+                s->n_sites[1], s->n_sites[2], s->n_sites[3], s->n_sites[4]);
     } else {
-        fprintf(f, "Site %s", s->name);
-        if (s->display_name)
-            fprintf(f, " · %s", s->display_name);
-        if (s->street && (!s->display_name || strcmp(s->street, s->display_name) != 0))
-            fprintf(f, " · %s", s->street);
-        if (s->kind)
-            fprintf(f, " (%s)", s->kind);
+        fprintf(f, "Site ");
+        clean(f, s->name);
+        if (s->display_name) {
+            fprintf(f, " · ");
+            clean(f, s->display_name);
+        }
+        if (s->street && (!s->display_name || strcmp(s->street, s->display_name) != 0)) {
+            fprintf(f, " · ");
+            clean(f, s->street);
+        }
+        if (s->kind) {
+            fprintf(f, " (");
+            clean(f, s->kind);
+            fprintf(f, ")");
+        }
     }
     fprintf(f, " ══\n  standards: ");
     for (size_t i = 0; i < s->n_editions; i++)
@@ -299,8 +323,9 @@ static void scope_text(FILE *f, const struct report *r, const struct rep_scope *
     if (s->is_gateway && s->air.has_data)
         fprintf(f, "  district daily values are the means of the sites' valid daily values\n");
     if (r->n_periods > 1 && s->air.has_data)
-        fprintf(f, "  %d straddles a standards switch: the air limits are judged per period "
-                   "below\n",
+        fprintf(f,
+                "  %d straddles a standards switch: the air limits are judged per period "
+                "below\n",
                 r->year);
     fprintf(f, "\n");
     targets_table(f, s->targets, s->n_targets);
@@ -318,19 +343,23 @@ static void scope_text(FILE *f, const struct report *r, const struct rep_scope *
 
 int report_text_write(const struct report *r, FILE *f)
 {
-    fprintf(f, "Compliance report %d · gateway %s · %s\n", r->year, r->gateway, r->timezone);
+    fprintf(f, "Compliance report %d · gateway ", r->year);
+    clean(f, r->gateway);
+    fprintf(f, " · %s\n", r->timezone);
     fprintf(f, "generated %s; days are local calendar days; %zu site(s) with data\n",
             r->generated_at, r->n_sites);
     fprintf(f, "standards in force in %d: ", r->year);
     for (size_t i = 0; i < r->n_editions; i++)
         fprintf(f, "%s%s", i ? ", " : "", r->editions[i]);
-    fprintf(f, "\nplan targets: PM2.5 annual mean < %g µg/m³; draft values (the plan masks "
-               "them as ##): good-day ratio >= %g %%, sewage treatment >= %g %%, noise "
-               "compliance >= %g %%\n",
+    fprintf(f,
+            "\nplan targets: PM2.5 annual mean < %g µg/m³; draft values (the plan masks "
+            "them as ##): good-day ratio >= %g %%, sewage treatment >= %g %%, noise "
+            "compliance >= %g %%\n",
             r->pm25_target, r->good_day_target, r->sewage_target, r->noise_target);
     if (r->n_periods > 1) {
-        fprintf(f, "NOTE: %d straddles a standards switch and is split into periods; PM2.5, "
-                   "the good-day ratio and pollutant attainment are computed for each:\n",
+        fprintf(f,
+                "NOTE: %d straddles a standards switch and is split into periods; PM2.5, "
+                "the good-day ratio and pollutant attainment are computed for each:\n",
                 r->year);
         for (size_t i = 0; i < r->n_periods; i++)
             fprintf(f, "  %s .. %s (exclusive): %s, %s\n", r->periods[i].from, r->periods[i].to,

@@ -108,6 +108,14 @@ static int local_hour(int64_t utc_ms)
     return tm.tm_hour;
 }
 
+static int64_t rollup_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- item sets ---- */
 
 static int set_add(struct itemset *s, const char *site, int64_t id, int64_t t)
@@ -1048,7 +1056,10 @@ static int collect(struct rollup *r, int max_hours, int *n_done)
     if (prepare(r, "SELECT hour, device_id FROM dirty_hours ORDER BY hour, device_id LIMIT ?1", &s))
         return COL_ERR_DB;
     sqlite3_bind_int(s, 1, max_hours);
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+    /* The pass holds the write lock: stop collecting after a time budget so
+     * that ingest (which waits for the lock) is never held up for long. */
+    int64_t budget_end = rollup_now_ms() + 150;
+    while (rc == 0 && rollup_now_ms() < budget_end && sqlite3_step(s) == SQLITE_ROW) {
         int64_t h = sqlite3_column_int64(s, 0), dev = sqlite3_column_int64(s, 1), a, b;
         char site[SITE_MAX] = "", day[11];
         if (day_pruned(r, h) & 2) {
