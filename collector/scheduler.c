@@ -92,8 +92,14 @@ static void *run(void *arg)
         if (atomic_exchange(&s->reload, 0))
             do_reload(s);
         do {
+            int64_t t0 = mono_ms(), took;
             n = rollup_step(s->ru, (int)s->cfg->rollup.batch);
             done += n > 0 ? n : 0;
+            /* Each step holds the write lock; leave ingest at least as long
+             * again, so a large backlog never starves the incoming data. */
+            took = mono_ms() - t0;
+            if (n > 0)
+                nap_ms(s, took > 20 ? took : 20);
         } while (n > 0 && !atomic_load(&s->stop));
         if (n < 0)
             complain(&s->failing, mono_ms(), "rollup: pass failed (%s); will retry",

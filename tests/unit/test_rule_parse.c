@@ -232,7 +232,7 @@ static void test_shipped_ruleset(void **state)
     assert_null(r->metric);
     r = ruleset_find(rs, "stuck_pm25");
     assert_int_equal(r->series, RULE_STUCK);
-    assert_true(r->window_ms == 6 * 3600000LL);
+    assert_true(r->window_ms == 24 * 3600000LL);
     r = ruleset_find(rs, "jump_pm25");
     assert_true(r->threshold == 500);
     r = ruleset_find(rs, "jump_do");
