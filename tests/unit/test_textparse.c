@@ -39,7 +39,7 @@ static void expect_duration_bad(const char *s)
     int rc = parse_duration_ms(s, &v);
 
     if (rc == 0)
-        print_error("duration '%s' accepted as %lld\n", s, (long long)v);
+        print_error("duration '%s' accepted as %lld\n", s ? s : "(null)", (long long)v);
     assert_int_not_equal(rc, 0);
 }
 
