@@ -1,5 +1,6 @@
 /*
- * `collector check`: load everything the daemon would load and report every
+ * `collector check`: load everything the daemon would load (configuration,
+ * device profiles, registry, rules, alert channels) and report every
  * problem as file:line: message, without touching the database or the
  * network. Exit 0 when valid, 2 otherwise.
  */
@@ -9,6 +10,7 @@
 #include "notify.h"
 #include "profile.h"
 #include "registry.h"
+#include "rule.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ int cli_check(int argc, char **argv)
     struct profile_set *ps = NULL;
     struct registry *reg = NULL;
     struct notify_channels *chans = NULL;
+    struct ruleset *rules = NULL;
     int opt;
 
     while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -55,11 +58,15 @@ int cli_check(int argc, char **argv)
         diag_error(&d, cc.config_path, 0, "unknown gateway.timezone '%s'", cfg->gateway.timezone);
     if (cfg)
         chans = notify_channels_load(cfg->alerts.channels, cfg->dir, &d);
-    if (cfg && cli_load_devices(cfg, &d, &ps, &reg) == 0 && chans) {
-        printf("%s: ok (%zu device profiles, %zu sites, %zu registered devices, "
+    if (cfg && cfg->rules.paths.n > 0)
+        rules = ruleset_load((const char *const *)cfg->rules.paths.v, cfg->rules.paths.n, &d);
+    if (cfg && cli_load_devices(cfg, &d, &ps, &reg) == 0 && chans && d.n_errors == 0) {
+        printf("%s: ok (%zu device profiles, %zu sites, %zu registered devices, %zu rules, "
                "%zu alert channels)\n",
-               cc.config_path, ps->n, reg->n_sites, reg->n_devices, notify_channels_count(chans));
+               cc.config_path, ps->n, reg->n_sites, reg->n_devices, rules ? rules->n : 0,
+               notify_channels_count(chans));
     }
+    ruleset_free(rules);
     notify_channels_free(chans);
     registry_free(reg);
     profile_set_free(ps);

@@ -1046,16 +1046,20 @@ void rollup_free(struct rollup *r)
     xfree(r);
 }
 
-static int collect(struct rollup *r, int max_hours, int *n_done)
+static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_done)
 {
     sqlite3_stmt *s = NULL;
     int rc = 0;
 
     r->site_hours.n = r->device_days.n = r->site_days.n = r->aqi_hours.n = 0;
     *n_done = 0;
-    if (prepare(r, "SELECT hour, device_id FROM dirty_hours ORDER BY hour, device_id LIMIT ?1", &s))
+    if (prepare(r,
+                "SELECT hour, device_id FROM dirty_hours WHERE hour < ?2 ORDER BY hour, device_id "
+                "LIMIT ?1",
+                &s))
         return COL_ERR_DB;
     sqlite3_bind_int(s, 1, max_hours);
+    sqlite3_bind_int64(s, 2, before_ms);
     /* The pass holds the write lock: stop collecting after a time budget so
      * that ingest (which waits for the lock) is never held up for long. */
     int64_t budget_end = rollup_now_ms() + 150;
@@ -1097,14 +1101,14 @@ static int collect(struct rollup *r, int max_hours, int *n_done)
     return rc;
 }
 
-int rollup_step(struct rollup *r, int max_hours)
+int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
 {
     int n = 0, rc;
 
     rc = store_begin(r->st);
     if (rc)
         return rc;
-    rc = collect(r, max_hours, &n);
+    rc = collect(r, max_hours, before_ms, &n);
     set_unique(&r->site_hours);
     set_unique(&r->device_days);
     set_unique(&r->site_days);

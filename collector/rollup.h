@@ -30,10 +30,14 @@ struct alerts;
 void rollup_set_alerts(struct rollup *r, struct alerts *a);
 
 /*
- * Process up to @max_hours dirty device-hours in one transaction. Returns
- * the number processed (0 when nothing was dirty) or a negative COL_ERR_*.
+ * Process up to @max_hours dirty device-hours starting before @before_ms
+ * (UTC) in one transaction. The daemon passes the start of the current
+ * hour: an hour is computed once it is complete (HJ 633 publishes an hour
+ * after it ends) instead of again every few seconds while readings still
+ * arrive; late data for past hours is processed at once. Returns the
+ * number processed (0 when nothing was due) or a negative COL_ERR_*.
  */
-int rollup_step(struct rollup *r, int max_hours);
+int rollup_step(struct rollup *r, int max_hours, int64_t before_ms);
 
 /*
  * Tiered retention: remove the raw readings of the oldest day older than

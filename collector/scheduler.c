@@ -93,7 +93,8 @@ static void *run(void *arg)
             do_reload(s);
         do {
             int64_t t0 = mono_ms(), took;
-            n = rollup_step(s->ru, (int)s->cfg->rollup.batch);
+            int64_t now = wall_ms();
+            n = rollup_step(s->ru, (int)s->cfg->rollup.batch, now - now % 3600000);
             done += n > 0 ? n : 0;
             /* Each step holds the write lock; leave ingest at least as long
              * again, so a large backlog never starves the incoming data. */
@@ -200,7 +201,7 @@ long sched_rollup_all(const struct config *cfg)
     al = alerts_new(cfg, st, NULL, NULL);
     rollup_set_alerts(ru, al);
     do {
-        n = rollup_step(ru, (int)cfg->rollup.batch);
+        n = rollup_step(ru, (int)cfg->rollup.batch, INT64_MAX); /* open hours too */
         if (n > 0)
             total += n;
     } while (n > 0);

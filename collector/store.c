@@ -706,7 +706,10 @@ int store_stats_read(struct store *st, struct store_stats *out)
     }
     out->n_devices = scalar_i64(st, "SELECT count(*) FROM devices");
     out->n_rejects_kept = scalar_i64(st, "SELECT count(*) FROM rejects");
-    out->rollup_pending = scalar_i64(st, "SELECT count(*) FROM dirty_hours");
+    /* completed hours only: the open hour is computed once it ends */
+    out->rollup_pending =
+        scalar_i64(st, "SELECT count(*) FROM dirty_hours WHERE hour + 3600000 <= "
+                       "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)");
 out:
     sqlite3_finalize(s);
     exec(st, "COMMIT");

@@ -65,6 +65,7 @@ storage: {path: $T/c.db}
 ingest: {max_future: 0}
 devices: {profiles: $ROOT/devices/profiles, unknown: register}
 log: {level: info}
+${BENCH_EXTRA:-}
 CONF
   "$COLLECTOR" run -c "$T/c.yaml" 2>"$T/collector.log" &
   local pid=$!

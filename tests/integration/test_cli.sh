@@ -95,3 +95,15 @@ echo "s3cret-pw" >"$T/pw"
 "$COLLECTOR" check -c "$T/collector.yaml" --set mqtt.username=u --set mqtt.password_file="$T/pw" >"$T/out.txt" 2>&1
 ! grep -q s3cret "$T/out.txt" || fail "password printed"
 pass "password not printed"
+
+# rule errors are reported by check (file:line) and stop the daemon (exit 2)
+printf 'rules:\n  - name: pm25_hot\n    source: test\n    series: reading\n    when: {op: "~", value: 3}\n' >"$T/bad-rules.yaml"
+set +e
+out=$("$COLLECTOR" check -c "$T/collector.yaml" --set "rules.paths=$T/bad-rules.yaml" 2>&1); rc=$?
+"$COLLECTOR" run -c "$T/collector.yaml" --set "rules.paths=$T/bad-rules.yaml" >/dev/null 2>&1; rc2=$?
+set -e
+[ $rc = 2 ] && grep -qE "bad-rules.yaml:5: " <<<"$out" || fail "rule error not reported: $out"
+[ $rc2 = 2 ] || fail "run with bad rules should exit 2, got $rc2"
+"$COLLECTOR" check -c "$T/collector.yaml" --set "rules.paths=$SRC_DIR/ruleset/rules" | grep -q "33 rules" ||
+  fail "the plan's ruleset does not load"
+pass "rule errors as file:line from check; the daemon refuses them; the plan's ruleset loads"
