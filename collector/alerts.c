@@ -44,8 +44,17 @@ struct alerts {
     const struct profile_set *profiles;
     const struct notify_channels *channels;
     struct ruleset *rules;
-    struct strmap *last; /* "device\x1fmetric" → struct last_value* */
-    bool has_enqueued;   /* outbox rows written in the open transaction */
+    struct strmap *last;  /* "device\x1fmetric" → struct last_value* */
+    bool has_enqueued;    /* outbox rows written in the open transaction */
+    sqlite3_stmt *q_load; /* prepared once: evaluated for every watched reading */
+    sqlite3_stmt *q_update;
+    /*
+     * "rule\x1fscope" of the pending and firing alerts this thread evaluates
+     * (each series is evaluated by one thread), so that a quiet evaluation —
+     * no active alert, value on the safe side — costs no database access.
+     */
+    struct strmap *active;
+    bool is_active_loaded;
 };
 
 static void free_last(const char *key, void *val, void *ud)
@@ -90,8 +99,9 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
     a->profiles = profiles;
     a->channels = channels;
     a->last = strmap_new();
+    a->active = strmap_new();
     a->rules = load_rules(cfg);
-    if (!a->last || !a->rules) {
+    if (!a->last || !a->active || !a->rules) {
         alerts_free(a);
         return NULL;
     }
@@ -106,6 +116,9 @@ void alerts_free(struct alerts *a)
         strmap_each(a->last, free_last, NULL);
     strmap_free(a->last);
     ruleset_free(a->rules);
+    sqlite3_finalize(a->q_load);
+    sqlite3_finalize(a->q_update);
+    strmap_free(a->active);
     xfree(a);
 }
 
@@ -234,17 +247,19 @@ struct row {
 
 static int load_row(struct alerts *a, const char *rule, const char *scope, struct row *out)
 {
-    sqlite3_stmt *s = NULL;
+    sqlite3_stmt *s = a->q_load;
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
-    if (sqlite3_prepare_v3(a->db,
+    if (!s &&
+        sqlite3_prepare_v3(a->db,
                            "SELECT id, state, coalesce(pending_since, 0), coalesce(started_at, 0),"
                            " coalesce(last_notified, 0), hits, coalesce(value, 0), acked_by IS NOT"
                            " NULL, coalesce(message_zh, ''), coalesce(message_en, '') FROM alerts"
                            " WHERE rule = ?1 AND scope = ?2 AND state IN ('pending', 'firing')",
-                           -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+                           -1, SQLITE_PREPARE_PERSISTENT, &a->q_load, NULL) != SQLITE_OK)
         return store_error(a->st, "alert lookup");
+    s = a->q_load;
     sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, scope, -1, SQLITE_STATIC);
     switch (sqlite3_step(s)) {
@@ -267,7 +282,8 @@ static int load_row(struct alerts *a, const char *rule, const char *scope, struc
     default:
         rc = store_error(a->st, "alert lookup");
     }
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
     return rc;
 }
 
@@ -426,15 +442,17 @@ static int write_row(struct alerts *a, const struct eval *e, struct row *row, en
         if (rc)
             return rc;
     }
-    if (sqlite3_prepare_v3(a->db,
+    if (!a->q_update &&
+        sqlite3_prepare_v3(a->db,
                            "UPDATE alerts SET state = ?2, value = ?3, threshold = ?4,"
                            " pending_since = nullif(?5, 0), started_at = nullif(?6, 0),"
                            " ended_at = CASE WHEN ?2 = 'resolved' THEN ?7 ELSE NULL END,"
                            " last_eval = ?8, last_notified = nullif(?9, 0), hits = ?10,"
                            " message_zh = coalesce(?11, message_zh),"
                            " message_en = coalesce(?12, message_en) WHERE id = ?1",
-                           -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+                           -1, SQLITE_PREPARE_PERSISTENT, &a->q_update, NULL) != SQLITE_OK)
         return store_error(a->st, "alert update");
+    s = a->q_update;
     sqlite3_bind_int64(s, 1, row->id);
     sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
     if (isfinite(e->value))
@@ -453,7 +471,8 @@ static int write_row(struct alerts *a, const struct eval *e, struct row *row, en
         sqlite3_bind_text(s, 12, msg_en, -1, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store_error(a->st, "alert update");
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
     return rc;
 }
 
@@ -471,6 +490,54 @@ static int delete_row(struct alerts *a, int64_t id)
     return rc;
 }
 
+static void active_key(const char *rule, const char *scope, char *out, size_t sz)
+{
+    snprintf(out, sz, "%s\x1f%s", rule, scope);
+}
+
+static int load_active(struct alerts *a)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+
+    if (a->is_active_loaded)
+        return 0;
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT rule, scope FROM alerts WHERE state IN ('pending', 'firing')",
+                           -1, &s, NULL) != SQLITE_OK)
+        return store_error(a->st, "active alerts");
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        char key[SCOPE_MAX + 80];
+        active_key((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+                   key, sizeof(key));
+        rc = strmap_put(a->active, key, a);
+    }
+    sqlite3_finalize(s);
+    a->is_active_loaded = rc == 0;
+    return rc;
+}
+
+static bool breaches(const struct rule *r, double v, double t)
+{
+    if (!isfinite(v) || !isfinite(t))
+        return false;
+    switch (r->op) {
+    case RULE_GT:
+        return v > t;
+    case RULE_GE:
+        return v >= t;
+    case RULE_LT:
+        return v < t;
+    case RULE_LE:
+        return v <= t;
+    case RULE_EQ:
+        return v == t;
+    case RULE_NE:
+        return v != t;
+    }
+    return false;
+}
+
 /*
  * One evaluation. Reminders are not produced here (data time can be far in
  * the past during a replay): the rule is stepped without its repeat
@@ -486,7 +553,15 @@ static int evaluate(struct alerts *a, struct eval *e)
     int rc;
 
     int64_t started;
+    char key[SCOPE_MAX + 80];
 
+    /* Quiet and nothing active: nothing can change. */
+    rc = load_active(a);
+    if (rc)
+        return rc;
+    active_key(e->r->name, e->scope, key, sizeof(key));
+    if (!strmap_get(a->active, key) && !breaches(e->r, e->value, e->threshold))
+        return 0;
     rc = load_row(a, e->r->name, e->scope, &row);
     if (rc)
         return rc;
@@ -499,12 +574,17 @@ static int evaluate(struct alerts *a, struct eval *e)
             return 0;
         return write_row(a, e, &row, ev, NULL, NULL);
     case ALERT_EV_CANCELLED:
+        strmap_put(a->active, key, NULL);
         return row.id ? delete_row(a, row.id) : 0;
     case ALERT_EV_PENDING:
+        if (strmap_put(a->active, key, a))
+            return COL_ERR_NOMEM;
         return write_row(a, e, &row, ev, NULL, NULL);
     default:
         break;
     }
+    if (strmap_put(a->active, key, ev == ALERT_EV_RESOLVED ? NULL : a))
+        return COL_ERR_NOMEM;
     ctx = (struct rule_ctx){e->site,
                             e->device,
                             e->metric,

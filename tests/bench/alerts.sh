@@ -104,15 +104,14 @@ rate() { # NAME RULES
   "$C" run -c "$T/$1.yaml" 2>"$T/$1.log" &
   local pid=$!
   until grep -q "subscribed to" "$T/$1.log"; do sleep 0.05; done
-  "$SIM" bulk -h 127.0.0.1 -p "$MQ" -n "$M" --devices 200 --site bench >/dev/null
+  "$SIM" bulk -h 127.0.0.1 -p "$MQ" -n "$M" --devices 200 --site bench --start-ts "$(date +%s)" >/dev/null
   until [ "$(sqlite3 -cmd '.timeout 2000' "$T/$1.db" 'select stored_messages + duplicates from ingest_stats' 2>/dev/null)" = "$M" ]; do sleep 0.2; done
   local span
   span=$(sqlite3 "$T/$1.db" 'select last_received - first_received from ingest_stats')
   kill -TERM $pid; wait $pid || true
   python3 -c "print($M / ($span / 1000.0))"
 }
-r0=$(rate norules "$T/empty")
-mkdir -p "$T/empty"
+r0=$(rate norules "")
 r1=$(rate plan "$ROOT/ruleset/rules")
 python3 - "$r0" "$r1" "$M" <<'PY'
 import sys
