@@ -22,32 +22,9 @@
 
 #include "config.h"
 #include "diag.h"
+#include "test_util.h"
 #include "xalloc.h"
 #include "ydoc.h"
-
-#define CAP_MAX 24
-
-struct capture {
-    int n;
-    char msg[CAP_MAX][512];
-};
-
-static void cap_emit(void *ud, const char *msg)
-{
-    struct capture *c = ud;
-
-    if (c->n < CAP_MAX)
-        snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-    c->n++;
-}
-
-static void cap_init(struct capture *c, struct diag *d)
-{
-    memset(c, 0, sizeof(*c));
-    memset(d, 0, sizeof(*d));
-    d->emit = cap_emit;
-    d->ud = c;
-}
 
 struct fixture {
     char dir[64];
@@ -76,19 +53,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    DIR *dh = opendir(fx->dir);
-    struct dirent *de;
-    char path[400];
-
-    while (dh && (de = readdir(dh)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", fx->dir, de->d_name);
-        unlink(path);
-    }
-    if (dh)
-        closedir(dh);
-    rmdir(fx->dir);
+    test_rmdir(fx->dir);
     free(fx);
     return 0;
 }

@@ -22,34 +22,11 @@
 #include "col_err.h"
 #include "decode.h"
 #include "diag.h"
+#include "test_util.h"
 #include "profile.h"
 #include "xalloc.h"
 
 /* ---- capturing diag and temp files ---- */
-
-#define CAP_MAX 16
-
-struct capture {
-    int n;
-    char msg[CAP_MAX][512];
-};
-
-static void cap_emit(void *ud, const char *msg)
-{
-    struct capture *c = ud;
-
-    if (c->n < CAP_MAX)
-        snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-    c->n++;
-}
-
-static void cap_init(struct capture *c, struct diag *d)
-{
-    memset(c, 0, sizeof(*c));
-    memset(d, 0, sizeof(*d));
-    d->emit = cap_emit;
-    d->ud = c;
-}
 
 struct tmp {
     char dir[64];
@@ -76,19 +53,7 @@ static int tmp_setup(void **state)
 static int tmp_teardown(void **state)
 {
     struct tmp *t = *state;
-    DIR *dh = opendir(t->dir);
-    struct dirent *de;
-    char path[400];
-
-    while (dh && (de = readdir(dh)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
-        unlink(path);
-    }
-    if (dh)
-        closedir(dh);
-    rmdir(t->dir);
+    test_rmdir(t->dir);
     free(t);
     return 0;
 }

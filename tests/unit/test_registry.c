@@ -21,33 +21,10 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "test_util.h"
 #include "profile.h"
 #include "registry.h"
 #include "xalloc.h"
-
-#define CAP_MAX 16
-
-struct capture {
-    int n;
-    char msg[CAP_MAX][512];
-};
-
-static void cap_emit(void *ud, const char *msg)
-{
-    struct capture *c = ud;
-
-    if (c->n < CAP_MAX)
-        snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-    c->n++;
-}
-
-static void cap_init(struct capture *c, struct diag *d)
-{
-    memset(c, 0, sizeof(*c));
-    memset(d, 0, sizeof(*d));
-    d->emit = cap_emit;
-    d->ud = c;
-}
 
 struct fixture {
     char dir[64];
@@ -77,8 +54,7 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
 
-    unlink(fx->path);
-    rmdir(fx->dir);
+    test_rmdir(fx->dir);
     profile_set_free(fx->profiles);
     free(fx);
     return 0;

@@ -21,6 +21,7 @@
 
 #include "col_err.h"
 #include "diag.h"
+#include "test_util.h"
 #include "rule.h"
 #include "textparse.h"
 #include "xalloc.h"
@@ -33,30 +34,6 @@
 #define T_2031_01_01 1924963200000LL
 
 /* ---- capturing diag ---- */
-
-#define CAP_MAX 32
-
-struct capture {
-    int n;
-    char msg[CAP_MAX][512];
-};
-
-static void cap_emit(void *ud, const char *msg)
-{
-    struct capture *c = ud;
-
-    if (c->n < CAP_MAX)
-        snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-    c->n++;
-}
-
-static void cap_init(struct capture *c, struct diag *d)
-{
-    memset(c, 0, sizeof(*c));
-    memset(d, 0, sizeof(*d));
-    d->emit = cap_emit;
-    d->ud = c;
-}
 
 static struct ruleset *parse(const char *yaml, struct capture *c, struct diag *d)
 {
@@ -698,19 +675,7 @@ static int tmp_setup(void **state)
 static int tmp_teardown(void **state)
 {
     struct tmp *t = *state;
-    DIR *dh = opendir(t->dir);
-    struct dirent *de;
-
-    while (dh && (de = readdir(dh)) != NULL) {
-        char p[400];
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", t->dir, de->d_name);
-        unlink(p);
-    }
-    if (dh)
-        closedir(dh);
-    rmdir(t->dir);
+    test_rmdir(t->dir);
     free(t);
     return 0;
 }
