@@ -895,11 +895,28 @@ static int waste_day(struct rollup *r, const char *site, int64_t t0, int64_t t1,
     return rc;
 }
 
+/*
+ * Evaluate @series on each row (metric, unit, value) of the bound statement
+ * @s, which is finalized here.
+ */
+static int alert_rows(struct rollup *r, sqlite3_stmt *s, enum rule_series series, const char *site,
+                      int64_t t0)
+{
+    int rc = 0;
+
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(s, 0);
+        rc = alert(r, series, domain_of_metric(m), site, NULL, m,
+                   (const char *)sqlite3_column_text(s, 1), sqlite3_column_double(s, 2), t0);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* Valid daily means of the day (RULE_DAILY). */
 static int daily_alerts(struct rollup *r, const char *site, int64_t t0, const char *day)
 {
     sqlite3_stmt *s = NULL;
-    int rc = 0;
 
     if (!r->alerts || !alerts_has_series(r->alerts, RULE_DAILY))
         return 0;
@@ -910,13 +927,7 @@ static int daily_alerts(struct rollup *r, const char *site, int64_t t0, const ch
         return COL_ERR_DB;
     sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, day, -1, SQLITE_STATIC);
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        const char *m = (const char *)sqlite3_column_text(s, 0);
-        rc = alert(r, RULE_DAILY, domain_of_metric(m), site, NULL, m,
-                   (const char *)sqlite3_column_text(s, 1), sqlite3_column_double(s, 2), t0);
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return alert_rows(r, s, RULE_DAILY, site, t0);
 }
 
 /* Year-to-date figures as of @day: mean of valid daily means, good-day share. */
@@ -939,12 +950,7 @@ static int ytd_alerts(struct rollup *r, const char *site, int64_t t0, const char
         sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, jan1, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, day, -1, SQLITE_STATIC);
-        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-            const char *m = (const char *)sqlite3_column_text(s, 0);
-            rc = alert(r, RULE_YTD_MEAN, domain_of_metric(m), site, NULL, m,
-                       (const char *)sqlite3_column_text(s, 1), sqlite3_column_double(s, 2), t0);
-        }
-        sqlite3_finalize(s);
+        rc = alert_rows(r, s, RULE_YTD_MEAN, site, t0);
         s = NULL;
     }
     if (rc == 0 && alerts_has_series(r->alerts, RULE_YTD_SHARE)) {
