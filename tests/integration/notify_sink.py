@@ -3,7 +3,7 @@
 
 usage: notify_sink.py PORT OUT [--secret FILE] [--fail-first N]
 
-Each line: {"path", "event", "delivery", "timestamp", "signature", "sig_ok", "body"}.
+Each line: {"received" (the sink's clock, seconds), "path", "event", "delivery", "timestamp", "signature", "sig_ok", "body"}.
 With --secret, sig_ok tells whether X-Collector-Signature is
 sha256=<hex HMAC-SHA256(secret, body)> -- the recipe of docs/alerts.md.
 With --fail-first N, the first N requests get HTTP 503 (and are recorded
@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 ap = argparse.ArgumentParser()
@@ -40,6 +41,7 @@ class Handler(BaseHTTPRequestHandler):
         state["n"] += 1
         failed = state["n"] <= args.fail_first
         rec = {
+            "received": time.time(),
             "path": self.path,
             "event": self.headers.get("X-Collector-Event"),
             "delivery": self.headers.get("X-Collector-Delivery"),
