@@ -18,6 +18,7 @@
 #include "decode.h"
 #include "hj212.h"
 #include "textparse.h"
+#include "civil.h"
 
 #define CHINA_UTC_OFFSET_S (8 * 3600L)
 #define NUM_TEXT_MAX 63 /* longest number text accepted */
@@ -117,7 +118,7 @@ static int parse_datatime(struct span v, long utc_offset_s, int64_t *out_ms)
     if (d < 1 || d > dim)
         return -1;
     secs =
-        days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s - utc_offset_s;
+        civil_to_days(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s - utc_offset_s;
     if (secs <= 0)
         return -1;
     *out_ms = secs * 1000;

@@ -8,6 +8,7 @@
  */
 #include "rule.h"
 #include "rule_int.h"
+#include "civil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -218,8 +219,8 @@ static void fmt_duration(int64_t ms, char *buf, size_t sz)
 /* UTC ms as Asia/Shanghai local time "2026-03-01 08:00"; "-" for 0. */
 static void fmt_local_time(int64_t ms, char *buf, size_t sz)
 {
-    int64_t s, days, secs, z, era, y;
-    unsigned doe, yoe, doy, mp, d, m;
+    int64_t s, days, secs, y;
+    int m, d;
 
     if (ms == 0) {
         snprintf(buf, sz, "-");
@@ -228,18 +229,8 @@ static void fmt_local_time(int64_t ms, char *buf, size_t sz)
     s = ms / 1000 - (ms % 1000 < 0 ? 1 : 0) + RULE_TZ_OFFSET_S;
     days = s / 86400 - (s % 86400 < 0 ? 1 : 0);
     secs = s - days * 86400;
-    /* civil_from_days, the inverse of days_from_civil() (Howard Hinnant) */
-    z = days + 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = (int64_t)yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    snprintf(buf, sz, "%04lld-%02u-%02u %02lld:%02lld", (long long)y, m, d,
+    civil_from_days(days, &y, &m, &d);
+    snprintf(buf, sz, "%04lld-%02d-%02d %02lld:%02lld", (long long)y, m, d,
              (long long)(secs / 3600), (long long)(secs % 3600 / 60));
 }
 

@@ -48,6 +48,7 @@ lint() {
     echo "lint: banned function used" >&2
     bad=1
   fi
+  bash tests/lint_arrows.sh || bad=1
   return $bad
 }
 
@@ -61,7 +62,7 @@ step "unit tests under ASan+UBSan" \
 if [ "${FUZZ_SECONDS:-30}" != 0 ] && command -v clang >/dev/null && [ -f tests/fuzz/run.sh ]; then
   step "fuzzing (${FUZZ_SECONDS:-30}s per target)" bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 fi
-step "lint (clang-format, banned functions)" lint
+step "lint (clang-format, banned functions, arrows between rooms)" lint
 
 echo
 printf '%s\n' "${summary[@]}"

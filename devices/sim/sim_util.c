@@ -6,6 +6,7 @@
  * go to stderr because devsim is a command-line tool.
  */
 #include "sim_int.h"
+#include "civil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,36 +36,14 @@ void sim_sleep_until(double deadline)
     (void)nanosleep(&ts, NULL);
 }
 
-static bool is_leap(long y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static long days_in_month(long y, long m)
-{
-    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    if (m == 2 && is_leap(y))
-        return 29;
-    return mdays[m - 1];
-}
-
 bool sim_date_valid(long y, long m, long d)
 {
-    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+    return y <= 9999 && m >= 1 && m <= 12 && civil_date_valid(y, (int)m, (int)d);
 }
 
 int64_t sim_days_from_civil(long y, long m, long d)
 {
-    /* Leap days before 1 January of year y, counted from year 1. */
-    int64_t prev = (int64_t)y - 1;
-    int64_t leaps = prev / 4 - prev / 100 + prev / 400;
-    int64_t days = 365 * ((int64_t)y - 1970) + leaps - (1969 / 4 - 1969 / 100 + 1969 / 400);
-    long i;
-
-    for (i = 1; i < m; i++)
-        days += days_in_month(y, i);
-    return days + d - 1;
+    return civil_to_days(y, (int)m, (int)d);
 }
 
 int sim_opt_long(const char *opt, const char *s, long min, long max, long *out)

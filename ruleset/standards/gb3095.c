@@ -10,6 +10,7 @@
 
 #include "col_err.h"
 #include "gb3095.h"
+#include "civil.h"
 
 #define N_GRADES 2
 #define N_EDITIONS 3
@@ -93,23 +94,9 @@ enum gb3095_edition gb3095_edition_for(int64_t utc_ms)
     return GB3095_2012;
 }
 
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static bool is_date(int y, int m, int d)
-{
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    return d <= mdays[m - 1] + (m == 2 && is_leap(y));
-}
-
 int gb3095_edition_for_day(int year, int month, int day, enum gb3095_edition *out)
 {
-    if (!out || !is_date(year, month, day))
+    if (!out || !civil_date_valid(year, month, day))
         return COL_ERR_INVAL;
     /* Both switches fall on the first of a month (2026-03-01, 2031-01-01). */
     if (year >= FINAL_YEAR)

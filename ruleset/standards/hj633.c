@@ -13,6 +13,7 @@
 #include "col_err.h"
 #include "hj633.h"
 #include "hj663.h"
+#include "civil.h"
 
 /* Grid of the integer arithmetic: 1e-6 µg/m³ (or mg/m³ for CO) per step (README §1.3). */
 #define MICRO 1000000LL
@@ -359,23 +360,9 @@ enum hj633_edition hj633_edition_for(int64_t utc_ms)
     return utc_ms >= HJ633_2026_FROM_MS ? HJ633_2026 : HJ633_2012;
 }
 
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static bool is_date(int y, int m, int d)
-{
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    return d <= mdays[m - 1] + (m == 2 && is_leap(y));
-}
-
 int hj633_edition_for_day(int year, int month, int day, enum hj633_edition *out)
 {
-    if (!out || !is_date(year, month, day))
+    if (!out || !civil_date_valid(year, month, day))
         return COL_ERR_INVAL;
     /* From 2026-03-01: the switch is on the first of a month, so the day does not matter. */
     if (year > SWITCH_YEAR || (year == SWITCH_YEAR && month >= SWITCH_MONTH))

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "diag.h"
 #include "test_util.h"
 #include "xalloc.h"

@@ -22,13 +22,13 @@
 #include <unistd.h>
 
 #include "col_err.h"
-#include "config.h"
+#include "core/config.h"
 #include "diag.h"
-#include "ingest.h"
-#include "log.h"
+#include "ingest/ingest.h"
+#include "core/log.h"
 #include "profile.h"
 #include "registry.h"
-#include "store.h"
+#include "store/store.h"
 #include "xalloc.h"
 
 /* 2024-11-26T00:00:00Z: 20053 days * 86 400 s (2024-11-26 is day 20053 of the epoch). */

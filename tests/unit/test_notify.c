@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../collector/notify_smtp.c"
+#include "../../collector/alerts/notify_smtp.c"
 #include "diag.h"
-#include "notify.h"
+#include "alerts/notify.h"
 #include "xalloc.h"
 #include "ydoc.h"
 

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "sha256.h"
+#include "upload/sha256.h"
 
 static void digest_of(const char *msg, size_t len, size_t piece, char hex[SHA256_HEX_LEN])
 {

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "col_err.h"
-#include "config.h"
-#include "log.h"
-#include "store.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "store/store.h"
 
 struct fixture {
     char dir[64];

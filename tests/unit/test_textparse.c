@@ -18,7 +18,7 @@
 #include "col_err.h"
 #include "textparse.h"
 
-/* 2024-11-26T00:00:00Z in epoch seconds: 20053 days (see test_days_from_civil) * 86400. */
+/* 2024-11-26T00:00:00Z in epoch seconds: 20053 days (see test_civil.c) * 86400. */
 #define NOV26_2024_S 1732579200LL
 
 static void expect_duration(const char *s, int64_t want)
@@ -291,21 +291,6 @@ static void test_epoch_to_ms(void **state)
     assert_int_equal(epoch_to_ms(1e19, &v), COL_ERR_INVAL);
 }
 
-static void test_days_from_civil(void **state)
-{
-    assert_int_equal(days_from_civil(1970, 1, 1), 0);
-    assert_int_equal(days_from_civil(1970, 1, 2), 1);
-    assert_int_equal(days_from_civil(1969, 12, 31), -1);
-    /* 1970..1999: 30 * 365 + 7 leap days (72..96) = 10957 to 2000-01-01; + 31 + 29 = 11017. */
-    assert_int_equal(days_from_civil(2000, 3, 1), 11017);
-    /* 43 * 365 + 11 leap days (72..2012) = 15706 to 2013-01-01; + 31 + 28 = 15765. */
-    assert_int_equal(days_from_civil(2013, 3, 1), 15765);
-    /* 54 * 365 + 13 leap days = 19723 to 2024-01-01; + 330 days Jan..Oct and 25 = 20053. */
-    assert_int_equal(days_from_civil(2024, 11, 26), 20053);
-    /* NTP era offset: 2208988800 s from 1900-01-01 to 1970-01-01 = 25567 days. */
-    assert_int_equal(days_from_civil(1900, 1, 1), -25567);
-}
-
 static void test_utf8_valid(void **state)
 {
     assert_true(utf8_valid("", 0));
@@ -428,7 +413,6 @@ int main(void)
         cmocka_unit_test(test_iso8601_offset_trailing_colon),
         cmocka_unit_test(test_iso8601_respects_len),
         cmocka_unit_test(test_epoch_to_ms),
-        cmocka_unit_test(test_days_from_civil),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_utf8_invalid),
         cmocka_unit_test(test_parse_int64),

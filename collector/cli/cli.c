@@ -1,0 +1,58 @@
+/*
+ * Common subcommand plumbing (see cli.h). The time zone is applied by
+ * setting TZ for the process once at start: the collector is the only user
+ * of local time in its process, and localtime_r/mktime then follow the
+ * zone's real rules (including the zoneinfo history) without a library.
+ */
+#include "cli.h"
+#include "col_err.h"
+#include "core/config.h"
+#include "diag.h"
+#include "profile.h"
+#include "registry.h"
+#include "textparse.h"
+#include "core/calendar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int cli_common_opt(struct cli_common *cc, int opt, const char *arg)
+{
+    if (opt == 'c') {
+        cc->config_path = arg;
+        return 0;
+    }
+    if (opt == CLI_OPT_SET) {
+        if (cc->n_sets >= CLI_MAX_SETS) {
+            fprintf(stderr, "collector: too many --set options (at most %d)\n", CLI_MAX_SETS);
+            return EXIT_USAGE;
+        }
+        cc->sets[cc->n_sets++] = arg;
+        return 0;
+    }
+    return EXIT_USAGE;
+}
+
+struct config *cli_load_config(const struct cli_common *cc, const char *prog)
+{
+    struct diag d = {0};
+    struct config *cfg;
+
+    if (!cc->config_path) {
+        fprintf(stderr, "collector %s: -c CONFIG is required (see --help)\n", prog);
+        return NULL;
+    }
+    cfg = config_load(cc->config_path, cc->sets, cc->n_sets, &d);
+    if (!cfg)
+        return NULL;
+    if (cal_set_timezone(cfg->gateway.timezone)) {
+        fprintf(stderr, "%s: unknown gateway.timezone '%s'\n", cc->config_path,
+                cfg->gateway.timezone);
+        config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}

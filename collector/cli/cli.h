@@ -1,0 +1,49 @@
+/*
+ * Shared plumbing of the subcommands: the common options (-c, --set,
+ * --help), loading the configuration with file:line errors, loading device
+ * profiles and the registry, and local-time helpers for the gateway's
+ * configured time zone. Each subcommand lives in its own cli_<name>.c.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct diag;
+struct profile_set;
+struct registry;
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+#define CLI_MAX_SETS 64
+
+struct cli_common {
+    const char *config_path;
+    const char *sets[CLI_MAX_SETS];
+    size_t n_sets;
+};
+
+/*
+ * Handle a common option for getopt_long (opt is 'c' or CLI_OPT_SET).
+ * Returns 0 when handled, EXIT_USAGE on error (printed).
+ */
+#define CLI_OPT_SET 1000
+int cli_common_opt(struct cli_common *cc, int opt, const char *arg);
+
+/* Load the configuration; prints every error as file:line. NULL on error. */
+struct config *cli_load_config(const struct cli_common *cc, const char *prog);
+
+int cli_run(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_stats(int argc, char **argv);
+int cli_query(int argc, char **argv);
+int cli_config(int argc, char **argv);
+int cli_rollup(int argc, char **argv);
+int cli_upload(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_alerts(int argc, char **argv);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * `collector alerts`: the active alerts (pending and firing) and those
+ * resolved recently, read from the database while the daemon runs; and
+ * `collector alerts ack ID --by NAME [--comment TEXT]`, which silences an
+ * alert's reminders and records who took it and why.
+ */
+#include "cli.h"
+#include "core/config.h"
+#include "store/store.h"
+#include "core/calendar.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: collector alerts -c CONFIG [--days N] [--json]\n"
+                 "       collector alerts -c CONFIG ack ID --by NAME [--comment TEXT]\n\n"
+                 "Lists pending and firing alerts and those resolved in the last N days\n"
+                 "(default 7). `ack` acknowledges a firing alert: no more reminders.\n");
+}
+
+static const char *col(sqlite3_stmt *s, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(s, i);
+
+    return v ? v : "";
+}
+
+static int list(struct store *st, int days, bool json)
+{
+    sqlite3_stmt *s = NULL;
+    long n = 0;
+    int64_t since = ((int64_t)time(NULL) - (int64_t)days * 86400) * 1000;
+
+    if (sqlite3_prepare_v2(store_handle(st),
+                           "SELECT id, state, severity, rule, coalesce(site, ''), coalesce(device,"
+                           " ''), value, threshold, coalesce(unit, ''), started_at, ended_at,"
+                           " coalesce(acked_by, ''), coalesce(message_en, ''), coalesce(message_zh,"
+                           " '') FROM alerts WHERE state IN ('pending', 'firing') OR ended_at >= ?1"
+                           " ORDER BY state = 'resolved', started_at DESC",
+                           -1, &s, NULL) != SQLITE_OK)
+        return store_error(st, "alerts list");
+    sqlite3_bind_int64(s, 1, since);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        char started[64] = "-", ended[64] = "-";
+        if (sqlite3_column_type(s, 9) != SQLITE_NULL)
+            cal_format_time(sqlite3_column_int64(s, 9), started, sizeof(started));
+        if (sqlite3_column_type(s, 10) != SQLITE_NULL)
+            cal_format_time(sqlite3_column_int64(s, 10), ended, sizeof(ended));
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            char *text;
+            cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
+            cJSON_AddStringToObject(o, "state", col(s, 1));
+            cJSON_AddStringToObject(o, "severity", col(s, 2));
+            cJSON_AddStringToObject(o, "rule", col(s, 3));
+            cJSON_AddStringToObject(o, "site", col(s, 4));
+            cJSON_AddStringToObject(o, "device", col(s, 5));
+            cJSON_AddNumberToObject(o, "value", sqlite3_column_double(s, 6));
+            cJSON_AddNumberToObject(o, "threshold", sqlite3_column_double(s, 7));
+            cJSON_AddStringToObject(o, "started_at", started);
+            cJSON_AddStringToObject(o, "ended_at", ended);
+            cJSON_AddStringToObject(o, "acked_by", col(s, 11));
+            cJSON_AddStringToObject(o, "message_en", col(s, 12));
+            cJSON_AddStringToObject(o, "message_zh", col(s, 13));
+            text = cJSON_PrintUnformatted(o);
+            cJSON_Delete(o);
+            if (text)
+                printf("%s\n", text);
+            cJSON_free(text);
+        } else {
+            if (n == 0)
+                printf("%-6s %-9s %-9s %-28s %-14s %-25s %s\n", "id", "state", "severity", "rule",
+                       "site", "started", "message");
+            printf("%-6lld %-9s %-9s %-28s %-14s %-25s %s%s%s\n",
+                   (long long)sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3),
+                   col(s, 4), started, col(s, 12), *col(s, 11) ? "  [acked by " : "",
+                   *col(s, 11) ? col(s, 11) : "");
+            if (*col(s, 11))
+                printf("]");
+            if (*col(s, 11))
+                putchar('\n');
+        }
+        n++;
+    }
+    sqlite3_finalize(s);
+    if (!json && n == 0)
+        printf("no active or recent alerts\n");
+    return 0;
+}
+
+static int ack(struct store *st, long long id, const char *by, const char *comment)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(store_handle(st),
+                           "UPDATE alerts SET acked_by = ?2, acked_at = ?3, ack_comment = ?4 WHERE"
+                           " id = ?1 AND state IN ('pending', 'firing')",
+                           -1, &s, NULL) != SQLITE_OK)
+        return store_error(st, "alerts ack");
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (int64_t)time(NULL) * 1000);
+    if (comment)
+        sqlite3_bind_text(s, 4, comment, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_error(st, "alerts ack");
+    else if (sqlite3_changes(store_handle(st)) == 0)
+        rc = 1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cli_alerts(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, CLI_OPT_SET},
+        {"days", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
+        {"by", required_argument, NULL, 'b'},     {"comment", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},         {0},
+    };
+    struct cli_common cc = {0};
+    const char *by = NULL, *comment = NULL;
+    struct config *cfg;
+    struct store *st;
+    char err[512], *end;
+    bool json = false;
+    int days = 7, opt, rc;
+
+    while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case 'd':
+            days = (int)strtol(optarg, &end, 10);
+            if (*end || days < 0) {
+                usage(stderr);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'b':
+            by = optarg;
+            break;
+        case 'm':
+            comment = optarg;
+            break;
+        default:
+            if (cli_common_opt(&cc, opt, optarg)) {
+                usage(stderr);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if (optind < argc && (strcmp(argv[optind], "ack") != 0 || optind + 2 != argc || !by)) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    cfg = cli_load_config(&cc, "alerts");
+    if (!cfg)
+        return EXIT_USAGE;
+    st = store_open(&cfg->storage, false, err, sizeof(err));
+    if (!st) {
+        fprintf(stderr, "collector alerts: %s\n", err);
+        config_free(cfg);
+        return EXIT_RUNTIME;
+    }
+    if (optind < argc) {
+        long long id = strtoll(argv[optind + 1], &end, 10);
+        rc = *end ? 1 : ack(st, id, by, comment);
+        if (rc == 1)
+            fprintf(stderr, "collector alerts: no active alert with id %s\n", argv[optind + 1]);
+        else if (rc == 0)
+            printf("alert %lld acknowledged by %s\n", id, by);
+        rc = rc == 0 ? EXIT_OK : rc == 1 ? EXIT_USAGE : EXIT_RUNTIME;
+    } else {
+        rc = list(st, days, json) ? EXIT_RUNTIME : EXIT_OK;
+    }
+    store_close(st);
+    config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,223 @@
+/*
+ * Scheduler thread (see sched.h). Each tick drains the rollup backlog in
+ * batches; between batches the write lock is released so ingest never
+ * waits longer than one batch. A failing pass is logged through a
+ * complaint and retried on the next tick.
+ */
+#include "scheduler.h"
+#include "col_err.h"
+#include "core/config.h"
+#include "alerts/alerts.h"
+#include "cli.h"
+#include "diag.h"
+#include "core/log.h"
+#include "profile.h"
+#include "registry.h"
+#include "stats/rollup.h"
+#include "store/store.h"
+#include "wiring.h"
+#include "upload/upload.h"
+#include "xalloc.h"
+#include "core/clock.h"
+#include "core/devices_load.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+struct sched {
+    const struct config *cfg;
+    pthread_t thread;
+    bool has_thread;
+    atomic_int stop;
+    struct store *st;
+    struct rollup *ru;
+    struct complaint failing;
+    int64_t next_retention_ms;
+    struct upload_worker *upload; /* the nightly upload's own thread, when upload.url is set */
+    atomic_int reload;
+    struct profile_set *profiles;
+    struct alerts *alerts;
+};
+
+static bool sched_stopping(void *ud)
+{
+    return atomic_load(&((struct sched *)ud)->stop) != 0;
+}
+
+static void nap_ms(struct sched *s, int64_t ms)
+{
+    clock_nap(ms, 50, sched_stopping, s);
+}
+
+static void log_line(void *ud, const char *msg)
+{
+    (void)ud;
+    log_err("%s", msg);
+}
+
+/* Profiles give device intervals to the silence rule; the registry is not needed. */
+static struct profile_set *load_profiles(const struct config *cfg)
+{
+    struct diag d = {log_line, NULL, 0};
+    struct profile_set *ps = NULL;
+    struct registry *reg = NULL;
+
+    if (devices_load(cfg, &d, &ps, &reg))
+        return NULL;
+    registry_free(reg);
+    return ps;
+}
+
+static void do_reload(struct sched *s)
+{
+    struct profile_set *ps = load_profiles(s->cfg);
+
+    if (!ps)
+        return;
+    if (s->alerts && alerts_reload(s->alerts, ps) != 0) {
+        profile_set_free(ps);
+        return;
+    }
+    profile_set_free(s->profiles);
+    s->profiles = ps;
+}
+
+static void *run(void *arg)
+{
+    struct sched *s = arg;
+
+    while (!atomic_load(&s->stop)) {
+        int n;
+        long done = 0;
+        if (atomic_exchange(&s->reload, 0))
+            do_reload(s);
+        do {
+            int64_t t0 = mono_ms(), took;
+            int64_t now = wall_ms();
+            n = rollup_step(s->ru, (int)s->cfg->rollup.batch, now - now % 3600000);
+            done += n > 0 ? n : 0;
+            /* Each step holds the write lock; leave ingest at least as long
+             * again, so a large backlog never starves the incoming data. */
+            took = mono_ms() - t0;
+            if (n > 0)
+                nap_ms(s, took > 20 ? took : 20);
+        } while (n > 0 && !atomic_load(&s->stop));
+        if (n < 0)
+            complain(&s->failing, mono_ms(), "rollup: pass failed (%s); will retry",
+                     col_strerror(n));
+        else
+            complain_release(&s->failing, "rollup: passes succeed again");
+        /* After new data (a day may have become prunable) or once a minute. Raw
+         * data of a day is kept until the day is uploaded, when uploads are on. */
+        if (n >= 0 && (done > 0 || mono_ms() >= s->next_retention_ms)) {
+            int pruned = rollup_retention(s->ru, wall_ms(), s->cfg->upload.url != NULL);
+            s->next_retention_ms = mono_ms() + (pruned > 0 ? 0 : 60000);
+        }
+        if (s->alerts && alerts_tick(s->alerts, wall_ms()) != 0)
+            complain(&s->failing, mono_ms(), "alerts: silence and reminder checks failed");
+        nap_ms(s, s->cfg->rollup.interval_ms);
+    }
+    return NULL;
+}
+
+struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels)
+{
+    struct sched *s = xcalloc(1, sizeof(*s));
+    char err[512];
+
+    if (!s)
+        return NULL;
+    s->cfg = cfg;
+    s->st = store_open(&cfg->storage, false, err, sizeof(err));
+    if (!s->st) {
+        log_err("sched: %s", err);
+        goto fail;
+    }
+    s->ru = rollup_new(cfg, s->st);
+    if (!s->ru)
+        goto fail;
+    s->profiles = load_profiles(cfg);
+    s->alerts = alerts_new(cfg, s->st, s->profiles, channels);
+    if (!s->alerts)
+        goto fail;
+    {
+        struct rollup_rules rr;
+        wire_rollup_rules(s->alerts, &rr);
+        rollup_set_rules(s->ru, &rr);
+        wire_gateway_facts(s->alerts, cfg);
+    }
+    if (pthread_create(&s->thread, NULL, run, s)) {
+        log_err("sched: cannot start the scheduler thread");
+        goto fail;
+    }
+    s->has_thread = true;
+    if (cfg->upload.url) {
+        s->upload = upload_start(cfg);
+        if (!s->upload)
+            goto fail;
+    }
+    return s;
+fail:
+    sched_stop(s);
+    return NULL;
+}
+
+void sched_stop(struct sched *s)
+{
+    if (!s)
+        return;
+    atomic_store(&s->stop, 1);
+    upload_stop(s->upload);
+    if (s->has_thread)
+        pthread_join(s->thread, NULL);
+    rollup_free(s->ru);
+    alerts_free(s->alerts);
+    profile_set_free(s->profiles);
+    store_close(s->st);
+    xfree(s);
+}
+
+void sched_reload(struct sched *s)
+{
+    if (s)
+        atomic_store(&s->reload, 1);
+}
+
+long sched_rollup_all(const struct config *cfg)
+{
+    struct store *st;
+    struct rollup *ru;
+    struct alerts *al;
+    char err[512];
+    long total = 0;
+    int n;
+
+    st = store_open(&cfg->storage, false, err, sizeof(err));
+    if (!st) {
+        log_err("rollup: %s", err);
+        return COL_ERR_DB;
+    }
+    ru = rollup_new(cfg, st);
+    if (!ru) {
+        store_close(st);
+        return COL_ERR_NOMEM;
+    }
+    /* alerts computed offline are recorded; no channels: nothing is sent from here */
+    al = alerts_new(cfg, st, NULL, NULL);
+    if (al) {
+        struct rollup_rules rr;
+        wire_rollup_rules(al, &rr);
+        rollup_set_rules(ru, &rr);
+    }
+    do {
+        n = rollup_step(ru, (int)cfg->rollup.batch, INT64_MAX); /* open hours too */
+        if (n > 0)
+            total += n;
+    } while (n > 0);
+    rollup_free(ru);
+    alerts_free(al);
+    store_close(st);
+    return n < 0 ? n : total;
+}

@@ -1,0 +1,344 @@
+/*
+ * The HJ 212 TCP listener (see hj212_tcp.h). One thread polls the listening
+ * socket and up to HJ212_MAX_CLIENTS connections; packets are at most
+ * ~1 KiB, so each connection has a fixed buffer and a line longer than it
+ * is a protocol error that closes the connection. The thread owns its
+ * ingest and store, so the MQTT thread never waits for it except on
+ * SQLite's write lock (busy timeout).
+ */
+#include "hj212_tcp.h"
+#include "col_err.h"
+#include "core/config.h"
+#include "diag.h"
+#include "hj212.h"
+#include "ingest.h"
+#include "core/log.h"
+#include "profile.h"
+#include "registry.h"
+#include "store/store.h"
+#include "xalloc.h"
+#include "core/clock.h"
+#include "core/devices_load.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HJ212_MAX_CLIENTS 64
+#define HJ212_BUF (HJ212_PACKET_MAX + 64)
+#define HJ212_IDLE_MS (15 * 60 * 1000)
+
+struct conn {
+    int fd;
+    char peer[64];
+    size_t n;
+    int64_t last_ms;
+    char buf[HJ212_BUF];
+};
+
+struct hj212_tcp {
+    const struct config *cfg;
+    pthread_t thread;
+    bool has_thread;
+    int listen_fd;
+    atomic_int stop;
+    atomic_int reload;
+    struct store *st;
+    struct ingest *ig;
+    const struct hj212_rules_source *rules_src; /* borrowed; NULL = no rules */
+    struct ingest_rules rules;                  /* instant rules on the packets' readings */
+    bool has_rules;
+    struct conn *conns[HJ212_MAX_CLIENTS];
+    long n_packets, n_acks;
+};
+
+static int listen_on(const char *addr)
+{
+    char host[256], *colon;
+    struct addrinfo hints = {0}, *res = NULL;
+    int fd = -1, one = 1, rc;
+
+    snprintf(host, sizeof(host), "%s", addr);
+    colon = strrchr(host, ':');
+    if (!colon) {
+        log_err("hj212: listen address '%s' is not host:port", addr);
+        return -1;
+    }
+    *colon = '\0';
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
+    if (rc) {
+        log_err("hj212: cannot resolve %s: %s", addr, gai_strerror(rc));
+        return -1;
+    }
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+        bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 16)) {
+        log_err("hj212: cannot listen on %s: %s", addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void drop(struct hj212_tcp *t, int i, const char *why)
+{
+    struct conn *c = t->conns[i];
+
+    log_info("hj212: closing %s (%s)", c->peer, why);
+    close(c->fd);
+    xfree(c);
+    t->conns[i] = NULL;
+}
+
+static void accept_one(struct hj212_tcp *t)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int fd = accept4(t->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+    struct conn *c;
+    int slot = -1;
+
+    if (fd < 0)
+        return;
+    for (int i = 0; i < HJ212_MAX_CLIENTS && slot < 0; i++)
+        if (!t->conns[i])
+            slot = i;
+    c = slot >= 0 ? xcalloc(1, sizeof(*c)) : NULL;
+    if (!c) {
+        log_warn("hj212: refusing a connection: %s", slot < 0 ? "too many clients" : "no memory");
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->last_ms = mono_ms();
+    if (getnameinfo((struct sockaddr *)&sa, len, c->peer, sizeof(c->peer), NULL, 0, NI_NUMERICHOST))
+        snprintf(c->peer, sizeof(c->peer), "?");
+    t->conns[slot] = c;
+    log_info("hj212: connection from %s", c->peer);
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return COL_ERR_IO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Ingest one packet (without CRLF); returns <0 when the connection must close. */
+static int handle_packet(struct hj212_tcp *t, struct conn *c, const char *pkt, size_t len)
+{
+    struct hj212_header h;
+    struct dec_error err;
+    const char *seg;
+    size_t seg_len;
+    char topic[96], source[96], resp[256];
+    int rc, n;
+
+    t->n_packets++;
+    snprintf(source, sizeof(source), "tcp:%s", c->peer);
+    if (hj212_unframe(pkt, len, &seg, &seg_len, &err) < 0 ||
+        hj212_parse_header(seg, seg_len, &h, &err) < 0) {
+        rc = ingest_reject(t->ig, source, err.code == DEC_ERR_CRC ? "bad_checksum" : "malformed",
+                           err.detail, pkt, len, wall_ms());
+        return rc;
+    }
+    snprintf(topic, sizeof(topic), "hj212/%02d/%s", h.st, h.mn[0] ? h.mn : "unknown");
+    rc = ingest_message(t->ig, topic, pkt, len, wall_ms());
+    if (rc)
+        return rc; /* not committed: no acknowledgement; the datalogger resends */
+    if (!hj212_wants_ack(&h) || !h.qn[0])
+        return 0;
+    n = hj212_build_response(&h, resp, sizeof(resp));
+    if (n <= 0)
+        return 0;
+    if (send_all(c->fd, resp, (size_t)n))
+        return COL_ERR_IO;
+    t->n_acks++;
+    return 0;
+}
+
+static void read_conn(struct hj212_tcp *t, int i)
+{
+    struct conn *c = t->conns[i];
+    ssize_t r = recv(c->fd, c->buf + c->n, sizeof(c->buf) - c->n, 0);
+    size_t start = 0;
+
+    if (r <= 0) {
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            return;
+        drop(t, i, r == 0 ? "closed by peer" : strerror(errno));
+        return;
+    }
+    c->n += (size_t)r;
+    c->last_ms = mono_ms();
+    for (size_t k = 0; k + 1 < c->n; k++) {
+        if (c->buf[k] != '\r' || c->buf[k + 1] != '\n')
+            continue;
+        if (handle_packet(t, c, c->buf + start, k - start) < 0) {
+            drop(t, i, "storage failed; packet not acknowledged");
+            return;
+        }
+        start = k + 2;
+        k++;
+    }
+    memmove(c->buf, c->buf + start, c->n - start);
+    c->n -= start;
+    if (c->n == sizeof(c->buf)) {
+        ingest_reject(t->ig, c->peer, "malformed", "no CRLF within the HJ 212 packet limit", c->buf,
+                      c->n, wall_ms());
+        drop(t, i, "packet longer than the HJ 212 limit");
+    }
+}
+
+static void do_reload(struct hj212_tcp *t)
+{
+    struct diag d = {0};
+    struct profile_set *ps = NULL;
+    struct registry *reg = NULL;
+
+    if (devices_load(t->cfg, &d, &ps, &reg) == 0 && ingest_reload(t->ig, &ps, &reg) == 0)
+        log_info("hj212: reloaded profiles and registry");
+    if (t->has_rules && t->rules_src->reload(&t->rules))
+        log_err("hj212: rules have errors; keeping the rules in use");
+    profile_set_free(ps);
+    registry_free(reg);
+}
+
+static void *run(void *arg)
+{
+    struct hj212_tcp *t = arg;
+    struct pollfd pfd[HJ212_MAX_CLIENTS + 1];
+    int map[HJ212_MAX_CLIENTS + 1];
+    int64_t next_flush = mono_ms() + 1000;
+
+    while (!atomic_load(&t->stop)) {
+        int n = 0;
+        int64_t now = mono_ms();
+
+        if (atomic_exchange(&t->reload, 0))
+            do_reload(t);
+        if (now >= next_flush) {
+            ingest_flush(t->ig);
+            next_flush = now + 1000;
+        }
+        pfd[n].fd = t->listen_fd;
+        pfd[n].events = POLLIN;
+        map[n++] = -1;
+        for (int i = 0; i < HJ212_MAX_CLIENTS; i++) {
+            if (!t->conns[i])
+                continue;
+            if (now - t->conns[i]->last_ms > HJ212_IDLE_MS) {
+                drop(t, i, "idle");
+                continue;
+            }
+            pfd[n].fd = t->conns[i]->fd;
+            pfd[n].events = POLLIN;
+            map[n++] = i;
+        }
+        if (poll(pfd, (nfds_t)n, 200) <= 0)
+            continue;
+        for (int k = 0; k < n; k++) {
+            if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (map[k] < 0)
+                accept_one(t);
+            else if (t->conns[map[k]])
+                read_conn(t, map[k]);
+        }
+    }
+    ingest_flush(t->ig);
+    return NULL;
+}
+
+struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
+                                  const struct hj212_rules_source *rules)
+{
+    struct hj212_tcp *t = xcalloc(1, sizeof(*t));
+    struct diag d = {0};
+    struct profile_set *ps = NULL;
+    struct registry *reg = NULL;
+    char err[512];
+
+    if (!t)
+        return NULL;
+    t->cfg = cfg;
+    t->listen_fd = -1;
+    t->st = store_open(&cfg->storage, false, err, sizeof(err));
+    if (!t->st) {
+        log_err("hj212: %s", err);
+        goto fail;
+    }
+    if (devices_load(cfg, &d, &ps, &reg))
+        goto fail;
+    t->ig = ingest_new(cfg, t->st, &ps, &reg);
+    if (!t->ig)
+        goto fail;
+    t->rules_src = rules;
+    if (rules) {
+        if (rules->open(rules->ud, t->st, &t->rules))
+            goto fail;
+        t->has_rules = true;
+        ingest_set_rules(t->ig, &t->rules);
+    }
+    t->listen_fd = listen_on(addr);
+    if (t->listen_fd < 0)
+        goto fail;
+    if (pthread_create(&t->thread, NULL, run, t)) {
+        log_err("hj212: cannot start the listener thread");
+        goto fail;
+    }
+    t->has_thread = true;
+    log_info("hj212: listening on %s", addr);
+    return t;
+fail:
+    profile_set_free(ps);
+    registry_free(reg);
+    hj212_tcp_stop(t);
+    return NULL;
+}
+
+void hj212_tcp_reload(struct hj212_tcp *t)
+{
+    if (t)
+        atomic_store(&t->reload, 1);
+}
+
+void hj212_tcp_stop(struct hj212_tcp *t)
+{
+    if (!t)
+        return;
+    atomic_store(&t->stop, 1);
+    if (t->has_thread)
+        pthread_join(t->thread, NULL);
+    for (int i = 0; i < HJ212_MAX_CLIENTS; i++)
+        if (t->conns[i])
+            drop(t, i, "shutting down");
+    if (t->listen_fd >= 0)
+        close(t->listen_fd);
+    if (t->has_thread)
+        log_info("hj212: stopped after %ld packets, %ld acknowledged", t->n_packets, t->n_acks);
+    ingest_free(t->ig);
+    if (t->has_rules)
+        t->rules_src->close(&t->rules);
+    store_close(t->st);
+    xfree(t);
+}

@@ -1,0 +1,46 @@
+/*
+ * HJ 212-2017 over TCP, the way monitoring dataloggers speak it: a listener
+ * on its own thread, with its own SQLite connection and ingest pipeline.
+ * Each CRLF-terminated packet is ingested as if it had been published on
+ * MQTT topic "hj212/<ST>/<MN>" (so device profiles select it by system
+ * code and the registry by MN), and when the packet's Flag asks for it the
+ * 9014 data response is sent — only after the packet is committed.
+ */
+#ifndef HJ212_TCP_H
+#define HJ212_TCP_H
+
+#include "ingest.h"
+
+struct config;
+struct store;
+struct hj212_tcp;
+
+/*
+ * Where the listener's thread gets its instant rules: an evaluator of its
+ * own over its own connection @st (the alerts room implements it; the
+ * daemon passes it in). open() fills @out and returns 0 or a COL_ERR_*;
+ * reload() re-reads the rules (SIGHUP) and returns 0 or a COL_ERR_* (the
+ * old rules stay); close() frees what open() made.
+ */
+struct hj212_rules_source {
+    int (*open)(void *ud, struct store *st, struct ingest_rules *out);
+    int (*reload)(struct ingest_rules *r);
+    void (*close)(struct ingest_rules *r);
+    void *ud;
+};
+
+/*
+ * Start listening on @addr ("host:port"; "0.0.0.0:9212") on a new thread.
+ * Borrows @cfg and @rules (may be NULL: no rules) until hj212_tcp_stop().
+ * NULL on failure (logged).
+ */
+struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
+                                  const struct hj212_rules_source *rules);
+
+/* Ask the listener to reload profiles and registry (SIGHUP). Thread-safe. */
+void hj212_tcp_reload(struct hj212_tcp *t);
+
+/* Stop the thread, close every connection, free everything. Accepts NULL. */
+void hj212_tcp_stop(struct hj212_tcp *t);
+
+#endif

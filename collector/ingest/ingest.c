@@ -1,0 +1,548 @@
+/*
+ * The ingest pipeline (see ingest.h). Devices and metrics are cached in
+ * hash maps after their first database lookup, so the steady state of a
+ * message is: one topic match, one decode, and the inserts. Reasons for
+ * rejecting are short stable codes (documented in docs/operations.md),
+ * because operators count and alert on them.
+ */
+#include "ingest.h"
+#include "col_err.h"
+#include "core/config.h"
+#include "decode.h"
+#include "core/log.h"
+#include "profile.h"
+#include "registry.h"
+#include "store/store.h"
+#include "strmap.h"
+#include "textparse.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEVICE_FLUSH_MS 1000
+
+struct dev_entry {
+    int64_t id;
+    const struct profile *profile;
+    char name[128];
+    char site[128];
+    int64_t last_seen_ms; /* newest receive time, maybe not yet written */
+    int64_t flushed_ms;   /* when the row was last written */
+    int64_t n_pending;    /* messages not yet added to the row's count */
+};
+
+struct ingest {
+    const struct config *cfg;
+    struct store *st;
+    struct profile_set *profiles;
+    struct registry *reg;
+    struct strmap *devices; /* name → struct dev_entry* (owned) */
+    struct strmap *metrics; /* name → (void*)(intptr_t)id */
+    struct dec_field *fields;
+    size_t max_fields;
+    struct ingest_rules rules; /* instant rules; all NULL = none */
+};
+
+static void free_entry(const char *key, void *val, void *ud)
+{
+    (void)key;
+    (void)ud;
+    xfree(val);
+}
+
+static void clear_devices(struct ingest *ig)
+{
+    if (ig->devices)
+        strmap_each(ig->devices, free_entry, NULL);
+    strmap_free(ig->devices);
+    ig->devices = strmap_new();
+}
+
+/* Write registry sites and devices to the database so queries can join on them. */
+static int sync_registry(struct ingest *ig)
+{
+    const struct registry *r = ig->reg;
+    int rc = store_begin(ig->st);
+
+    for (size_t i = 0; rc == 0 && i < r->n_sites; i++) {
+        const struct site *s = &r->sites[i];
+        rc = store_site_upsert(ig->st, s->id, s->name, s->street, s->kind, s->noise_zone,
+                               s->water_body);
+    }
+    for (size_t i = 0; rc == 0 && i < r->n_devices; i++) {
+        int64_t id;
+        rc = store_device_upsert(ig->st, r->devices[i].id, r->devices[i].site_id,
+                                 r->devices[i].profile->name, "registry", &id);
+    }
+    if (rc) {
+        store_rollback(ig->st);
+        return rc;
+    }
+    return store_commit(ig->st);
+}
+
+struct ingest *ingest_new(const struct config *cfg, struct store *st, struct profile_set **profiles,
+                          struct registry **reg)
+{
+    struct ingest *ig = xcalloc(1, sizeof(*ig));
+
+    if (!ig)
+        return NULL;
+    ig->cfg = cfg;
+    ig->st = st;
+    ig->max_fields = (size_t)cfg->ingest.max_fields;
+    ig->fields = xcalloc(ig->max_fields, sizeof(*ig->fields));
+    ig->metrics = strmap_new();
+    ig->devices = strmap_new();
+    if (!ig->fields || !ig->metrics || !ig->devices) {
+        ingest_free(ig);
+        return NULL;
+    }
+    ig->profiles = *profiles;
+    ig->reg = *reg;
+    *profiles = NULL;
+    *reg = NULL;
+    if (sync_registry(ig)) {
+        log_err("ingest: cannot write the registry to the database");
+        ingest_free(ig);
+        return NULL;
+    }
+    return ig;
+}
+
+void ingest_free(struct ingest *ig)
+{
+    if (!ig)
+        return;
+    if (ig->devices)
+        strmap_each(ig->devices, free_entry, NULL);
+    strmap_free(ig->devices);
+    strmap_free(ig->metrics);
+    profile_set_free(ig->profiles);
+    registry_free(ig->reg);
+    xfree(ig->fields);
+    xfree(ig);
+}
+
+void ingest_set_rules(struct ingest *ig, const struct ingest_rules *rules)
+{
+    if (!ig)
+        return;
+    if (rules)
+        ig->rules = *rules;
+    else
+        memset(&ig->rules, 0, sizeof(ig->rules));
+}
+
+int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct registry **reg)
+{
+    struct profile_set *old_p = ig->profiles;
+    struct registry *old_r = ig->reg;
+
+    if (ingest_flush(ig))
+        log_warn("ingest: device bookkeeping not written before reload");
+
+    ig->profiles = *profiles;
+    ig->reg = *reg;
+    *profiles = NULL;
+    *reg = NULL;
+    clear_devices(ig);
+    profile_set_free(old_p);
+    registry_free(old_r);
+    if (!ig->devices)
+        return COL_ERR_NOMEM;
+    return sync_registry(ig);
+}
+
+/* What a message has produced so far; committed as one unit. */
+struct msg_ctx {
+    struct ingest *ig;
+    const char *topic;
+    const void *payload;
+    size_t len;
+    int64_t now_ms;
+    int n_rejects;
+    struct dev_entry *flushed; /* device row written in this transaction */
+    int64_t dirty_hour;        /* last hour marked for the rollup pass */
+    struct store_delta delta;
+};
+
+static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
+{
+    char detail[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    m->n_rejects++;
+    log_dbg("ingest: rejected %s from %s: %s", reason, m->topic, detail);
+    return store_reject(m->ig->st, m->now_ms, m->topic, reason, detail, m->payload, m->len);
+}
+
+static const char *decode_reason(int code)
+{
+    switch (code) {
+    case DEC_ERR_TIMESTAMP:
+        return "bad_timestamp";
+    case DEC_ERR_TOO_MANY:
+        return "too_many_fields";
+    case DEC_ERR_CRC:
+        return "bad_checksum";
+    default:
+        return "malformed";
+    }
+}
+
+/*
+ * Find the device for a message: the registry first, then devices already
+ * known to the database, then auto-registration when the policy allows.
+ * Returns 1 with *out set, 0 when the message was rejected, <0 on a
+ * database error.
+ */
+static int resolve_device(struct msg_ctx *m, const struct profile *matched, const char *site,
+                          const char *name, struct dev_entry **out)
+{
+    struct ingest *ig = m->ig;
+    struct dev_entry *e = strmap_get(ig->devices, name);
+    const struct reg_device *rd;
+    char db_site[128] = "", db_prof[128];
+    const char *dev_site = site;
+    int64_t id;
+    int rc;
+
+    if (e) {
+        *out = e;
+        return 1;
+    }
+    rd = registry_device(ig->reg, name);
+    if (rd) {
+        rc = store_device_upsert(ig->st, name, rd->site_id, rd->profile->name, "registry", &id);
+        if (rc)
+            return rc;
+        matched = rd->profile;
+        dev_site = rd->site_id;
+    } else {
+        rc = store_device_find(ig->st, name, &id, db_site, sizeof(db_site), db_prof,
+                               sizeof(db_prof));
+        if (rc && rc != COL_ERR_NOTFOUND)
+            return rc;
+        if (rc == COL_ERR_NOTFOUND) {
+            if (ig->cfg->devices.unknown != UNKNOWN_REGISTER) {
+                rc = reject(m, "unknown_device", "device '%s' is not in the registry", name);
+                return rc ? rc : 0;
+            }
+            if (!*site) {
+                rc = reject(m, "unknown_device",
+                            "device '%s' is unknown and the topic names no site", name);
+                return rc ? rc : 0;
+            }
+            rc = store_device_upsert(ig->st, name, site, matched->name, "auto", &id);
+            if (rc)
+                return rc;
+            log_info("ingest: registered new device %s at site %s (profile %s)", name, site,
+                     matched->name);
+        } else {
+            const struct profile *p = profile_set_find(ig->profiles, db_prof);
+            if (p)
+                matched = p;
+            dev_site = db_site;
+        }
+    }
+    e = xcalloc(1, sizeof(*e));
+    if (!e)
+        return COL_ERR_NOMEM;
+    e->id = id;
+    e->profile = matched;
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    snprintf(e->site, sizeof(e->site), "%s", dev_site);
+    if (strmap_put(ig->devices, name, e)) {
+        xfree(e);
+        return COL_ERR_NOMEM;
+    }
+    *out = e;
+    return 1;
+}
+
+static int metric_id(struct ingest *ig, const struct profile_field *pf, int64_t *id)
+{
+    void *v = strmap_get(ig->metrics, pf->metric);
+    int rc;
+
+    if (v) {
+        *id = (int64_t)(intptr_t)v;
+        return 0;
+    }
+    rc = store_metric_id(ig->st, pf->metric, pf->unit, id);
+    if (rc)
+        return rc;
+    /* A rollback clears this cache (ingest_message), so an id created by a
+     * transaction that did not commit is never reused. */
+    return strmap_put(ig->metrics, pf->metric, (void *)(intptr_t)*id);
+}
+
+/* 0 when @ts is acceptable, 1 when rejected (and recorded), <0 on a database error. */
+static int check_time(struct msg_ctx *m, const struct dec_field *f, int64_t ts)
+{
+    const struct cfg_ingest *c = &m->ig->cfg->ingest;
+    int rc;
+
+    if (c->max_future_ms && ts > m->now_ms + c->max_future_ms)
+        rc = reject(m, "timestamp_future", "%s: time %lld ms is %lld s ahead of the clock",
+                    f ? f->name : "message", (long long)ts, (long long)((ts - m->now_ms) / 1000));
+    else if (c->max_age_ms && ts < m->now_ms - c->max_age_ms)
+        rc = reject(m, "timestamp_too_old", "%s: time %lld ms is %lld s old",
+                    f ? f->name : "message", (long long)ts, (long long)((m->now_ms - ts) / 1000));
+    else
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
+static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const struct dec_field *f,
+                       int64_t msg_ts)
+{
+    const struct profile_field *pf = profile_field_find(dev->profile, f->name);
+    double v;
+    int64_t ts, mid;
+    int rc;
+
+    if (!pf) {
+        m->delta.unknown_fields++;
+        return 0;
+    }
+    switch (profile_convert(pf, f, &v)) {
+    case PROFILE_VALUE_NON_NUMERIC:
+        if (f->kind == DEC_NULL)
+            return 0; /* "no value this time" is not an error */
+        return reject(m, "non_numeric", "%s: '%s' is not a number", f->name,
+                      f->kind == DEC_STR ? f->str : "?");
+    case PROFILE_VALUE_NON_FINITE:
+        return reject(m, "non_finite", "%s: value is not finite", f->name);
+    case PROFILE_VALUE_BAD_UNIT:
+        return reject(m, "bad_unit", "%s: unit '%s' cannot be converted to %s", f->name, f->unit,
+                      pf->unit);
+    case PROFILE_VALUE_OUT_OF_RANGE:
+        return reject(m, "out_of_range", "%s: %g %s outside the valid range [%g, %g]", f->name, v,
+                      pf->unit, pf->has_min ? pf->min : -INFINITY,
+                      pf->has_max ? pf->max : INFINITY);
+    default:
+        break;
+    }
+    ts = f->ts_ms ? f->ts_ms : msg_ts;
+    if (f->ts_ms) {
+        rc = check_time(m, f, ts);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
+    rc = metric_id(m->ig, pf, &mid);
+    if (rc)
+        return rc;
+    rc = store_reading_insert(m->ig->st, ts, dev->id, mid, v, f->flag ? (unsigned char)f->flag : 0);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        m->delta.duplicate_readings++;
+        return 0;
+    }
+    m->delta.stored_readings++;
+    if (m->ig->rules.on_reading && m->ig->rules.wants_metric(m->ig->rules.ud, pf->metric)) {
+        rc = m->ig->rules.on_reading(m->ig->rules.ud, dev->profile->domain, dev->site, dev->name,
+                                     pf->metric, pf->unit, v, ts, m->now_ms);
+        if (rc)
+            return rc;
+    }
+    /* The hour's rollups must be recomputed; once per hour per message. */
+    int64_t hour = ts - ((ts % 3600000) + 3600000) % 3600000;
+    if (hour != m->dirty_hour) {
+        rc = store_mark_dirty(m->ig->st, hour, dev->id);
+        if (rc)
+            return rc;
+        m->dirty_hour = hour;
+    }
+    return 0;
+}
+
+/* Everything between BEGIN and COMMIT; returns <0 only for database errors. */
+static int process(struct msg_ctx *m)
+{
+    struct ingest *ig = m->ig;
+    const struct cfg_ingest *c = &ig->cfg->ingest;
+    char site[128], device[128];
+    const struct profile *prof;
+    struct dev_entry *dev = NULL;
+    struct dec_msg msg;
+    struct dec_error err;
+    struct dec_opts opts;
+    int n, rc;
+
+    if ((long long)m->len > c->max_payload)
+        return reject(m, "payload_too_large", "%zu bytes, the limit is %lld", m->len,
+                      c->max_payload);
+    if (!utf8_valid(m->payload, m->len) || !utf8_valid(m->topic, strlen(m->topic)))
+        return reject(m, "invalid_utf8", "payload or topic is not valid UTF-8");
+    prof = profile_set_match(ig->profiles, m->topic, site, sizeof(site), device, sizeof(device));
+    if (!prof)
+        return reject(m, "unmatched_topic", "no device profile matches topic '%s'", m->topic);
+    opts.time_field = prof->time_field;
+    opts.utc_offset_s = 8 * 3600;
+    n = prof->decoder->decode(&opts, m->payload, m->len, &msg, ig->fields, ig->max_fields, &err);
+    if (n < 0)
+        return reject(m, decode_reason(n), "%s decoder: %s", prof->decoder->name, err.detail);
+    if (!*device)
+        snprintf(device, sizeof(device), "%s", msg.device);
+    if (!*device)
+        return reject(m, "unknown_device", "neither the topic nor the payload names a device");
+    rc = resolve_device(m, prof, site, device, &dev);
+    if (rc <= 0)
+        return rc;
+    if (msg.ts_ms) {
+        rc = check_time(m, NULL, msg.ts_ms);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
+    if (dev->profile->is_strict) {
+        for (int i = 0; i < n; i++)
+            if (strcmp(ig->fields[i].name, dev->profile->time_field) != 0 &&
+                !profile_field_find(dev->profile, ig->fields[i].name))
+                return reject(m, "unknown_field", "field '%s' is not in strict profile %s",
+                              ig->fields[i].name, dev->profile->name);
+    }
+    for (int i = 0; i < n; i++) {
+        rc = store_field(m, dev, &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms);
+        if (rc < 0)
+            return rc;
+    }
+    dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
+    dev->n_pending++;
+    if (m->now_ms - dev->flushed_ms >= DEVICE_FLUSH_MS) {
+        rc = store_device_seen(ig->st, dev->id, dev->last_seen_ms, dev->n_pending);
+        if (rc)
+            return rc;
+        m->flushed = dev;
+    }
+    if (m->delta.stored_readings > 0)
+        m->delta.stored_messages = 1;
+    else if (m->delta.duplicate_readings > 0)
+        m->delta.duplicates = 1;
+    else if (m->n_rejects == 0)
+        return reject(m, "no_readings", "no field of the payload maps to a metric of profile %s",
+                      dev->profile->name);
+    return 0;
+}
+
+int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
+                   int64_t now_ms)
+{
+    struct msg_ctx m = {.ig = ig,
+                        .topic = topic,
+                        .payload = payload,
+                        .len = len,
+                        .now_ms = now_ms,
+                        .dirty_hour = INT64_MIN};
+    int rc;
+
+    if (!ig->metrics || !ig->devices) {
+        if (!ig->metrics)
+            ig->metrics = strmap_new();
+        if (!ig->devices)
+            ig->devices = strmap_new();
+        if (!ig->metrics || !ig->devices)
+            return COL_ERR_NOMEM;
+    }
+    m.delta.received = 1;
+    m.delta.now_ms = now_ms;
+    rc = store_begin(ig->st);
+    if (rc)
+        return rc;
+    rc = process(&m);
+    if (rc == 0)
+        rc = store_count(ig->st, &m.delta);
+    if (rc == 0)
+        rc = store_commit(ig->st);
+    else
+        store_rollback(ig->st);
+    if (ig->rules.committed)
+        ig->rules.committed(ig->rules.ud, rc == 0);
+    if (rc) {
+        /* Devices and metrics created by the failed transaction do not exist. */
+        clear_devices(ig);
+        strmap_free(ig->metrics);
+        ig->metrics = strmap_new();
+        return rc;
+    }
+    if (m.flushed) {
+        m.flushed->flushed_ms = now_ms;
+        m.flushed->n_pending = 0;
+    }
+    return 0;
+}
+
+int ingest_reject(struct ingest *ig, const char *source, const char *reason, const char *detail,
+                  const void *payload, size_t len, int64_t now_ms)
+{
+    struct store_delta delta = {.received = 1, .now_ms = now_ms};
+    int rc = store_begin(ig->st);
+
+    if (rc)
+        return rc;
+    rc = store_reject(ig->st, now_ms, source, reason, detail, payload, len);
+    if (rc == 0)
+        rc = store_count(ig->st, &delta);
+    if (rc) {
+        store_rollback(ig->st);
+        return rc;
+    }
+    return store_commit(ig->st);
+}
+
+struct flush_ctx {
+    struct store *st;
+    int rc;
+    bool is_pass2; /* second pass: the transaction committed, mark entries clean */
+};
+
+static void flush_one(const char *key, void *val, void *ud)
+{
+    struct dev_entry *e = val;
+    struct flush_ctx *fc = ud;
+
+    (void)key;
+    if (!e->n_pending || fc->rc)
+        return;
+    if (fc->is_pass2) {
+        e->n_pending = 0;
+        e->flushed_ms = e->last_seen_ms;
+        return;
+    }
+    fc->rc = store_device_seen(fc->st, e->id, e->last_seen_ms, e->n_pending);
+}
+
+int ingest_flush(struct ingest *ig)
+{
+    struct flush_ctx fc = {ig->st, 0, false};
+    int rc;
+
+    if (!ig->devices)
+        return 0;
+    rc = store_begin(ig->st);
+    if (rc)
+        return rc;
+    strmap_each(ig->devices, flush_one, &fc);
+    if (fc.rc) {
+        store_rollback(ig->st);
+        return fc.rc;
+    }
+    rc = store_commit(ig->st);
+    if (rc)
+        return rc;
+    fc.is_pass2 = true;
+    strmap_each(ig->devices, flush_one, &fc);
+    return 0;
+}

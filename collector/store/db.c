@@ -1,0 +1,213 @@
+/*
+ * The database helper (see db.h). A struct db_stmt is the sqlite3_stmt
+ * itself, opaque to callers; the cache is an open-addressing table keyed by
+ * the SQL text's address, so a lookup is one hash of a pointer. Statements
+ * are prepared with SQLITE_PREPARE_PERSISTENT: they live as long as the
+ * connection.
+ */
+#include "db.h"
+#include "col_err.h"
+#include "core/log.h"
+#include "store_int.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static sqlite3_stmt *raw(struct db_stmt *s)
+{
+    return (sqlite3_stmt *)s;
+}
+
+static size_t slot_of(const char *sql, size_t cap)
+{
+    uintptr_t h = (uintptr_t)sql;
+
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 7) & (cap - 1);
+}
+
+static int cache_grow(struct db_cache *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    struct db_cache_entry *v = xcalloc(cap, sizeof(*v));
+
+    if (!v)
+        return COL_ERR_NOMEM;
+    for (size_t i = 0; i < c->cap; i++) {
+        size_t k;
+        if (!c->v[i].sql)
+            continue;
+        for (k = slot_of(c->v[i].sql, cap); v[k].sql; k = (k + 1) & (cap - 1))
+            ;
+        v[k] = c->v[i];
+    }
+    xfree(c->v);
+    c->v = v;
+    c->cap = cap;
+    return 0;
+}
+
+void db_cache_clear(struct db_cache *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        sqlite3_finalize(c->v[i].stmt);
+    xfree(c->v);
+    memset(c, 0, sizeof(*c));
+}
+
+struct db_stmt *db_prepare(struct store *st, const char *sql)
+{
+    struct db_cache *c = store_cache(st);
+    sqlite3 *db = store_handle(st);
+    sqlite3_stmt *s = NULL;
+    size_t k;
+
+    if (c->cap) {
+        for (k = slot_of(sql, c->cap); c->v[k].sql; k = (k + 1) & (c->cap - 1)) {
+            if (c->v[k].sql == sql) {
+                sqlite3_reset(c->v[k].stmt);
+                sqlite3_clear_bindings(c->v[k].stmt);
+                return (struct db_stmt *)c->v[k].stmt;
+            }
+        }
+    }
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+        log_err("store: cannot prepare \"%.80s\": %s", sql, sqlite3_errmsg(db));
+        return NULL;
+    }
+    if ((c->n + 1) * 2 > c->cap && cache_grow(c)) {
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    for (k = slot_of(sql, c->cap); c->v[k].sql; k = (k + 1) & (c->cap - 1))
+        ;
+    c->v[k].sql = sql;
+    c->v[k].stmt = s;
+    c->n++;
+    return (struct db_stmt *)s;
+}
+
+void db_bind_i64(struct db_stmt *s, int i, int64_t v)
+{
+    sqlite3_bind_int64(raw(s), i, v);
+}
+
+void db_bind_f64(struct db_stmt *s, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(raw(s), i);
+    else
+        sqlite3_bind_double(raw(s), i, v);
+}
+
+void db_bind_text(struct db_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(raw(s), i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(raw(s), i);
+}
+
+void db_bind_blob(struct db_stmt *s, int i, const void *v, size_t len)
+{
+    if (v)
+        sqlite3_bind_blob64(raw(s), i, v, (sqlite3_uint64)len, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(raw(s), i);
+}
+
+void db_bind_null(struct db_stmt *s, int i)
+{
+    sqlite3_bind_null(raw(s), i);
+}
+
+/* The store a statement belongs to is not reachable from SQLite, so the
+ * error is mapped from the connection's code directly. */
+static int step_fail(sqlite3_stmt *s)
+{
+    sqlite3 *db = sqlite3_db_handle(s);
+    int code = sqlite3_extended_errcode(db);
+
+    log_err("store: \"%.80s\" failed: %s (%d)", sqlite3_sql(s), sqlite3_errmsg(db), code);
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return COL_ERR_BUSY;
+    case SQLITE_NOMEM:
+        return COL_ERR_NOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return COL_ERR_CORRUPT;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+        return COL_ERR_IO;
+    default:
+        return COL_ERR_DB;
+    }
+}
+
+int db_step(struct db_stmt *s)
+{
+    int rc = sqlite3_step(raw(s));
+
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE)
+        return DB_DONE;
+    rc = step_fail(raw(s));
+    sqlite3_reset(raw(s));
+    return rc;
+}
+
+int db_run(struct db_stmt *s)
+{
+    int rc = db_step(s);
+
+    sqlite3_reset(raw(s));
+    return rc < 0 ? rc : 0;
+}
+
+void db_reset(struct db_stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_reset(raw(s));
+    sqlite3_clear_bindings(raw(s));
+}
+
+bool db_col_is_null(struct db_stmt *s, int col)
+{
+    return sqlite3_column_type(raw(s), col) == SQLITE_NULL;
+}
+
+int64_t db_col_i64(struct db_stmt *s, int col)
+{
+    return sqlite3_column_int64(raw(s), col);
+}
+
+double db_col_f64(struct db_stmt *s, int col)
+{
+    if (sqlite3_column_type(raw(s), col) == SQLITE_NULL)
+        return NAN;
+    return sqlite3_column_double(raw(s), col);
+}
+
+const char *db_col_text(struct db_stmt *s, int col)
+{
+    return (const char *)sqlite3_column_text(raw(s), col);
+}
+
+void db_col_copy(struct db_stmt *s, int col, char *out, size_t sz)
+{
+    const char *v = db_col_text(s, col);
+
+    snprintf(out, sz, "%s", v ? v : "");
+}
+
+int64_t db_changes(struct store *st)
+{
+    return sqlite3_changes64(store_handle(st));
+}

@@ -1,0 +1,775 @@
+/*
+ * SQLite store. Layout decisions, each measured or required:
+ * - readings are keyed (ts, device_id, metric_id) WITHOUT ROWID: a
+ *   time-first key appends at the right edge of the B-tree, about 4x faster
+ *   to insert than a device-first key, and the key makes a resent reading a
+ *   no-op (INSERT OR IGNORE), which is how duplicates are detected.
+ * - counters live in a one-row table updated in the message's transaction,
+ *   so `collector stats` (another process) reads numbers that always agree
+ *   with the readings table, even after a crash.
+ * - every statement on the hot path is prepared once at open.
+ * SQLite result codes are translated to COL_ERR_* here and nowhere else.
+ */
+#include "store.h"
+#include "store_int.h"
+#include "col_err.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "xalloc.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define REJECT_PAYLOAD_PREFIX 256
+#define PRUNE_EVERY 64
+
+enum stmt_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_INSERT_READING,
+    S_DEVICE_SEEN,
+    S_COUNT,
+    S_REJECT,
+    S_REJECT_COUNT,
+    S_DEVICE_FIND,
+    S_DEVICE_INSERT,
+    S_DEVICE_UPDATE,
+    S_METRIC_FIND,
+    S_METRIC_INSERT,
+    S_DIRTY,
+    S_COUNT_STMTS
+};
+
+static const char *const stmt_sql[S_COUNT_STMTS] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_INSERT_READING] = "INSERT OR IGNORE INTO readings(ts, device_id, metric_id, value, flags) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_DEVICE_SEEN] = "UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?2), "
+                      "first_seen = coalesce(first_seen, ?2), n_messages = n_messages + ?3 "
+                      "WHERE id = ?1",
+    [S_COUNT] = "UPDATE ingest_stats SET received = received + ?1, "
+                "stored_messages = stored_messages + ?2, stored_readings = stored_readings + ?3, "
+                "duplicates = duplicates + ?4, duplicate_readings = duplicate_readings + ?5, "
+                "unknown_fields = unknown_fields + ?6, "
+                "first_received = coalesce(first_received, ?7), last_received = ?7 WHERE id = 1",
+    [S_REJECT] = "INSERT INTO rejects(received, topic, reason, detail, payload) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_REJECT_COUNT] = "INSERT INTO reject_counts(reason, n) VALUES (?1, 1) "
+                       "ON CONFLICT(reason) DO UPDATE SET n = n + 1",
+    [S_DEVICE_FIND] = "SELECT id, site, profile FROM devices WHERE name = ?1",
+    [S_DEVICE_INSERT] = "INSERT INTO devices(name, site, profile, source) VALUES (?1, ?2, ?3, ?4)",
+    [S_DEVICE_UPDATE] = "UPDATE devices SET site = ?2, profile = ?3, source = ?4 WHERE id = ?1",
+    [S_METRIC_FIND] = "SELECT id FROM metrics WHERE name = ?1",
+    [S_METRIC_INSERT] = "INSERT INTO metrics(name, unit) VALUES (?1, ?2)",
+    [S_DIRTY] = "INSERT OR IGNORE INTO dirty_hours(hour, device_id) VALUES (?1, ?2)",
+};
+
+/* Schema migrations: migrations[i] takes user_version i to i+1. */
+static const char *const migrations[] = {
+    /* 0 → 1: the spine */
+    "CREATE TABLE sites("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT, street TEXT,"
+    "  kind TEXT, noise_zone TEXT, water_body TEXT);"
+    "CREATE TABLE devices("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, site TEXT NOT NULL,"
+    "  profile TEXT NOT NULL, source TEXT NOT NULL, first_seen INTEGER, last_seen INTEGER,"
+    "  n_messages INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE metrics(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, unit TEXT);"
+    "CREATE TABLE readings("
+    "  ts INTEGER NOT NULL, device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
+    "  value REAL NOT NULL, flags INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (ts, device_id, metric_id)) WITHOUT ROWID;"
+    "CREATE TABLE rejects("
+    "  id INTEGER PRIMARY KEY, received INTEGER NOT NULL, topic TEXT, reason TEXT NOT NULL,"
+    "  detail TEXT, payload BLOB);"
+    "CREATE INDEX rejects_received ON rejects(received);"
+    "CREATE TABLE reject_counts(reason TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE ingest_stats("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1), received INTEGER NOT NULL DEFAULT 0,"
+    "  stored_messages INTEGER NOT NULL DEFAULT 0, stored_readings INTEGER NOT NULL DEFAULT 0,"
+    "  duplicates INTEGER NOT NULL DEFAULT 0, duplicate_readings INTEGER NOT NULL DEFAULT 0,"
+    "  unknown_fields INTEGER NOT NULL DEFAULT 0, first_received INTEGER, last_received INTEGER);"
+    "INSERT INTO ingest_stats(id) VALUES (1);",
+    /* 1 → 2: rollups and the standards' derived series */
+    "CREATE TABLE dirty_hours(hour INTEGER NOT NULL, device_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (hour, device_id)) WITHOUT ROWID;"
+    "CREATE TABLE hourly(device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
+    "  hour INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL, min REAL, max REAL, sum REAL,"
+    "  PRIMARY KEY (device_id, hour, metric_id)) WITHOUT ROWID;"
+    "CREATE INDEX hourly_hour ON hourly(hour);"
+    "CREATE TABLE daily(device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
+    "  day TEXT NOT NULL, n_hours INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL, min REAL,"
+    "  max REAL, sum REAL, PRIMARY KEY (device_id, day, metric_id)) WITHOUT ROWID;"
+    "CREATE TABLE site_hourly(site TEXT NOT NULL, metric_id INTEGER NOT NULL,"
+    "  hour INTEGER NOT NULL, n_devices INTEGER NOT NULL, mean REAL, min REAL, max REAL,"
+    "  sum REAL, PRIMARY KEY (site, hour, metric_id)) WITHOUT ROWID;"
+    "CREATE TABLE site_daily(site TEXT NOT NULL, metric_id INTEGER NOT NULL, day TEXT NOT NULL,"
+    "  n_hours INTEGER NOT NULL, mean REAL, min REAL, max REAL, sum REAL,"
+    "  is_valid INTEGER NOT NULL, PRIMARY KEY (site, day, metric_id)) WITHOUT ROWID;"
+    "CREATE TABLE aqi_hourly(site TEXT NOT NULL, hour INTEGER NOT NULL, edition TEXT NOT NULL,"
+    "  aqi INTEGER, level INTEGER, primary_pollutants TEXT, so2 REAL, no2 REAL, co REAL,"
+    "  o3 REAL, o3_8h REAL, pm10 REAL, pm25 REAL, pm10_24h REAL, pm25_24h REAL, iaqi TEXT,"
+    "  missing TEXT, PRIMARY KEY (site, hour)) WITHOUT ROWID;"
+    "CREATE TABLE aqi_daily(site TEXT NOT NULL, day TEXT NOT NULL, edition TEXT NOT NULL,"
+    "  aqi INTEGER, level INTEGER, primary_pollutants TEXT, so2 REAL, no2 REAL, pm10 REAL,"
+    "  pm25 REAL, co REAL, o3_1h REAL, o3_8h REAL, iaqi TEXT, missing TEXT,"
+    "  is_above_scale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, day)) WITHOUT ROWID;"
+    "CREATE TABLE water_samples(device_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    "  site TEXT NOT NULL, class INTEGER NOT NULL, deciding TEXT, is_partial INTEGER NOT NULL,"
+    "  n_evaluated INTEGER NOT NULL, PRIMARY KEY (device_id, ts)) WITHOUT ROWID;"
+    "CREATE TABLE water_daily(site TEXT NOT NULL, day TEXT NOT NULL, class INTEGER NOT NULL,"
+    "  deciding TEXT, is_partial INTEGER NOT NULL, n_evaluated INTEGER NOT NULL,"
+    "  worst_sample_class INTEGER, n_samples INTEGER NOT NULL,"
+    "  PRIMARY KEY (site, day)) WITHOUT ROWID;"
+    "CREATE TABLE noise_daily(site TEXT NOT NULL, day TEXT NOT NULL, zone TEXT, ld REAL,"
+    "  ln REAL, n_day_hours INTEGER NOT NULL, n_night_hours INTEGER NOT NULL, ld_limit REAL,"
+    "  ln_limit REAL, ld_over REAL, ln_over REAL, night_lmax REAL, lmax_over REAL,"
+    "  PRIMARY KEY (site, day)) WITHOUT ROWID;"
+    "CREATE TABLE waste_daily(site TEXT NOT NULL, day TEXT NOT NULL, category INTEGER NOT NULL,"
+    "  n_bins INTEGER NOT NULL, deposited_kg REAL, max_fill REAL, last_fill REAL,"
+    "  overflow_events INTEGER NOT NULL, hazard_events INTEGER NOT NULL,"
+    "  PRIMARY KEY (site, day, category)) WITHOUT ROWID;"
+    "CREATE TABLE days(day TEXT PRIMARY KEY, uploaded INTEGER NOT NULL DEFAULT 0,"
+    "  raw_pruned INTEGER NOT NULL DEFAULT 0, hourly_pruned INTEGER NOT NULL DEFAULT 0)"
+    "  WITHOUT ROWID;",
+    /* 2 → 3: the nightly upload's ledger (one row per local day); manifest is the
+     * last delivered one, config_fp what the configuration was at a config_error,
+     * changes_not_sent counts late changes that came after the re-upload window */
+    "CREATE TABLE upload_ledger(day TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending', 'uploading', 'done', 'failed', 'config_error')),"
+    "  revision INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT, last_status INTEGER, bytes INTEGER, rows INTEGER, manifest_sha256 TEXT,"
+    "  next_attempt INTEGER, first_attempt_at INTEGER, uploaded_at INTEGER,"
+    "  changed_after_upload INTEGER NOT NULL DEFAULT 0, manifest TEXT, config_fp TEXT,"
+    "  changes_not_sent INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    /* 3 → 4: alerts, their lifecycle, and the delivery outbox */
+    "CREATE TABLE alerts(id INTEGER PRIMARY KEY, rule TEXT NOT NULL, scope TEXT NOT NULL,"
+    "  state TEXT NOT NULL, severity TEXT NOT NULL, domain TEXT, site TEXT, device TEXT,"
+    "  metric TEXT, value REAL, threshold REAL, unit TEXT, pending_since INTEGER,"
+    "  started_at INTEGER, ended_at INTEGER, last_eval INTEGER, last_notified INTEGER,"
+    "  hits INTEGER NOT NULL DEFAULT 0, message_zh TEXT, message_en TEXT, labels TEXT,"
+    "  annotations TEXT, acked_by TEXT, acked_at INTEGER, ack_comment TEXT);"
+    "CREATE UNIQUE INDEX alerts_active ON alerts(rule, scope)"
+    "  WHERE state IN ('pending', 'firing');"
+    "CREATE INDEX alerts_started ON alerts(started_at);"
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, alert_id INTEGER, channel TEXT NOT NULL,"
+    "  event TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, last_error TEXT,"
+    "  delivered_at INTEGER, expired_at INTEGER);"
+    "CREATE INDEX outbox_pending ON outbox(channel, id)"
+    "  WHERE delivered_at IS NULL AND expired_at IS NULL;"
+    "CREATE INDEX outbox_alert ON outbox(alert_id);"
+    "CREATE TABLE delivery_stats(channel TEXT PRIMARY KEY, delivered INTEGER NOT NULL DEFAULT 0,"
+    "  failed_attempts INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0)"
+    "  WITHOUT ROWID;",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT_STMTS];
+    char *path;
+    long long rejects_max_rows;
+    long long rejects_max_age_ms;
+    unsigned n_rejects_since_prune;
+    bool in_tx;
+    struct db_cache cache; /* db_prepare()'s statements */
+};
+
+struct db_cache *store_cache(struct store *st)
+{
+    return &st->cache;
+}
+
+int store_fail(struct store *st, const char *what)
+{
+    int code = sqlite3_extended_errcode(st->db);
+
+    log_err("store: %s failed: %s (%d)", what, sqlite3_errmsg(st->db), code);
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return COL_ERR_BUSY;
+    case SQLITE_NOMEM:
+        return COL_ERR_NOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return COL_ERR_CORRUPT;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+        return COL_ERR_IO;
+    default:
+        return COL_ERR_DB;
+    }
+}
+
+static int exec(struct store *st, const char *sql)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_err("store: %s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return COL_ERR_DB;
+    }
+    return 0;
+}
+
+static int pragma_int(struct store *st, const char *sql, int *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = COL_ERR_DB;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        *out = sqlite3_column_int(s, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int store_schema_version(struct store *st)
+{
+    int v = -1;
+
+    pragma_int(st, "PRAGMA user_version", &v);
+    return v;
+}
+
+static int migrate(struct store *st, char *err, size_t errlen)
+{
+    int v = store_schema_version(st);
+    const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+    if (v < 0) {
+        snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(st->db));
+        return COL_ERR_DB;
+    }
+    if (v > latest) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this collector understands (%d); "
+                 "refusing to touch it",
+                 v, latest);
+        return COL_ERR_DB;
+    }
+    for (; v < latest; v++) {
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+        if (exec(st, "BEGIN IMMEDIATE") || exec(st, migrations[v]) || exec(st, bump) ||
+            exec(st, "COMMIT")) {
+            exec(st, "ROLLBACK");
+            snprintf(err, errlen, "migrating the schema from version %d failed", v);
+            return COL_ERR_DB;
+        }
+        log_info("store: schema migrated to version %d", v + 1);
+    }
+    return 0;
+}
+
+static int quick_check(struct store *st, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s is not a usable SQLite database: %s", st->path,
+                 sqlite3_errmsg(st->db));
+        return COL_ERR_CORRUPT;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(s, 0);
+        if (r && strcmp(r, "ok") != 0) {
+            snprintf(err, errlen,
+                     "%s failed its integrity check (%s). The file has been left as it is: "
+                     "move it aside and restore a backup, or try `sqlite3 FILE .recover`",
+                     st->path, r);
+            rc = COL_ERR_CORRUPT;
+            break;
+        }
+    }
+    if (rc == 0 && sqlite3_errcode(st->db) != SQLITE_OK && sqlite3_errcode(st->db) != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: integrity check could not run: %s", st->path,
+                 sqlite3_errmsg(st->db));
+        rc = COL_ERR_CORRUPT;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *err, size_t errlen)
+{
+    struct store *st = xcalloc(1, sizeof(*st));
+    char sql[128];
+
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->path = xstrdup(cfg->path);
+    st->rejects_max_rows = cfg->retention.rejects_max_rows;
+    st->rejects_max_age_ms = cfg->retention.rejects_ms;
+    if (!st->path)
+        goto nomem;
+    if (sqlite3_open_v2(cfg->path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", cfg->path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
+    if (run_check && quick_check(st, err, errlen))
+        goto fail;
+    /* Small pages: a message changes two or three pages and each changed
+     * page is one WAL frame written per commit; 1 KiB frames cost a quarter
+     * of the copying of the 4 KiB default. Only applies to a new file. */
+    if (exec(st, "PRAGMA page_size = 1024")) {
+        snprintf(err, errlen, "%s: cannot set the page size", cfg->path);
+        goto fail;
+    }
+    {
+        int is_wal = 0;
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) == SQLITE_OK &&
+            sqlite3_step(s) == SQLITE_ROW)
+            is_wal = strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+        sqlite3_finalize(s);
+        if (!is_wal) {
+            snprintf(err, errlen, "%s: cannot switch to WAL mode: %s", cfg->path,
+                     sqlite3_errmsg(st->db));
+            goto fail;
+        }
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
+             cfg->synchronous == STORE_SYNC_FULL ? "FULL" : "NORMAL");
+    if (exec(st, sql)) {
+        snprintf(err, errlen, "%s: cannot set synchronous mode", cfg->path);
+        goto fail;
+    }
+    /* A checkpoint copies the WAL into the database and fsyncs it; at the
+     * default of 1000 pages that happened every few hundred messages and
+     * cost more than the inserts. 8000 pages bounds the WAL near 32 MiB. */
+    if (exec(st, "PRAGMA wal_autocheckpoint = 8000") || exec(st, "PRAGMA temp_store = MEMORY")) {
+        snprintf(err, errlen, "%s: cannot set pragmas", cfg->path);
+        goto fail;
+    }
+    if (migrate(st, err, errlen))
+        goto fail;
+    if (cfg->max_size > 0) {
+        /* SQLITE_FULL past this size: ingest then refuses to acknowledge. */
+        int page = 1024;
+        pragma_int(st, "PRAGMA page_size", &page);
+        snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+                 (long long)(cfg->max_size / page > 0 ? cfg->max_size / page : 1));
+        if (exec(st, sql)) {
+            snprintf(err, errlen, "%s: cannot set the size limit", cfg->path);
+            goto fail;
+        }
+    }
+    for (int i = 0; i < S_COUNT_STMTS; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "preparing statement %d: %s", i, sqlite3_errmsg(st->db));
+            goto fail;
+        }
+    }
+    return st;
+nomem:
+    snprintf(err, errlen, "out of memory");
+fail:
+    store_close(st);
+    return NULL;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < S_COUNT_STMTS; i++)
+        sqlite3_finalize(st->stmt[i]);
+    db_cache_clear(&st->cache);
+    if (st->db)
+        sqlite3_close(st->db);
+    xfree(st->path);
+    xfree(st);
+}
+
+static int step_done(struct store *st, enum stmt_id id, const char *what)
+{
+    sqlite3_stmt *s = st->stmt[id];
+    int rc = sqlite3_step(s);
+
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE)
+        return store_fail(st, what);
+    return 0;
+}
+
+int store_begin(struct store *st)
+{
+    int rc = step_done(st, S_BEGIN, "begin");
+
+    st->in_tx = rc == 0;
+    return rc;
+}
+
+int store_commit(struct store *st)
+{
+    int rc = step_done(st, S_COMMIT, "commit");
+
+    if (rc)
+        store_rollback(st);
+    st->in_tx = false;
+    return rc;
+}
+
+void store_rollback(struct store *st)
+{
+    if (sqlite3_get_autocommit(st->db) == 0)
+        step_done(st, S_ROLLBACK, "rollback");
+    st->in_tx = false;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void copy_col(sqlite3_stmt *s, int col, char *out, size_t sz)
+{
+    const char *v = (const char *)sqlite3_column_text(s, col);
+
+    if (out && sz)
+        snprintf(out, sz, "%s", v ? v : "");
+}
+
+int store_device_find(struct store *st, const char *name, int64_t *id, char *site, size_t site_sz,
+                      char *profile, size_t profile_sz)
+{
+    sqlite3_stmt *s = st->stmt[S_DEVICE_FIND];
+    int rc;
+
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        copy_col(s, 1, site, site_sz);
+        copy_col(s, 2, profile, profile_sz);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = COL_ERR_NOTFOUND;
+    } else {
+        rc = store_fail(st, "device lookup");
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc;
+}
+
+int store_device_upsert(struct store *st, const char *name, const char *site, const char *profile,
+                        const char *source, int64_t *id)
+{
+    char old_site[128], old_prof[128];
+    sqlite3_stmt *s;
+    int rc =
+        store_device_find(st, name, id, old_site, sizeof(old_site), old_prof, sizeof(old_prof));
+
+    if (rc == 0) {
+        if (strcmp(old_site, site) == 0 && strcmp(old_prof, profile) == 0)
+            return 0;
+        s = st->stmt[S_DEVICE_UPDATE];
+        sqlite3_bind_int64(s, 1, *id);
+        sqlite3_bind_text(s, 2, site, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, profile, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
+        return step_done(st, S_DEVICE_UPDATE, "device update");
+    }
+    if (rc != COL_ERR_NOTFOUND)
+        return rc;
+    s = st->stmt[S_DEVICE_INSERT];
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, profile, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
+    rc = step_done(st, S_DEVICE_INSERT, "device insert");
+    if (rc == 0)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+int store_device_seen(struct store *st, int64_t id, int64_t last_ms, int64_t n_messages)
+{
+    sqlite3_stmt *s = st->stmt[S_DEVICE_SEEN];
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, last_ms);
+    sqlite3_bind_int64(s, 3, n_messages);
+    return step_done(st, S_DEVICE_SEEN, "device seen");
+}
+
+int store_site_upsert(struct store *st, const char *id, const char *name, const char *street,
+                      const char *kind, const char *noise_zone, const char *water_body)
+{
+    static const char sql[] =
+        "INSERT INTO sites(name, display_name, street, kind, noise_zone, water_body) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
+        "display_name = ?2, street = ?3, kind = ?4, noise_zone = ?5, water_body = ?6";
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return store_fail(st, "site upsert");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 2, name);
+    bind_text_or_null(s, 3, street);
+    bind_text_or_null(s, 4, kind);
+    bind_text_or_null(s, 5, noise_zone);
+    bind_text_or_null(s, 6, water_body);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, "site upsert");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int store_metric_id(struct store *st, const char *name, const char *unit, int64_t *id)
+{
+    sqlite3_stmt *s = st->stmt[S_METRIC_FIND];
+    int rc;
+
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return store_fail(st, "metric lookup");
+    s = st->stmt[S_METRIC_INSERT];
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 2, unit);
+    rc = step_done(st, S_METRIC_INSERT, "metric insert");
+    if (rc == 0)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_t metric,
+                         double value, int flags)
+{
+    sqlite3_stmt *s = st->stmt[S_INSERT_READING];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, ts_ms);
+    sqlite3_bind_int64(s, 2, device);
+    sqlite3_bind_int64(s, 3, metric);
+    sqlite3_bind_double(s, 4, value);
+    sqlite3_bind_int(s, 5, flags);
+    rc = step_done(st, S_INSERT_READING, "reading insert");
+    if (rc)
+        return rc;
+    return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device)
+{
+    sqlite3_stmt *s = st->stmt[S_DIRTY];
+
+    sqlite3_bind_int64(s, 1, hour_ms);
+    sqlite3_bind_int64(s, 2, device);
+    return step_done(st, S_DIRTY, "dirty hour");
+}
+
+sqlite3 *store_handle(struct store *st)
+{
+    return st->db;
+}
+
+int store_error(struct store *st, const char *what)
+{
+    return store_fail(st, what);
+}
+
+int store_exec(struct store *st, const char *sql)
+{
+    return exec(st, sql);
+}
+
+int store_count(struct store *st, const struct store_delta *d)
+{
+    sqlite3_stmt *s = st->stmt[S_COUNT];
+
+    sqlite3_bind_int64(s, 1, d->received);
+    sqlite3_bind_int64(s, 2, d->stored_messages);
+    sqlite3_bind_int64(s, 3, d->stored_readings);
+    sqlite3_bind_int64(s, 4, d->duplicates);
+    sqlite3_bind_int64(s, 5, d->duplicate_readings);
+    sqlite3_bind_int64(s, 6, d->unknown_fields);
+    sqlite3_bind_int64(s, 7, d->now_ms);
+    return step_done(st, S_COUNT, "counters");
+}
+
+int store_prune_rejects(struct store *st, int64_t now_ms)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM rejects WHERE id <= (SELECT max(id) FROM rejects) - %lld "
+             "OR received < %lld",
+             st->rejects_max_rows,
+             st->rejects_max_age_ms ? (long long)(now_ms - st->rejects_max_age_ms) : 0LL);
+    st->n_rejects_since_prune = 0;
+    return exec(st, sql);
+}
+
+int store_reject(struct store *st, int64_t now_ms, const char *topic, const char *reason,
+                 const char *detail, const void *payload, size_t len)
+{
+    sqlite3_stmt *s = st->stmt[S_REJECT];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, now_ms);
+    bind_text_or_null(s, 2, topic);
+    sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 4, detail);
+    if (payload)
+        sqlite3_bind_blob(s, 5, payload,
+                          (int)(len < REJECT_PAYLOAD_PREFIX ? len : REJECT_PAYLOAD_PREFIX),
+                          SQLITE_STATIC);
+    rc = step_done(st, S_REJECT, "reject insert");
+    if (rc)
+        return rc;
+    s = st->stmt[S_REJECT_COUNT];
+    sqlite3_bind_text(s, 1, reason, -1, SQLITE_STATIC);
+    rc = step_done(st, S_REJECT_COUNT, "reject count");
+    if (rc == 0 && ++st->n_rejects_since_prune >= PRUNE_EVERY)
+        rc = store_prune_rejects(st, now_ms);
+    return rc;
+}
+
+static int64_t scalar_i64(struct store *st, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v = 0;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+int store_stats_read(struct store *st, struct store_stats *out)
+{
+    sqlite3_stmt *s = NULL;
+    struct stat sb;
+    char wal[4200];
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (exec(st, "BEGIN"))
+        return COL_ERR_DB;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT received, stored_messages, stored_readings, duplicates, "
+                           "duplicate_readings, unknown_fields, coalesce(first_received, 0), "
+                           "coalesce(last_received, 0) FROM ingest_stats WHERE id = 1",
+                           -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        rc = store_fail(st, "stats");
+        goto out;
+    }
+    out->received = sqlite3_column_int64(s, 0);
+    out->stored_messages = sqlite3_column_int64(s, 1);
+    out->stored_readings = sqlite3_column_int64(s, 2);
+    out->duplicates = sqlite3_column_int64(s, 3);
+    out->duplicate_readings = sqlite3_column_int64(s, 4);
+    out->unknown_fields = sqlite3_column_int64(s, 5);
+    out->first_received_ms = sqlite3_column_int64(s, 6);
+    out->last_received_ms = sqlite3_column_int64(s, 7);
+    sqlite3_finalize(s);
+    s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT reason, n FROM reject_counts ORDER BY reason", -1, &s,
+                           NULL) != SQLITE_OK) {
+        rc = store_fail(st, "stats");
+        goto out;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(s, 1);
+        out->rejected_total += n;
+        if (out->n_reasons < sizeof(out->reasons) / sizeof(out->reasons[0])) {
+            struct store_reason_count *r = &out->reasons[out->n_reasons++];
+            copy_col(s, 0, r->reason, sizeof(r->reason));
+            r->n = n;
+        }
+    }
+    out->n_devices = scalar_i64(st, "SELECT count(*) FROM devices");
+    out->n_rejects_kept = scalar_i64(st, "SELECT count(*) FROM rejects");
+    /* completed hours only: the open hour is computed once it ends */
+    out->rollup_pending =
+        scalar_i64(st, "SELECT count(*) FROM dirty_hours WHERE hour + 3600000 <= "
+                       "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)");
+out:
+    sqlite3_finalize(s);
+    exec(st, "COMMIT");
+    if (stat(st->path, &sb) == 0)
+        out->db_bytes = sb.st_size;
+    snprintf(wal, sizeof(wal), "%s-wal", st->path);
+    if (stat(wal, &sb) == 0)
+        out->db_bytes += sb.st_size;
+    return rc;
+}
+
+int store_query_readings(struct store *st, const struct store_query *q,
+                         int (*fn)(void *ud, const struct store_row *row), void *ud)
+{
+    static const char sql[] =
+        "SELECT r.ts, d.name, d.site, m.name, m.unit, r.value, r.flags "
+        "FROM readings r JOIN devices d ON d.id = r.device_id JOIN metrics m ON m.id = r.metric_id "
+        "WHERE r.ts >= ?1 AND r.ts < ?2 AND (?3 IS NULL OR d.name = ?3) "
+        "AND (?4 IS NULL OR d.site = ?4) AND (?5 IS NULL OR m.name = ?5) "
+        "ORDER BY r.ts, d.name, m.name LIMIT ?6";
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return store_fail(st, "query");
+    sqlite3_bind_int64(s, 1, q->from_ms);
+    sqlite3_bind_int64(s, 2, q->to_ms);
+    bind_text_or_null(s, 3, q->device);
+    bind_text_or_null(s, 4, q->site);
+    bind_text_or_null(s, 5, q->metric);
+    sqlite3_bind_int64(s, 6, q->limit > 0 ? q->limit : -1);
+    for (;;) {
+        int r = sqlite3_step(s);
+        struct store_row row;
+        if (r == SQLITE_DONE)
+            break;
+        if (r != SQLITE_ROW) {
+            rc = store_fail(st, "query");
+            break;
+        }
+        row.ts_ms = sqlite3_column_int64(s, 0);
+        row.device = (const char *)sqlite3_column_text(s, 1);
+        row.site = (const char *)sqlite3_column_text(s, 2);
+        row.metric = (const char *)sqlite3_column_text(s, 3);
+        row.unit = (const char *)sqlite3_column_text(s, 4);
+        if (!row.unit)
+            row.unit = "";
+        row.value = sqlite3_column_double(s, 5);
+        row.flags = sqlite3_column_int(s, 6);
+        if (fn(ud, &row))
+            break;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
