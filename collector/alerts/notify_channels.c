@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "diag.h"
 #include "notify_int.h"
+#include "core/secret.h"
 #include "textparse.h"
 #include "xalloc.h"
 #include "ydoc.h"
@@ -174,15 +175,15 @@ static char *join_path(const char *dir, const char *p)
 
 /*
  * The first line of the file named by @key (relative to @dir), without its
- * line end, into *out. The path may be reported; the contents never are.
+ * line end, into *out (secret.h: the file must be private to its owner).
+ * The path may be reported; the contents never are.
  */
 static int read_secret(const struct ynode *map, const char *key, const char *dir, char **out,
                        struct diag *d)
 {
     const struct ynode *n = ynode_get(map, key);
     char *rel = NULL, *path = NULL;
-    char line[4096];
-    FILE *f = NULL;
+    char err[512];
     int rc = get_str(map, key, false, &rel, d);
 
     if (rc <= 0)
@@ -193,28 +194,12 @@ static int read_secret(const struct ynode *map, const char *key, const char *dir
         diag_error(d, n->file, n->line, "out of memory");
         goto out;
     }
-    f = fopen(path, "r");
-    if (!f) {
-        diag_error(d, n->file, n->line, "%s %s: %s", key, path, strerror(errno));
-        goto out;
-    }
-    if (!fgets(line, sizeof(line), f))
-        line[0] = '\0';
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!line[0]) {
-        diag_error(d, n->file, n->line, "%s %s: the first line is empty", key, path);
-        goto out;
-    }
-    *out = xstrdup(line);
-    if (!*out) {
-        diag_error(d, n->file, n->line, "out of memory");
+    if (secret_read(path, out, err, sizeof(err))) {
+        diag_error(d, n->file, n->line, "%s %s", key, err);
         goto out;
     }
     rc = 1;
 out:
-    explicit_bzero(line, sizeof(line));
-    if (f)
-        fclose(f);
     xfree(path);
     xfree(rel);
     return rc;

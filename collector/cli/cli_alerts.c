@@ -169,7 +169,9 @@ int cli_alerts(int argc, char **argv)
     cfg = cli_load_config(&cc, "alerts");
     if (!cfg)
         return EXIT_USAGE;
-    st = store_open(&cfg->storage, false, err, sizeof(err));
+    /* Listing only reads; acknowledging writes (and may migrate). */
+    st = optind < argc ? store_open(&cfg->storage, false, err, sizeof(err))
+                       : store_open_readonly(&cfg->storage, err, sizeof(err));
     if (!st) {
         fprintf(stderr, "collector alerts: %s\n", err);
         config_free(cfg);

@@ -240,7 +240,7 @@ int cli_query(int argc, char **argv)
     }
     to_day(from, q.from_ms, q.from_day);
     to_day(to, q.to_ms, q.to_day);
-    st = store_open(&cfg->storage, false, err, sizeof(err));
+    st = store_open_readonly(&cfg->storage, err, sizeof(err));
     if (!st) {
         fprintf(stderr, "collector query: %s\n", err);
         config_free(cfg);

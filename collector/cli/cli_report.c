@@ -148,7 +148,7 @@ int cli_report(int argc, char **argv)
     if (!cfg)
         goto out;
     rc = EXIT_RUNTIME;
-    st = store_open(&cfg->storage, false, err, sizeof(err));
+    st = store_open_readonly(&cfg->storage, err, sizeof(err));
     if (!st) {
         fprintf(stderr, "collector report: %s\n", err);
         goto out;

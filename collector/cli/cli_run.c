@@ -23,7 +23,9 @@
 #include "core/devices_load.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -99,6 +101,12 @@ static void on_tick(void *ud)
         log_warn("ingest: cannot write device bookkeeping; will retry");
 }
 
+/*
+ * Installed first thing, before any thread exists: a SIGHUP from a reload
+ * that races the start (logrotate, a deploy script) would otherwise meet
+ * the default action and kill the daemon, and a SIGTERM would skip the
+ * drain. What arrives during the start is acted on once the loop runs.
+ */
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -112,6 +120,23 @@ static void install_signals(void)
     sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+}
+
+/*
+ * Block the daemon's signals while the worker threads start, so they
+ * inherit a mask without them and every signal interrupts the main
+ * thread's poll (which acts on it) rather than a worker's. @old receives
+ * the mask to restore once the threads run.
+ */
+static void block_signals(sigset_t *old)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
 static void log_usage(void)
@@ -142,8 +167,11 @@ int cli_run(int argc, char **argv)
     struct notify_channels *chans = NULL;
     const struct notify_channels *routing = NULL;
     char err[512];
+    sigset_t old_mask;
+    bool is_blocked = false;
     int rc = EXIT_RUNTIME, opt;
 
+    install_signals();
     while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (opt == 'h') {
             printf("usage: collector run -c CONFIG [--set section.key=value ...]\n\n"
@@ -195,6 +223,8 @@ int cli_run(int argc, char **argv)
         wire_ingest_rules(dm.alerts, &ir);
         ingest_set_rules(dm.ig, &ir);
     }
+    block_signals(&old_mask);
+    is_blocked = true;
     dm.notify = notify_start(dm.cfg, &chans);
     if (!dm.notify)
         goto out;
@@ -207,7 +237,8 @@ int cli_run(int argc, char **argv)
         if (!dm.hj212)
             goto out;
     }
-    install_signals();
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    is_blocked = false;
     log_info("run: collector %s started (database %s, broker %s:%lld)", dm.cfg->gateway.id,
              dm.cfg->storage.path, dm.cfg->mqtt.host, dm.cfg->mqtt.port);
     if (mqtt_in_run(mq, &stop_flag, &reload_flag, on_reload, on_tick, &dm) == 0)
@@ -217,6 +248,8 @@ int cli_run(int argc, char **argv)
     log_info("run: stopped");
     log_usage();
 out:
+    if (is_blocked)
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     /* Producers of alerts stop before the delivery threads that own the routing. */
     hj212_tcp_stop(dm.hj212);
     sched_stop(dm.sched);

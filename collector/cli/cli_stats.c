@@ -211,7 +211,7 @@ int cli_stats(int argc, char **argv)
     cfg = cli_load_config(&cc, "stats");
     if (!cfg)
         return EXIT_USAGE;
-    st = store_open(&cfg->storage, false, err, sizeof(err));
+    st = store_open_readonly(&cfg->storage, err, sizeof(err));
     if (!st) {
         fprintf(stderr, "collector stats: %s\n", err);
         config_free(cfg);

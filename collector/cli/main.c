@@ -8,6 +8,7 @@
 #include <mosquitto.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const struct {
     const char *name;
@@ -34,10 +35,24 @@ static void usage(FILE *out)
     fprintf(out, "\n`collector COMMAND --help` describes each command.\n");
 }
 
+/*
+ * The database, its WAL and the upload spool hold every reading of the
+ * area: files are created 0640 and directories 0750 at most, whatever the
+ * umask we were started with (systemd's default is 022), while a stricter
+ * umask is kept. SQLite gives the -wal and -shm files the database's mode.
+ */
+static void restrict_umask(void)
+{
+    mode_t old = umask(027);
+
+    umask(old | 027);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
 
+    restrict_umask();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

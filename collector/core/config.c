@@ -10,6 +10,7 @@
 #include "col_err.h"
 #include "diag.h"
 #include "log.h"
+#include "secret.h"
 #include "textparse.h"
 #include "xalloc.h"
 #include "ydoc.h"
@@ -17,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -738,27 +740,87 @@ static int detach_nodes(struct ynode *root, struct config *c, const struct cfg_k
     return rc;
 }
 
-static int read_secret_file(struct config *c, struct diag *d)
+/* The node of @dotted ("mqtt.tls.cert_file") in the document, or NULL. */
+static const struct ynode *key_node(const struct ynode *root, const char *dotted)
 {
-    FILE *f;
-    char line[1024];
+    const struct ynode *n = root;
+    const char *p = dotted;
+    char part[64];
 
+    while (n && *p) {
+        size_t len = strcspn(p, ".");
+        if (len >= sizeof(part) || n->kind != YNODE_MAP)
+            return NULL;
+        memcpy(part, p, len);
+        part[len] = '\0';
+        n = ynode_get(n, part);
+        p += len + (p[len] == '.');
+    }
+    return n;
+}
+
+/*
+ * Report an error at the place that set @dotted: its line in the file, or
+ * its --set; the whole file when neither wrote it (a default).
+ */
+static void key_error(struct diag *d, const struct config *c, const struct ynode *root,
+                      const char *dotted, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void key_error(struct diag *d, const struct config *c, const struct ynode *root,
+                      const char *dotted, const char *fmt, ...)
+{
+    const struct ynode *n = key_node(root, dotted);
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (n)
+        diag_error(d, n->file, n->line, "%s", msg);
+    else
+        diag_error(d, c->file, 0, "%s", msg);
+}
+
+/*
+ * The secrets the configuration itself names: the broker password is read
+ * now (every command needs it), the private keys that libraries read later
+ * have their permissions checked now, so a loose file stops every command
+ * with its name and mode instead of being used.
+ */
+static int read_secrets(struct config *c, const struct ynode *root, struct diag *d)
+{
+    const struct {
+        const char *key;
+        const char *path;
+    } keys[] = {
+        {"mqtt.tls.key_file", c->mqtt.tls.key_file},
+        {"upload.client_key", c->upload.client_key},
+    };
+    char err[512];
+    char *pw = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (keys[i].path && secret_check(keys[i].path, err, sizeof(err))) {
+            key_error(d, c, root, keys[i].key, "%s %s", keys[i].key, err);
+            rc = COL_ERR_CONFIG;
+        }
+    }
     if (!c->mqtt.password_file)
-        return 0;
-    f = fopen(c->mqtt.password_file, "r");
-    if (!f) {
-        diag_error(d, c->file, 0, "mqtt.password_file %s: %s", c->mqtt.password_file,
-                   strerror(errno));
+        return rc;
+    switch (secret_read(c->mqtt.password_file, &pw, err, sizeof(err))) {
+    case 0:
+        secret_free(&c->mqtt.password);
+        c->mqtt.password = pw;
+        return rc;
+    case COL_ERR_NOMEM:
+        return COL_ERR_NOMEM;
+    default:
+        key_error(d, c, root, "mqtt.password_file", "mqtt.password_file %s", err);
         return COL_ERR_CONFIG;
     }
-    if (!fgets(line, sizeof(line), f))
-        line[0] = '\0';
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    xfree(c->mqtt.password);
-    c->mqtt.password = xstrdup(line);
-    explicit_bzero(line, sizeof(line));
-    return c->mqtt.password ? 0 : COL_ERR_NOMEM;
 }
 
 /* The upload's keys that only make sense together; secrets are checked when read. */
@@ -824,16 +886,25 @@ static int check_upload(struct config *c, struct diag *d)
     return rc;
 }
 
-static int check_cross(struct config *c, struct diag *d)
+static int check_cross(struct config *c, const struct ynode *root, struct diag *d)
 {
+    const struct cfg_tls *tls = &c->mqtt.tls;
     int rc = 0;
 
     if (c->mqtt.reconnect_min_ms > c->mqtt.reconnect_max_ms) {
         diag_error(d, c->file, 0, "mqtt.reconnect_min is larger than mqtt.reconnect_max");
         rc = COL_ERR_CONFIG;
     }
-    if ((c->mqtt.tls.cert_file == NULL) != (c->mqtt.tls.key_file == NULL)) {
-        diag_error(d, c->file, 0, "mqtt.tls.cert_file and mqtt.tls.key_file go together");
+    if ((tls->cert_file == NULL) != (tls->key_file == NULL)) {
+        key_error(d, c, root, tls->cert_file ? "mqtt.tls.cert_file" : "mqtt.tls.key_file",
+                  "mqtt.tls.cert_file and mqtt.tls.key_file go together");
+        rc = COL_ERR_CONFIG;
+    } else if (tls->cert_file && !tls->ca_file && !tls->ca_path) {
+        /* TLS is on only with a CA to verify the broker: without one the
+         * client certificate would be ignored and the session plaintext. */
+        key_error(d, c, root, "mqtt.tls.cert_file",
+                  "mqtt.tls.cert_file and key_file need mqtt.tls.ca_file or ca_path: without "
+                  "a CA to verify the broker TLS is off and the connection would be plaintext");
         rc = COL_ERR_CONFIG;
     }
     if (c->mqtt.topics.n == 0) {
@@ -888,7 +959,9 @@ static int apply_sets(struct ydoc *doc, const char *const *sets, size_t n_sets, 
     return rc;
 }
 
-struct config *config_load(const char *path, const char *const *sets, size_t n_sets, struct diag *d)
+/* Load from the file @path, or from @text (@len bytes) named @path when @text is set. */
+static struct config *load(const char *path, const char *text, size_t len, const char *const *sets,
+                           size_t n_sets, struct diag *d)
 {
     struct config *c = xcalloc(1, sizeof(*c));
     struct ydoc *doc = NULL;
@@ -912,7 +985,8 @@ struct config *config_load(const char *path, const char *const *sets, size_t n_s
         if (!c->dir)
             goto fail;
     }
-    doc = ydoc_load(path, err, sizeof(err));
+    doc =
+        text ? ydoc_parse(c->file, text, len, err, sizeof(err)) : ydoc_load(path, err, sizeof(err));
     if (!doc) {
         diag_message(d, err);
         goto fail;
@@ -938,11 +1012,11 @@ struct config *config_load(const char *path, const char *const *sets, size_t n_s
         goto fail;
     }
     if (d->n_errors == before) {
-        if (read_secret_file(c, d) == COL_ERR_NOMEM) {
+        if (read_secrets(c, doc->root, d) == COL_ERR_NOMEM) {
             diag_error(d, path, 0, "out of memory");
             goto fail;
         }
-        check_cross(c, d);
+        check_cross(c, doc->root, d);
     }
     if (d->n_errors != before)
         goto fail;
@@ -955,6 +1029,17 @@ fail:
     ydoc_free(doc);
     config_free(c);
     return NULL;
+}
+
+struct config *config_load(const char *path, const char *const *sets, size_t n_sets, struct diag *d)
+{
+    return load(path, NULL, 0, sets, n_sets, d);
+}
+
+struct config *config_parse(const char *name, const char *text, size_t len, const char *const *sets,
+                            size_t n_sets, struct diag *d)
+{
+    return load(name, text ? text : "", text ? len : 0, sets, n_sets, d);
 }
 
 /* ---- reference output ---- */

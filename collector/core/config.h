@@ -183,6 +183,14 @@ struct config *config_load(const char *path, const char *const *sets, size_t n_s
 void config_free(struct config *c);
 
 /*
+ * As config_load(), from the @len bytes at @text as if they were the file
+ * @name (relative paths resolve against @name's directory; errors name it).
+ * For tests and the fuzzer.
+ */
+struct config *config_parse(const char *name, const char *text, size_t len, const char *const *sets,
+                            size_t n_sets, struct diag *d);
+
+/*
  * Expand ${NAME} and ${NAME:-default} in @in (and $$ to $). Returns a new
  * string, or NULL with a reason in @err (unset variable, bad syntax, no
  * memory). @lookup is getenv in production, a fake in tests.

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -301,6 +302,18 @@ static int quick_check(struct store *st, char *err, size_t errlen)
     return rc;
 }
 
+static int prepare_all(struct store *st, char *err, size_t errlen)
+{
+    for (int i = 0; i < S_COUNT_STMTS; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "preparing statement %d: %s", i, sqlite3_errmsg(st->db));
+            return COL_ERR_DB;
+        }
+    }
+    return 0;
+}
+
 struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *err, size_t errlen)
 {
     struct store *st = xcalloc(1, sizeof(*st));
@@ -372,16 +385,75 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
             goto fail;
         }
     }
-    for (int i = 0; i < S_COUNT_STMTS; i++) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "preparing statement %d: %s", i, sqlite3_errmsg(st->db));
-            goto fail;
-        }
-    }
+    if (prepare_all(st, err, errlen))
+        goto fail;
     return st;
 nomem:
     snprintf(err, errlen, "out of memory");
+fail:
+    store_close(st);
+    return NULL;
+}
+
+struct store *store_open_readonly(const struct cfg_storage *cfg, char *err, size_t errlen)
+{
+    const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    struct store *st = xcalloc(1, sizeof(*st));
+    struct stat sb;
+    int v;
+
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->path = xstrdup(cfg->path);
+    if (!st->path) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* SQLite's own message for a missing file ("unable to open database
+     * file") does not say which file or why. */
+    if (stat(cfg->path, &sb) != 0) {
+        snprintf(err, errlen,
+                 "no database at %s: %s (nothing stored yet, or storage.path is wrong)", cfg->path,
+                 strerror(errno));
+        goto fail;
+    }
+    if (sqlite3_open_v2(cfg->path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", cfg->path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
+    v = store_schema_version(st);
+    if (v < 0) {
+        snprintf(err, errlen, "%s is not a usable SQLite database: %s", cfg->path,
+                 sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    if (v == 0) {
+        snprintf(err, errlen, "%s is not a collector database (it has no schema)", cfg->path);
+        goto fail;
+    }
+    if (v < latest) {
+        snprintf(err, errlen,
+                 "%s has schema version %d, older than this collector's %d; reading it needs "
+                 "the migration that `collector run` does at its start",
+                 cfg->path, v, latest);
+        goto fail;
+    }
+    if (v > latest) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this collector understands (%d); "
+                 "refusing to touch it",
+                 v, latest);
+        goto fail;
+    }
+    if (exec(st, "PRAGMA temp_store = MEMORY") || prepare_all(st, err, errlen))
+        goto fail;
+    return st;
 fail:
     store_close(st);
     return NULL;

@@ -25,6 +25,16 @@ struct store;
  * @err; a corrupt file is reported and never replaced.
  */
 struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *err, size_t errlen);
+
+/*
+ * Open an existing database for reading only, as the read-only commands
+ * (stats, query, report, the alerts listing) do: the file is never
+ * created, migrated or written, so a typo in storage.path or a command
+ * run before the daemon cannot leave an empty database behind. A missing
+ * file, one without the collector's schema or with another schema version
+ * is refused with a reason in @err. Every write through it fails.
+ */
+struct store *store_open_readonly(const struct cfg_storage *cfg, char *err, size_t errlen);
 void store_close(struct store *st);
 
 int store_begin(struct store *st);

@@ -427,11 +427,11 @@ static int mkdir_p(const char *path)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
             return COL_ERR_IO;
         *p = '/';
     }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+    if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
         return COL_ERR_IO;
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "col_err.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "upload_int.h"
 #include "xalloc.h"
 
@@ -39,29 +40,17 @@ void upload_errorf(struct upload_put_result *res, const char *fmt, ...)
     va_end(ap);
 }
 
-/* First line of @path into a new string; NULL with the reason in @res. */
+/* First line of the secret file @path into a new string; NULL with the reason in @res. */
 static char *read_secret(const char *key, const char *path, struct upload_put_result *res)
 {
-    char line[4096];
-    FILE *f = fopen(path, "r");
-    char *s;
+    char err[512];
+    char *s = NULL;
+    int rc = secret_read(path, &s, err, sizeof(err));
 
-    if (!f) {
-        upload_errorf(res, "upload.%s %s: %s", key, path, strerror(errno));
-        return NULL;
-    }
-    if (!fgets(line, sizeof(line), f))
-        line[0] = '\0';
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!line[0]) {
-        upload_errorf(res, "upload.%s %s is empty", key, path);
-        return NULL;
-    }
-    s = xstrdup(line);
-    explicit_bzero(line, sizeof(line));
-    if (!s)
-        upload_errorf(res, "out of memory");
+    if (rc == COL_ERR_NOMEM)
+        res->outcome = UPLOAD_RETRY;
+    if (rc)
+        upload_errorf(res, "upload.%s %s", key, err);
     return s;
 }
 
@@ -111,6 +100,13 @@ struct upload_http *upload_http_new(const struct cfg_upload *u, const atomic_int
         h->secret = read_secret("aws_secret_file", u->aws_secret_file, res);
     if (u->auth != UPLOAD_AUTH_NONE && !h->secret)
         goto fail;
+    if (u->client_key) { /* read by libcurl, so only its permissions are ours to check */
+        char err[512];
+        if (secret_check(u->client_key, err, sizeof(err))) {
+            upload_errorf(res, "upload.client_key %s", err);
+            goto fail;
+        }
+    }
     h->curl = curl_easy_init();
     if (!h->curl) {
         upload_errorf(res, "libcurl: cannot create a handle");
@@ -182,10 +178,7 @@ void upload_http_free(struct upload_http *h)
         return;
     if (h->curl)
         curl_easy_cleanup(h->curl);
-    if (h->secret) {
-        explicit_bzero(h->secret, strlen(h->secret));
-        xfree(h->secret);
-    }
+    secret_free(&h->secret);
     xfree(h);
 }
 

@@ -3,6 +3,9 @@
 # loopback port, and a collector with its own SQLite file. Everything the
 # test started is stopped on exit, pass or fail.
 set -euo pipefail
+# Files the tests write are private: the collector refuses secret files
+# that group or others can read (collector/secret.h).
+umask 077
 
 BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 SRC_DIR=${SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -94,7 +97,7 @@ COLLECTOR_PID=
 start_collector() {
   local skip keep=()
   [ "${RAW_RETENTION:-keep}" = config ] || keep=(--set storage.retention.raw=0)
-  skip=$(wc -l <"$T/collector.log" 2>/dev/null || echo 0)
+  skip=$(wc -l 2>/dev/null <"$T/collector.log" || echo 0)
   "$COLLECTOR" run -c "$T/collector.yaml" "${keep[@]}" "$@" >>"$T/collector.log" 2>&1 &
   COLLECTOR_PID=$!
   PIDS+=("$COLLECTOR_PID")

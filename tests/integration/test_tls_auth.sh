@@ -19,6 +19,7 @@ touch "$T/passwd"
 mosquitto_passwd -b "$T/passwd" collector 's3cret-Pw!' 2>/dev/null
 mosquitto_passwd -b "$T/passwd" sensor 'sensor-pw' 2>/dev/null
 chmod 644 "$T/passwd" "$T"/pki/*
+chmod 600 "$T/pki/client.key" # the collector refuses a private key others can read
 cat >"$T/broker.conf" <<CONF
 listener $P 127.0.0.1
 user root
@@ -69,3 +70,36 @@ grep -q "refused the connection" "$T/badpw.log" || fail "refusal not reported: $
 kill -TERM $BAD
 wait $BAD || fail "exit status"
 pass "wrong password refused and reported"
+
+# a client certificate without a CA would leave TLS off (plaintext): the
+# daemon refuses the configuration (exit 2) and says where it is
+cp "$T/collector.yaml" "$T/nocafile.yaml"
+printf '  tls:\n    cert_file: %s\n    key_file: %s\n' "$T/pki/client.crt" "$T/pki/client.key" >"$T/tls.part"
+sed -i "/^mqtt:/r $T/tls.part" "$T/nocafile.yaml"
+line=$(grep -n "cert_file:" "$T/nocafile.yaml" | cut -d: -f1)
+set +e
+out=$(timeout 20 "$COLLECTOR" run -c "$T/nocafile.yaml" 2>&1); rc=$?
+set -e
+[ $rc = 2 ] || fail "cert_file without a CA: exit $rc, expected 2 ($out)"
+grep -q "nocafile.yaml:$line: mqtt.tls.cert_file and key_file need mqtt.tls.ca_file or ca_path" <<<"$out" ||
+  fail "cert_file without a CA not reported at its line: $out"
+! grep -q "connected" <<<"$out" || fail "connected in plaintext"
+pass "client certificate without a CA: configuration error at file:line, exit 2"
+
+# a password file or private key that others can read is refused, naming file and mode
+chmod 644 "$T/mqtt.pw"
+set +e
+out=$(timeout 20 "$COLLECTOR" run -c "$T/collector.yaml" "${TLS[@]}" 2>&1); rc=$?
+set -e
+[ $rc = 2 ] || fail "loose password file: exit $rc, expected 2"
+grep -q "mqtt.password_file $T/mqtt.pw: permissions 0644 are too open" <<<"$out" ||
+  fail "loose password file not reported: $out"
+! grep -q "s3cret" <<<"$out" || fail "password printed"
+chmod 600 "$T/mqtt.pw"
+chmod 640 "$T/pki/client.key"
+set +e
+out=$("$COLLECTOR" check -c "$T/collector.yaml" "${TLS[@]}" 2>&1); rc=$?
+set -e
+[ $rc = 2 ] && grep -q "mqtt.tls.key_file $T/pki/client.key: permissions 0640 are too open" <<<"$out" ||
+  fail "loose private key not refused ($rc): $out"
+pass "secret files readable by group or others refused with their name and mode"

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +59,7 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Files are written private to their owner: secret files must be (secret.h). */
 static void write_at(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -65,6 +67,7 @@ static void write_at(const char *path, const char *text)
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
+    assert_int_equal(chmod(path, 0600), 0);
 }
 
 /* Write @text as the config file and load it with @sets; the diag is reset first. */
@@ -182,29 +185,33 @@ static void test_values_and_paths(void **state)
 {
     struct fixture *fx = *state;
     char want[400];
-    struct config *c = load_ok(fx, "gateway: {id: gw-7}\n"
-                                   "mqtt:\n"
-                                   "  host: broker.local\n"
-                                   "  port: 8883\n"
-                                   "  topics: [\"xh/air/#\", \"$share/g/xh/water/#\"]\n"
-                                   "  qos: 2\n"
-                                   "  protocol: 3.1.1\n"
-                                   "  keepalive: 1m\n"
-                                   "  clean_session: yes\n"
-                                   "  tls:\n"
-                                   "    ca_file: certs/ca.pem\n"
-                                   "    cert_file: /etc/ssl/c.pem\n"
-                                   "    key_file: k.pem\n"
-                                   "    insecure: on\n"
-                                   "storage:\n"
-                                   "  path: data/c.db\n"
-                                   "  synchronous: full\n"
-                                   "  max_size: 8GiB\n"
-                                   "  retention: {raw: 7d, rejects_max_rows: 500}\n"
-                                   "ingest: {max_payload: 1MiB, max_future: 90s}\n"
-                                   "devices: {registry: reg.yaml, unknown: register}\n"
-                                   "rules: {paths: [rules, /abs/rules.yaml]}\n"
-                                   "log: {level: debug, syslog: true}\n");
+    struct config *c;
+
+    snprintf(want, sizeof(want), "%s/k.pem", fx->dir);
+    write_at(want, "key\n");
+    c = load_ok(fx, "gateway: {id: gw-7}\n"
+                    "mqtt:\n"
+                    "  host: broker.local\n"
+                    "  port: 8883\n"
+                    "  topics: [\"xh/air/#\", \"$share/g/xh/water/#\"]\n"
+                    "  qos: 2\n"
+                    "  protocol: 3.1.1\n"
+                    "  keepalive: 1m\n"
+                    "  clean_session: yes\n"
+                    "  tls:\n"
+                    "    ca_file: certs/ca.pem\n"
+                    "    cert_file: /etc/ssl/c.pem\n"
+                    "    key_file: k.pem\n"
+                    "    insecure: on\n"
+                    "storage:\n"
+                    "  path: data/c.db\n"
+                    "  synchronous: full\n"
+                    "  max_size: 8GiB\n"
+                    "  retention: {raw: 7d, rejects_max_rows: 500}\n"
+                    "ingest: {max_payload: 1MiB, max_future: 90s}\n"
+                    "devices: {registry: reg.yaml, unknown: register}\n"
+                    "rules: {paths: [rules, /abs/rules.yaml]}\n"
+                    "log: {level: debug, syslog: true}\n");
 
     assert_string_equal(c->gateway.id, "gw-7");
     assert_string_equal(c->mqtt.host, "broker.local");
@@ -357,7 +364,7 @@ static void test_cross_checks(void **state)
     expect_one_error(fx, "mqtt:\n  reconnect_min: 2m\n  reconnect_max: 1m\n",
                      ": mqtt.reconnect_min is larger than mqtt.reconnect_max");
     expect_one_error(fx, "mqtt:\n  tls: {cert_file: /c.pem}\n",
-                     ": mqtt.tls.cert_file and mqtt.tls.key_file go together");
+                     ":2: mqtt.tls.cert_file and mqtt.tls.key_file go together");
     expect_one_error(fx, "mqtt:\n  topics: []\n",
                      ": mqtt.topics must list at least one subscription");
     expect_one_error(fx, "gateway:\n  id: \"\"\n", ": gateway.id must not be empty");
@@ -576,8 +583,72 @@ static void test_password_file(void **state)
     assert_null(c);
     assert_int_equal(fx->d.n_errors, 1);
     snprintf(secret, sizeof(secret),
-             ": mqtt.password_file %s/secret.txt: No such file or directory", fx->dir);
+             ":2: mqtt.password_file %s/secret.txt: No such file or directory", fx->dir);
     expect_msg(fx, 0, secret);
+}
+
+/* Secret files others may read are refused with the file's name and mode. */
+static void test_loose_secret_files(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[400], want[600];
+    struct config *c;
+
+    snprintf(secret, sizeof(secret), "%s/secret.txt", fx->dir);
+    write_at(secret, "s3cret\n");
+    assert_int_equal(chmod(secret, 0644), 0);
+    c = load(fx, "mqtt:\n  username: u\n  password_file: secret.txt\n", NULL, 0);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    snprintf(want, sizeof(want),
+             ":3: mqtt.password_file %s: permissions 0644 are too open: a secret file must "
+             "not be accessible by group or others (chmod 600 it)",
+             secret);
+    expect_msg(fx, 0, want);
+    assert_null(strstr(fx->cap.msg[0], "s3cret\n"));
+
+    /* Private keys that libraries read: the mode is checked, the key is not read. */
+    assert_int_equal(chmod(secret, 0640), 0);
+    c = load(fx,
+             "mqtt:\n  tls:\n    ca_file: ca.pem\n    cert_file: c.pem\n"
+             "    key_file: secret.txt\n",
+             NULL, 0);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    snprintf(want, sizeof(want), ":5: mqtt.tls.key_file %s: permissions 0640 are too open", secret);
+    assert_non_null(strstr(fx->cap.msg[0], want + 1));
+    c = load(fx, "upload:\n  client_cert: c.pem\n  client_key: secret.txt\n", NULL, 0);
+    assert_null(c);
+    assert_non_null(strstr(fx->cap.msg[0], ":3: upload.client_key "));
+    assert_non_null(strstr(fx->cap.msg[0], "permissions 0640"));
+
+    /* Private again: accepted. */
+    assert_int_equal(chmod(secret, 0400), 0);
+    c = load_ok(fx, "upload:\n  client_cert: c.pem\n  client_key: secret.txt\n");
+    config_free(c);
+}
+
+/* A client certificate without a CA would leave TLS off: plaintext. */
+static void test_tls_cert_without_ca(void **state)
+{
+    struct fixture *fx = *state;
+    char key[400];
+    const char *const sets[] = {"mqtt.tls.cert_file=c.pem"};
+    struct config *c;
+
+    snprintf(key, sizeof(key), "%s/k.pem", fx->dir);
+    write_at(key, "key\n");
+    expect_one_error(fx, "mqtt:\n  tls:\n    cert_file: c.pem\n    key_file: k.pem\n",
+                     ":3: mqtt.tls.cert_file and key_file need mqtt.tls.ca_file or ca_path: "
+                     "without a CA to verify the broker TLS is off and the connection would be "
+                     "plaintext");
+    c = load_ok(fx, "mqtt:\n  tls: {ca_path: /etc/ssl/certs, cert_file: c.pem, key_file: k.pem}\n");
+    config_free(c);
+    /* Set on the command line: the error names the --set. */
+    c = load(fx, "mqtt:\n  tls: {key_file: k.pem}\n", sets, 1);
+    assert_null(c);
+    assert_int_equal(fx->d.n_errors, 1);
+    assert_true(strncmp(fx->cap.msg[0], "--set:1: mqtt.tls.cert_file and key_file need", 45) == 0);
 }
 
 /* ---- alerts.channels ---- */
@@ -748,6 +819,8 @@ int main(void)
         cmocka_unit_test(test_expand_env),
         cmocka_unit_test_setup_teardown(test_env_in_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loose_secret_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_cert_without_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_channels_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_channels_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_loads_back, setup, teardown),

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../collector/alerts/notify_smtp.c"
@@ -54,6 +55,7 @@ static void write_at(const char *dir, const char *name, const char *text)
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
+    assert_int_equal(chmod(path, 0600), 0); /* secret files must be private (secret.h) */
 }
 
 static int setup(void **state)
