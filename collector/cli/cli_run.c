@@ -19,6 +19,7 @@
 #include "scheduler.h"
 #include "store/store.h"
 #include "wiring.h"
+#include "daemon_http.h"
 #include "core/clock.h"
 #include "core/devices_load.h"
 
@@ -53,6 +54,7 @@ struct daemon {
     struct notify *notify;
     struct alerts *alerts;
     struct wire_hj212 hj212_rules;
+    struct daemon_http *http;
 };
 
 static int on_message(void *ud, const char *topic, const void *payload, size_t len)
@@ -237,6 +239,12 @@ int cli_run(int argc, char **argv)
         if (!dm.hj212)
             goto out;
     }
+    {
+        int is_error;
+        dm.http = daemon_http_start(dm.cfg, mq, &is_error);
+        if (is_error)
+            goto out;
+    }
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     is_blocked = false;
     log_info("run: collector %s started (database %s, broker %s:%lld)", dm.cfg->gateway.id,
@@ -250,6 +258,7 @@ int cli_run(int argc, char **argv)
 out:
     if (is_blocked)
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    daemon_http_stop(dm.http);
     /* Producers of alerts stop before the delivery threads that own the routing. */
     hj212_tcp_stop(dm.hj212);
     sched_stop(dm.sched);

@@ -256,7 +256,12 @@ static const struct cfg_key upload_keys[] = {
 
 static const struct cfg_key http_keys[] = {
     {"listen", CFG_STR, "127.0.0.1:9464", OFF(http.listen), 0, 0,
-     "Address of the status and metrics endpoint (empty disables it)", NULL, NULL, 0},
+     "Address of the status and metrics endpoint (empty disables it); an address other than "
+     "loopback needs token_file",
+     NULL, NULL, 0},
+    {"token_file", CFG_STR, NULL, OFF(http.token_file), 0, 0,
+     "File holding the bearer token every request must carry (first line, mode 0600)", NULL, NULL,
+     CFG_F_PATH},
     {0},
 };
 

@@ -136,6 +136,7 @@ struct cfg_upload {
 
 struct cfg_http {
     char *listen;
+    char *token_file; /* bearer token required by every request; NULL = none (loopback only) */
 };
 
 struct cfg_rollup {

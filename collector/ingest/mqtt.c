@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,19 @@ struct mqtt_in {
     struct complaint silent; /* connected, nothing arriving */
     struct complaint store;  /* storage refusing messages */
     long n_messages;
+    atomic_bool is_up; /* is_connected, for other threads (the HTTP endpoint) */
 };
+
+static void set_connected(struct mqtt_in *m, bool v)
+{
+    m->is_connected = v;
+    atomic_store(&m->is_up, v);
+}
+
+bool mqtt_in_is_connected(const struct mqtt_in *m)
+{
+    return m && atomic_load(&m->is_up);
+}
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
                        const mosquitto_property *props)
@@ -57,7 +70,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
                                         : mosquitto_connack_string(rc));
         return;
     }
-    m->is_connected = true;
+    set_connected(m, true);
     m->is_refused = false;
     m->n_failures = 0;
     m->last_msg_ms = mono_ms();
@@ -96,7 +109,7 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosqu
     (void)p;
     if (m->is_connected && rc != 0)
         log_warn("mqtt: connection lost (%s)", mosquitto_strerror(rc));
-    m->is_connected = false;
+    set_connected(m, false);
     m->has_socket = false;
 }
 
@@ -290,7 +303,7 @@ int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_ato
         }
         rc = mosquitto_loop(m->mosq, 500, 1);
         if (rc != MOSQ_ERR_SUCCESS || m->is_refused) {
-            m->is_connected = false;
+            set_connected(m, false);
             m->has_socket = false;
             m->is_refused = false;
             m->n_failures++;

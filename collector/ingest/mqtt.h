@@ -14,6 +14,7 @@
 #define MQTT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,8 @@ void mqtt_in_free(struct mqtt_in *m);
  */
 int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
                 void (*on_reload)(void *ud), void (*on_tick)(void *ud), void *ud);
+
+/* True while the broker session is up (CONNACK accepted). Thread-safe. */
+bool mqtt_in_is_connected(const struct mqtt_in *m);
 
 #endif

@@ -74,6 +74,7 @@ wait_port() {
 
 # write_config [extra yaml lines...]: $T/collector.yaml for this broker
 write_config() {
+  HTTP_PORT=${HTTP_PORT:-$(free_port)}
   cat >"$T/collector.yaml" <<CONF
 gateway: {id: it-gw}
 mqtt:
@@ -87,6 +88,7 @@ storage: {path: $T/collector.db}
 ingest: {max_future: 0, max_age: 0}
 devices: {profiles: $SRC_DIR/devices/profiles, unknown: register}
 log: {level: info}
+http: {listen: "127.0.0.1:$HTTP_PORT"}
 CONF
   for line in "$@"; do echo "$line" >>"$T/collector.yaml"; done
 }

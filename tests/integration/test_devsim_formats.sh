@@ -28,6 +28,7 @@ storage: {path: $T/collector.db}
 ingest: {max_future: 0, max_age: 0$listen}
 devices: {profiles: $SRC_DIR/devices/profiles, registry: $T/registry.yaml, unknown: register}
 log: {level: info}
+http: {listen: "127.0.0.1:$(free_port)"}
 CONF
 start_collector
 
