@@ -644,7 +644,9 @@ int profile_convert(const struct profile_field *pf, const struct dec_field *f, d
     }
     if (!isfinite(raw))
         return PROFILE_VALUE_NON_FINITE;
-    if (f->unit[0]) {
+    /* A SenML sum is in its record's unit times seconds (RFC 8428 §4.2): the
+     * profile field (unit, from_unit) says what it is, not the payload. */
+    if (f->unit[0] && !f->is_sum) {
         const char *u = profile_unit_canonical(f->unit);
         if (strcmp(u, pf->source_unit) != 0 &&
             profile_unit_factor(pf->metric, u, pf->unit, &scale, &offset) != 0)

@@ -127,7 +127,8 @@ enum profile_value_err {
  * Convert a decoded field to the stored value of @pf: numbers and booleans
  * are scaled, text is looked up in the field's value table. When the
  * payload names the value's unit (SenML "u") and it differs from the
- * profile's, the value is converted from that unit instead. Returns
+ * profile's, the value is converted from that unit instead (not for a
+ * SenML sum, whose unit is the record's times seconds). Returns
  * PROFILE_VALUE_OK with *out set, or the reason it was refused.
  */
 int profile_convert(const struct profile_field *pf, const struct dec_field *f, double *out);
