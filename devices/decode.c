@@ -67,3 +67,18 @@ const char *decode_strerror(int code)
         return "unknown";
     }
 }
+
+const char *decode_note_name(unsigned note)
+{
+    static const char *const names[DEC_NOTE_COUNT] = {
+        "hj212_no_qn",          "hj212_no_flag",       "hj212_datatime_ms",
+        "hj212_pw_length",      "hj212_st_unlisted",   "hj212_split_flag_alone",
+        "hj212_long_packet",    "hj212_crc_modbus",    "hj212_crc_modbus_swapped",
+        "hj212_data_flag_2005", "senml_relative_time",
+    };
+
+    for (unsigned i = 0; i < DEC_NOTE_COUNT; i++)
+        if (note == 1u << i)
+            return names[i];
+    return NULL;
+}

@@ -1,13 +1,17 @@
 /*
  * Decoder "hj212": one HJ 212-2017 data packet (##dddd<segment>CRC, CRLF
  * optional) into fields. Framing and the header come from hj212.c; this
- * file reads the CP area: "DataTime=YYYYMMDDhhmmss" then ';'-separated
+ * file reads the CP area: "DataTime=YYYYMMDDhhmmss[zzz]" then ';'-separated
  * groups of ','-separated "<code>-<Kind>=value" items. Each value becomes a
  * field named as sent ("a34004-Avg") carrying DataTime and its group's
  * "<code>-Flag" letter; DataTime is local time at opt->utc_offset_s (China
- * Standard Time, +08:00, when @opt is NULL). Only measurement uploads are
- * accepted (CN 2011, 2031, 2051, 2061); a split packet (PNUM/PNO) must carry
- * its own DataTime. The caller owns replies (hj212_build_response).
+ * Standard Time, +08:00, when @opt is NULL). The checksum is the one
+ * opt->crc names. Only measurement uploads are accepted (CN 2011, 2031,
+ * 2051, 2061); a split packet (PNUM/PNO) decoded alone must carry its own
+ * DataTime (the TCP listener reassembles parts first). Dialects of the
+ * field (HJ/T 212-2005 headers and data flags, DataTime with milliseconds,
+ * long segments, Modbus CRCs) are accepted and reported in msg->notes.
+ * The caller owns replies (hj212_build_reply).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -91,14 +95,17 @@ static bool skip_digits(struct span v, size_t *i)
     return *i > start;
 }
 
-/* "YYYYMMDDhhmmss" at @utc_offset_s east of UTC into UTC epoch ms. */
+/*
+ * "YYYYMMDDhhmmss", or "YYYYMMDDhhmmsszzz" with milliseconds as some
+ * loggers send it, at @utc_offset_s east of UTC into UTC epoch ms.
+ */
 static int parse_datatime(struct span v, long utc_offset_s, int64_t *out_ms)
 {
     static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    unsigned y, mo, d, h, mi, s, dim;
+    unsigned y, mo, d, h, mi, s, dim, ms = 0;
     int64_t secs;
 
-    if (v.n != 14)
+    if (v.n != 14 && v.n != 17)
         return -1;
     for (size_t i = 0; i < v.n; i++) {
         if (!is_digit(v.p[i]))
@@ -110,6 +117,8 @@ static int parse_datatime(struct span v, long utc_offset_s, int64_t *out_ms)
     h = digits_value(v.p + 8, 2);
     mi = digits_value(v.p + 10, 2);
     s = digits_value(v.p + 12, 2);
+    if (v.n == 17)
+        ms = digits_value(v.p + 14, 3);
     if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59)
         return -1;
     dim = mdays[mo - 1];
@@ -121,7 +130,7 @@ static int parse_datatime(struct span v, long utc_offset_s, int64_t *out_ms)
         civil_to_days(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s - utc_offset_s;
     if (secs <= 0)
         return -1;
-    *out_ms = secs * 1000;
+    *out_ms = secs * 1000 + ms;
     return 0;
 }
 
@@ -183,6 +192,17 @@ static void copy_truncated(char *dst, size_t dstsz, struct span v)
 static bool is_data_flag(char c)
 {
     return c != '\0' && strchr("NFMSDCTB", c) != NULL;
+}
+
+/*
+ * The flags of HJ/T 212-2005 that 2017 dropped: P power failure, H/L above
+ * or below the instrument's range, ']' ')' / '[' '(' above or below a user
+ * limit, and the lower-case forms loggers of that edition send. Stored as
+ * sent; rollups count only N as valid, as for any flag but N.
+ */
+static bool is_data_flag_2005(char c)
+{
+    return c != '\0' && strchr("PHLpbdchlfn][)(", c) != NULL;
 }
 
 /* Kinds whose value must be a number (HJ 212-2017 Table 4 and noise N3). */
@@ -314,6 +334,7 @@ static int item_value(const struct item *it, struct dec_field *f, struct dec_err
 static int decode_cp(struct span cp, long utc_offset_s, struct dec_msg *msg, struct dec_field *out,
                      size_t max, struct dec_error *err)
 {
+    unsigned notes = 0;
     struct span group;
     size_t gpos = 0;
     size_t n = 0;
@@ -342,14 +363,18 @@ static int decode_cp(struct span cp, long utc_offset_s, struct dec_msg *msg, str
                 if (parse_datatime(it.val, utc_offset_s, &ts_ms) != 0)
                     return fail(err, DEC_ERR_TIMESTAMP, "bad DataTime \"%.*s\"", show(it.val),
                                 it.val.p);
+                if (it.val.n == 17)
+                    notes |= DEC_NOTE_HJ212_DATATIME_MS;
                 have_time = true;
                 continue;
             }
             if (span_is(it.kind, "Flag")) {
-                if (it.val.n != 1 || !is_data_flag(it.val.p[0]))
+                if (it.val.n != 1 || !(is_data_flag(it.val.p[0]) || is_data_flag_2005(it.val.p[0])))
                     return fail(err, DEC_ERR_SYNTAX,
                                 "%.*s=\"%.*s\" is not a data flag (N F M S D C T B)", show(it.key),
                                 it.key.p, show(it.val), it.val.p);
+                if (!is_data_flag(it.val.p[0]))
+                    notes |= DEC_NOTE_HJ212_FLAG_2005;
                 if (group_has_key_before(group, it.key, (size_t)(piece.p - group.p)))
                     return fail(err, DEC_ERR_SHAPE, "%.*s appears twice in one group", show(it.key),
                                 it.key.p);
@@ -375,6 +400,7 @@ static int decode_cp(struct span cp, long utc_offset_s, struct dec_msg *msg, str
         out[i].ts_ms = ts_ms;
     msg->ts_ms = ts_ms;
     msg->n_fields = n;
+    msg->notes |= notes;
     return (int)n;
 }
 
@@ -388,6 +414,7 @@ static int hj212_decode(const struct dec_opts *opt, const char *buf, size_t len,
     const char *seg = NULL;
     size_t seg_len = 0;
     long offset = opt ? opt->utc_offset_s : CHINA_UTC_OFFSET_S;
+    enum dec_crc used = DEC_CRC_HJ212;
     int rc;
 
     if (!err)
@@ -404,19 +431,25 @@ static int hj212_decode(const struct dec_opts *opt, const char *buf, size_t len,
     if (!out)
         max = 0;
 
-    rc = hj212_unframe(buf, len, &seg, &seg_len, err);
+    rc = hj212_unframe_mode(buf, len, opt ? opt->crc : DEC_CRC_HJ212, &seg, &seg_len, &used, err);
     if (rc)
         return rc;
     rc = hj212_parse_header(seg, seg_len, &h, err);
     if (rc)
         return rc;
+    if (used == DEC_CRC_MODBUS)
+        h.notes |= DEC_NOTE_HJ212_CRC_MODBUS;
+    else if (used == DEC_CRC_MODBUS_SWAPPED)
+        h.notes |= DEC_NOTE_HJ212_CRC_SWAPPED;
     if (!hj212_cn_is_data(h.cn))
         return fail(err, DEC_ERR_SHAPE, "CN=%04d is not a data upload (2011 2031 2051 2061)", h.cn);
     rc = decode_cp((struct span){h.cp, h.cp_len}, offset, msg, out, max, err);
     if (rc < 0) {
         msg->n_fields = 0;
+        msg->notes = 0;
         return rc;
     }
+    msg->notes |= h.notes;
     (void)snprintf(msg->device, sizeof(msg->device), "%s", h.mn);
     return rc;
 }

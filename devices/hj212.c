@@ -1,9 +1,11 @@
 /*
- * HJ 212-2017 packet helpers: CRC (Appendix A), framing, the data segment
- * header and the 9014 data response. Everything works on (pointer, length)
+ * HJ 212-2017 packet helpers: CRC (Appendix A, and the Modbus CRC-16 of
+ * devices that send it), framing, the data segment header, command classes
+ * and the replies owed to them. Everything works on (pointer, length)
  * spans because packets arrive from MQTT and TCP without a NUL; nothing
  * here reads past the length it is given. Header values are copied into
  * fixed arrays of struct hj212_header so the caller needs no allocation.
+ * Split-message reassembly lives in hj212_reasm.c.
  */
 #include "hj212.h"
 
@@ -45,6 +47,58 @@ uint16_t hj212_crc16(const char *data, size_t len)
     return crc;
 }
 
+uint16_t hj212_crc16_modbus(const char *data, size_t len)
+{
+    uint16_t crc = 0xFFFF;
+
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (unsigned char)data[i];
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc & 1u) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+    }
+    return crc;
+}
+
+uint16_t hj212_crc_for(enum dec_crc mode, const char *data, size_t len)
+{
+    uint16_t c;
+
+    switch (mode) {
+    case DEC_CRC_MODBUS:
+        return hj212_crc16_modbus(data, len);
+    case DEC_CRC_MODBUS_SWAPPED:
+        c = hj212_crc16_modbus(data, len);
+        return (uint16_t)((c >> 8) | (c << 8));
+    default:
+        return hj212_crc16(data, len);
+    }
+}
+
+static const char *const crc_names[] = {
+    [DEC_CRC_HJ212] = "hj212",
+    [DEC_CRC_MODBUS] = "modbus",
+    [DEC_CRC_MODBUS_SWAPPED] = "modbus-swapped",
+    [DEC_CRC_ANY] = "any",
+};
+
+const char *hj212_crc_name(enum dec_crc mode)
+{
+    if ((unsigned)mode >= sizeof(crc_names) / sizeof(crc_names[0]))
+        return NULL;
+    return crc_names[mode];
+}
+
+int hj212_crc_parse(const char *name, enum dec_crc *out)
+{
+    for (size_t i = 0; i < sizeof(crc_names) / sizeof(crc_names[0]); i++) {
+        if (strcmp(name, crc_names[i]) == 0) {
+            *out = (enum dec_crc)i;
+            return 0;
+        }
+    }
+    return COL_ERR_INVAL;
+}
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -69,13 +123,14 @@ static bool seg_char_ok(char c)
     return u >= 0x20 && u != 0x7F;
 }
 
-int hj212_frame(const char *segment, size_t seg_len, char *out, size_t outsz)
+static int frame(const char *segment, size_t seg_len, size_t max, enum dec_crc mode, char *out,
+                 size_t outsz)
 {
     static const char hex[] = "0123456789ABCDEF";
     uint16_t crc;
     char *p;
 
-    if (!segment || seg_len == 0 || seg_len > HJ212_SEG_MAX)
+    if (!segment || seg_len == 0 || seg_len > max || mode == DEC_CRC_ANY)
         return COL_ERR_INVAL;
     for (size_t i = 0; i < seg_len; i++) {
         if (!seg_char_ok(segment[i]))
@@ -93,7 +148,7 @@ int hj212_frame(const char *segment, size_t seg_len, char *out, size_t outsz)
     *p++ = (char)('0' + seg_len % 10);
     memcpy(p, segment, seg_len);
     p += seg_len;
-    crc = hj212_crc16(segment, seg_len);
+    crc = hj212_crc_for(mode, segment, seg_len);
     *p++ = hex[(crc >> 12) & 0xF];
     *p++ = hex[(crc >> 8) & 0xF];
     *p++ = hex[(crc >> 4) & 0xF];
@@ -104,15 +159,35 @@ int hj212_frame(const char *segment, size_t seg_len, char *out, size_t outsz)
     return (int)(p - out);
 }
 
+int hj212_frame(const char *segment, size_t seg_len, char *out, size_t outsz)
+{
+    return frame(segment, seg_len, HJ212_SEG_MAX, DEC_CRC_HJ212, out, outsz);
+}
+
+int hj212_frame_mode(const char *segment, size_t seg_len, enum dec_crc mode, char *out,
+                     size_t outsz)
+{
+    return frame(segment, seg_len, HJ212_SEG_LONG_MAX, mode, out, outsz);
+}
+
 int hj212_unframe(const char *pkt, size_t len, const char **seg, size_t *seg_len,
                   struct dec_error *err)
 {
-    size_t body = len; /* bytes before the optional CRLF */
+    return hj212_unframe_mode(pkt, len, DEC_CRC_HJ212, seg, seg_len, NULL, err);
+}
+
+int hj212_unframe_mode(const char *pkt, size_t len, enum dec_crc mode, const char **seg,
+                       size_t *seg_len, enum dec_crc *used, struct dec_error *err)
+{
+    size_t body; /* bytes before the optional CRLF */
     size_t declared = 0;
     size_t actual;
     unsigned crc_sent = 0;
     uint16_t crc;
 
+    if (!pkt)
+        len = 0;
+    body = len;
     if (len >= 2 && pkt[len - 2] == '\r' && pkt[len - 1] == '\n')
         body = len - 2;
     if (body < 2 || pkt[0] != '#' || pkt[1] != '#') {
@@ -145,11 +220,33 @@ int hj212_unframe(const char *pkt, size_t len, const char **seg, size_t *seg_len
         }
         crc_sent = crc_sent << 4 | (unsigned)v;
     }
-    crc = hj212_crc16(pkt + 6, actual);
-    if (crc != crc_sent) {
-        set_err(err, DEC_ERR_CRC, "CRC is %04X, packet says %04X", crc, crc_sent);
-        return DEC_ERR_CRC;
+    if (mode == DEC_CRC_ANY) {
+        static const enum dec_crc order[] = {DEC_CRC_HJ212, DEC_CRC_MODBUS, DEC_CRC_MODBUS_SWAPPED};
+        size_t k;
+
+        for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+            if (hj212_crc_for(order[k], pkt + 6, actual) == crc_sent)
+                break;
+        }
+        if (k == sizeof(order) / sizeof(order[0])) {
+            set_err(err, DEC_ERR_CRC,
+                    "CRC %04X is none of HJ 212 %04X, Modbus %04X, Modbus swapped %04X", crc_sent,
+                    hj212_crc_for(DEC_CRC_HJ212, pkt + 6, actual),
+                    hj212_crc_for(DEC_CRC_MODBUS, pkt + 6, actual),
+                    hj212_crc_for(DEC_CRC_MODBUS_SWAPPED, pkt + 6, actual));
+            return DEC_ERR_CRC;
+        }
+        mode = order[k];
+    } else {
+        crc = hj212_crc_for(mode, pkt + 6, actual);
+        if (crc != crc_sent) {
+            set_err(err, DEC_ERR_CRC, "CRC is %04X (%s), packet says %04X", crc,
+                    hj212_crc_name(mode), crc_sent);
+            return DEC_ERR_CRC;
+        }
     }
+    if (used)
+        *used = mode;
     *seg = pkt + 6;
     *seg_len = actual;
     return 0;
@@ -222,13 +319,31 @@ static int header_field(struct hj212_header *h, int key, struct span v, struct d
         }
         break;
     case K_ST:
-        ok = span_uint(v, 2, 2, &h->st);
+        /* Two characters 0-9 or A-Z (§6.6.1.2); letters have no number. */
+        ok = v.n == 2;
+        for (size_t i = 0; ok && i < 2; i++)
+            ok = is_digit(v.p[i]) || (v.p[i] >= 'A' && v.p[i] <= 'Z');
+        if (ok) {
+            memcpy(h->st_text, v.p, 2);
+            h->st_text[2] = '\0';
+            if (!span_uint(v, 2, 2, &h->st))
+                h->st = -1;
+            if (!hj212_st_is_listed(h->st))
+                h->notes |= DEC_NOTE_HJ212_ST_UNLISTED;
+        }
         break;
     case K_CN:
         ok = span_uint(v, 4, 4, &h->cn);
         break;
     case K_PW:
-        ok = span_copy_id(v, h->pw, sizeof(h->pw));
+        /* Any text a device sends (the value scan stops at ';'), empty included. */
+        ok = v.n < sizeof(h->pw);
+        if (ok) {
+            memcpy(h->pw, v.p, v.n);
+            h->pw[v.n] = '\0';
+            if (v.n != 6)
+                h->notes |= DEC_NOTE_HJ212_PW_LENGTH;
+        }
         break;
     case K_MN:
         ok = span_copy_id(v, h->mn, sizeof(h->mn));
@@ -331,10 +446,16 @@ int hj212_parse_header(const char *seg, size_t len, struct hj212_header *h, stru
         return DEC_ERR_SHAPE;
     }
     if (h->flag >= 0 && (h->flag & HJ212_FLAG_SPLIT) && h->pnum == 0) {
-        set_err(err, DEC_ERR_SHAPE, "Flag=%d marks a split packet but PNUM/PNO are missing",
-                h->flag);
-        return DEC_ERR_SHAPE;
+        /* Devices set the bit on whole packets: without PNUM/PNO it is one. */
+        h->flag &= ~HJ212_FLAG_SPLIT;
+        h->notes |= DEC_NOTE_HJ212_SPLIT_ALONE;
     }
+    if (!(seen & (1u << K_QN)))
+        h->notes |= DEC_NOTE_HJ212_NO_QN;
+    if (!(seen & (1u << K_FLAG)))
+        h->notes |= DEC_NOTE_HJ212_NO_FLAG;
+    if (len > HJ212_SEG_MAX)
+        h->notes |= DEC_NOTE_HJ212_LONG;
     if (h->pno > h->pnum) {
         set_err(err, DEC_ERR_SHAPE, "PNO=%d is beyond PNUM=%d", h->pno, h->pnum);
         return DEC_ERR_SHAPE;
@@ -347,22 +468,87 @@ bool hj212_wants_ack(const struct hj212_header *h)
     return h && h->flag >= 0 && (h->flag & HJ212_FLAG_ACK);
 }
 
-int hj212_build_response(const struct hj212_header *req, char *out, size_t outsz)
+/* A reply segment "QN=..;ST=91;CN=@cn;PW=..;MN=..;Flag=4;CP=&&@cp&&", framed. */
+static int build_reply(const struct hj212_header *req, int cn, const char *cp, char *out,
+                       size_t outsz)
 {
     char seg[HJ212_SEG_MAX + 1];
     int n;
 
-    if (!req || req->qn[0] == '\0')
-        return COL_ERR_INVAL;
-    n = snprintf(seg, sizeof(seg), "QN=%s;ST=%d;CN=%d;PW=%s;MN=%s;Flag=%d;CP=&&&&", req->qn,
-                 HJ212_ST_SYSTEM, HJ212_CN_DATA_ACK, req->pw, req->mn,
-                 HJ212_VERSION_2017 << HJ212_FLAG_VERSION_SHIFT);
+    n = snprintf(seg, sizeof(seg), "QN=%s;ST=%d;CN=%d;PW=%s;MN=%s;Flag=%d;CP=&&%s&&", req->qn,
+                 HJ212_ST_SYSTEM, cn, req->pw, req->mn,
+                 HJ212_VERSION_2017 << HJ212_FLAG_VERSION_SHIFT, cp);
     if (n < 0 || (size_t)n >= sizeof(seg))
         return COL_ERR_INVAL;
     return hj212_frame(seg, (size_t)n, out, outsz);
 }
 
+int hj212_build_response(const struct hj212_header *req, char *out, size_t outsz)
+{
+    if (!req || req->qn[0] == '\0')
+        return COL_ERR_INVAL;
+    return build_reply(req, HJ212_CN_DATA_ACK, "", out, outsz);
+}
+
+int hj212_build_reply(const struct hj212_header *req, char *out, size_t outsz)
+{
+    if (!req || req->qn[0] == '\0' || !hj212_wants_ack(req))
+        return 0;
+    switch (hj212_cmd_classify(req->cn)) {
+    case HJ212_CMD_DATA:
+    case HJ212_CMD_UPLOAD:
+        return build_reply(req, HJ212_CN_DATA_ACK, "", out, outsz);
+    case HJ212_CMD_NOTICE:
+        return build_reply(req, HJ212_CN_NOTICE_ACK, "", out, outsz);
+    case HJ212_CMD_REQUEST: {
+        char cp[16];
+
+        (void)snprintf(cp, sizeof(cp), "QnRtn=%d", HJ212_QNRTN_REFUSED);
+        return build_reply(req, HJ212_CN_REQ_ACK, cp, out, outsz);
+    }
+    default:
+        return 0;
+    }
+}
+
 bool hj212_cn_is_data(int cn)
 {
     return cn == HJ212_CN_RTD || cn == HJ212_CN_DAY || cn == HJ212_CN_MIN || cn == HJ212_CN_HOUR;
+}
+
+bool hj212_st_is_listed(int st)
+{
+    /* HJ 212-2017 Table 5: environmental quality 21-27, pollution sources
+     * 31-39 and 41, process monitoring 51-52, system interaction 91. */
+    return (st >= 21 && st <= 27) || (st >= 31 && st <= 39) || st == 41 || st == 51 || st == 52 ||
+           st == HJ212_ST_SYSTEM;
+}
+
+enum hj212_cmd_class hj212_cmd_classify(int cn)
+{
+    if (hj212_cn_is_data(cn))
+        return HJ212_CMD_DATA;
+    if (cn == HJ212_CN_RESTART || cn == HJ212_CN_STATUS || cn == HJ212_CN_RUNTIME)
+        return HJ212_CMD_UPLOAD;
+    if (cn == HJ212_CN_TIME_CAL_REQ)
+        return HJ212_CMD_NOTICE;
+    if (cn >= 9000 && cn <= 9999)
+        return HJ212_CMD_REPLY;
+    return HJ212_CMD_REQUEST;
+}
+
+const char *hj212_cmd_class_name(enum hj212_cmd_class c)
+{
+    switch (c) {
+    case HJ212_CMD_UPLOAD:
+        return "hj212_upload_cmd";
+    case HJ212_CMD_NOTICE:
+        return "hj212_notice_cmd";
+    case HJ212_CMD_REPLY:
+        return "hj212_reply_cmd";
+    case HJ212_CMD_REQUEST:
+        return "hj212_request_cmd";
+    default:
+        return "hj212_data";
+    }
 }

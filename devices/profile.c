@@ -9,6 +9,7 @@
 #include "profile.h"
 #include "col_err.h"
 #include "diag.h"
+#include "hj212.h"
 #include "textparse.h"
 #include "xalloc.h"
 #include "ydoc.h"
@@ -275,9 +276,11 @@ static int load_topics(struct profile *p, const struct ynode *t, struct diag *d)
 
 static int load_body(struct profile *p, const struct ynode *root, struct diag *d)
 {
-    static const char *const keys[] = {"name",   "description", "domain",   "decoder",
-                                       "topics", "time_field",  "interval", "sample",
-                                       "period", "strict",      "fields",   NULL};
+    static const char *const keys[] = {"name",         "description", "domain", "decoder", "topics",
+                                       "time_field",   "interval",    "sample", "period",  "strict",
+                                       "senml_device", "hj212_crc",   "fields", NULL};
+    static const char *const senml_modes[] = {"base", "split", "name", NULL};
+    const char *senml_device = "base", *crc = "hj212";
     static const char *const domains[] = {"air", "water", "noise", "waste", "sewage", NULL};
     const char *name = NULL, *desc = "", *domain = NULL, *dec = "json", *tf = "ts";
     const char *sample = "instant";
@@ -295,8 +298,23 @@ static int load_body(struct profile *p, const struct ynode *root, struct diag *d
     bad |= ynode_duration(root, "interval", true, &interval, d) < 0;
     bad |= ynode_duration(root, "period", false, &period, d) < 0;
     bad |= ynode_bool(root, "strict", &p->is_strict, d) < 0;
+    bad |= ynode_scalar(root, "senml_device", false, &senml_device, d) < 0;
+    bad |= ynode_scalar(root, "hj212_crc", false, &crc, d) < 0;
     if (bad)
         return COL_ERR_CONFIG;
+    for (size_t i = 0; senml_modes[i]; i++)
+        if (strcmp(senml_device, senml_modes[i]) == 0)
+            p->senml_device = (enum dec_senml_device)i;
+    if (strcmp(senml_device, senml_modes[p->senml_device]) != 0) {
+        ynode_error(ynode_get(root, "senml_device"), d,
+                    "senml_device must be one of base, split, name");
+        bad = -1;
+    }
+    if (hj212_crc_parse(crc, &p->hj212_crc)) {
+        ynode_error(ynode_get(root, "hj212_crc"), d,
+                    "hj212_crc must be one of hj212, modbus, modbus-swapped, any");
+        bad = -1;
+    }
     if (!valid_name(name)) {
         ynode_error(ynode_get(root, "name"), d, "profile name must be lowercase a-z, 0-9, _ or -");
         bad = -1;
@@ -348,6 +366,8 @@ static int load_body(struct profile *p, const struct ynode *root, struct diag *d
     for (size_t i = 0; i < fields->n; i++) {
         int rc = load_field(p, &p->fields[i], fields->keys[i]->scalar, fields->items[i], d);
         p->n_fields++;
+        if (strchr(fields->keys[i]->scalar, '@'))
+            p->has_qualified_keys = true;
         if (rc == COL_ERR_NOMEM)
             return rc;
         bad |= rc;
@@ -529,6 +549,61 @@ const struct profile_field *profile_field_find(const struct profile *p, const ch
     return NULL;
 }
 
+/* The mapping keyed "<name>@<qual>", or NULL. */
+static const struct profile_field *find_qualified(const struct profile *p, const char *name,
+                                                  const char *qual)
+{
+    size_t nn = strlen(name);
+
+    for (size_t i = 0; i < p->n_fields; i++) {
+        const char *k = p->fields[i].field;
+
+        if (strncmp(k, name, nn) == 0 && k[nn] == '@' && strcmp(k + nn + 1, qual) == 0)
+            return &p->fields[i];
+    }
+    return NULL;
+}
+
+const struct profile_field *profile_field_for(const struct profile *p, const struct dec_field *f)
+{
+    const struct profile_field *pf;
+
+    if (f->is_sum)
+        return p->has_qualified_keys ? find_qualified(p, f->name, "sum") : NULL;
+    if (p->has_qualified_keys && f->unit[0]) {
+        pf = find_qualified(p, f->name, f->unit);
+        if (pf)
+            return pf;
+    }
+    return profile_field_find(p, f->name);
+}
+
+void profile_dec_opts(const struct profile *p, int64_t now_ms, struct dec_opts *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->time_field = p->time_field;
+    out->utc_offset_s = 8 * 3600; /* HJ 212 local times are China Standard Time */
+    out->now_ms = now_ms;
+    out->crc = p->hj212_crc;
+    out->senml_device = p->senml_device;
+}
+
+int profile_hj212_topic(const struct profile *p, const char *mn, char *out, size_t outsz)
+{
+    for (size_t i = 0; i < p->n_topics; i++) {
+        const char *t = p->topics[i];
+
+        if (strncmp(t, "hj212/", 6) == 0 && strlen(t) == 17 && strcmp(t + 8, "/{device}") == 0) {
+            int n = snprintf(out, outsz, "hj212/%.2s/%s", t + 6, mn);
+
+            if (n < 0 || (size_t)n >= outsz)
+                return COL_ERR_RANGE;
+            return 0;
+        }
+    }
+    return COL_ERR_NOTFOUND;
+}
+
 const char *profile_unit_canonical(const char *u)
 {
     /* SenML (RFC 8428 §12.1) and common device spellings → ours. */
@@ -569,7 +644,9 @@ int profile_convert(const struct profile_field *pf, const struct dec_field *f, d
     }
     if (!isfinite(raw))
         return PROFILE_VALUE_NON_FINITE;
-    if (f->unit[0]) {
+    /* A SenML sum is in its record's unit times seconds (RFC 8428 §4.2): the
+     * profile field (unit, from_unit) says what it is, not the payload. */
+    if (f->unit[0] && !f->is_sum) {
         const char *u = profile_unit_canonical(f->unit);
         if (strcmp(u, pf->source_unit) != 0 &&
             profile_unit_factor(pf->metric, u, pf->unit, &scale, &offset) != 0)

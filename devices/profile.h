@@ -48,8 +48,11 @@ struct profile {
     char **topics;       /* patterns: "xh/air/{site}/{device}", '+' and '#' allowed */
     int64_t interval_ms; /* expected report interval */
     enum profile_sample sample;
-    int64_t period_ms; /* averaging period when sample == PROFILE_AVERAGE */
-    bool is_strict;    /* unknown fields are rejected instead of ignored */
+    int64_t period_ms;                  /* averaging period when sample == PROFILE_AVERAGE */
+    bool is_strict;                     /* unknown fields are rejected instead of ignored */
+    enum dec_crc hj212_crc;             /* hj212_crc: the checksum its HJ 212 packets carry */
+    enum dec_senml_device senml_device; /* senml_device: how a SenML name splits */
+    bool has_qualified_keys;            /* some field key has '@' (see profile_field_for) */
     size_t n_fields;
     struct profile_field *fields;
 };
@@ -86,6 +89,31 @@ bool profile_topic_match(const char *pattern, const char *topic, char *site, siz
 /* The field mapping for payload field @name, or NULL when the profile has none. */
 const struct profile_field *profile_field_find(const struct profile *p, const char *name);
 
+/*
+ * The field mapping for the decoded value @f. A SenML sum is looked up as
+ * "<name>@sum"; any other value first as "<name>@<unit>" when it names a
+ * unit (so records told apart only by unit, RFC 8428 §5.1.3, can map to
+ * different metrics: "@%RH", "@lat"), then as "<name>". '@' is not a
+ * character of SenML names, HJ 212 codes or JSON keys ingest reads, so
+ * these keys meet no payload name. NULL when nothing maps.
+ */
+const struct profile_field *profile_field_for(const struct profile *p, const struct dec_field *f);
+
+/*
+ * Decoder options for a payload of @p received at @now_ms (UTC): time
+ * field, HJ 212 local time (China Standard Time), checksum mode and SenML
+ * name split.
+ */
+void profile_dec_opts(const struct profile *p, int64_t now_ms, struct dec_opts *out);
+
+/*
+ * The topic an HJ 212 packet of device @mn is ingested under when its own
+ * "hj212/<ST>/<MN>" matches no profile: the first pattern of @p of the form
+ * "hj212/<ST>/{device}" with {device} replaced by @mn, into @out. Returns 0,
+ * or COL_ERR_NOTFOUND when @p has no such pattern.
+ */
+int profile_hj212_topic(const struct profile *p, const char *mn, char *out, size_t outsz);
+
 /* Why profile_convert() refused a value. */
 enum profile_value_err {
     PROFILE_VALUE_OK = 0,
@@ -99,7 +127,8 @@ enum profile_value_err {
  * Convert a decoded field to the stored value of @pf: numbers and booleans
  * are scaled, text is looked up in the field's value table. When the
  * payload names the value's unit (SenML "u") and it differs from the
- * profile's, the value is converted from that unit instead. Returns
+ * profile's, the value is converted from that unit instead (not for a
+ * SenML sum, whose unit is the record's times seconds). Returns
  * PROFILE_VALUE_OK with *out set, or the reason it was refused.
  */
 int profile_convert(const struct profile_field *pf, const struct dec_field *f, double *out);

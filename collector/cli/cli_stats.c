@@ -102,6 +102,10 @@ static void print_text(const struct config *cfg, const struct store_stats *s,
            (long long)s->rejected_total, (long long)s->n_rejects_kept);
     for (size_t i = 0; i < s->n_reasons; i++)
         printf("  %-17s %lld\n", s->reasons[i].reason, (long long)s->reasons[i].n);
+    if (s->n_notes)
+        printf("noted               (accepted by a leniency, or counted, not stored)\n");
+    for (size_t i = 0; i < s->n_notes; i++)
+        printf("  %-24s %lld\n", s->notes[i].reason, (long long)s->notes[i].n);
     printf("devices             %lld\n", (long long)s->n_devices);
     printf("rollup pending      %lld device-hours\n", (long long)s->rollup_pending);
     printf("first message       %s\n", first);
@@ -139,6 +143,12 @@ static int print_json(const struct config *cfg, const struct store_stats *s,
     for (size_t i = 0; i < s->n_reasons; i++)
         cJSON_AddNumberToObject(rej, s->reasons[i].reason, (double)s->reasons[i].n);
     cJSON_AddItemToObject(o, "rejected", rej);
+    {
+        cJSON *notes = cJSON_AddObjectToObject(o, "notes");
+
+        for (size_t i = 0; notes && i < s->n_notes; i++)
+            cJSON_AddNumberToObject(notes, s->notes[i].reason, (double)s->notes[i].n);
+    }
     cJSON_AddNumberToObject(o, "rejects_kept", (double)s->n_rejects_kept);
     cJSON_AddNumberToObject(o, "devices", (double)s->n_devices);
     cJSON_AddNumberToObject(o, "rollup_pending", (double)s->rollup_pending);

@@ -3,9 +3,11 @@
  * hash maps after their first database lookup, so the steady state of a
  * message is: one topic match, one decode, and the inserts. Reasons for
  * rejecting are short stable codes (documented in docs/operations.md),
- * because operators count and alert on them.
+ * because operators count and alert on them; what a value becomes is
+ * decided by devices/assess.h, which `collector decode` shares.
  */
 #include "ingest.h"
+#include "assess.h"
 #include "col_err.h"
 #include "core/config.h"
 #include "decode.h"
@@ -24,6 +26,8 @@
 #include <string.h>
 
 #define DEVICE_FLUSH_MS 1000
+#define MAX_PENDING_NOTES 16 /* distinct note names waiting for a commit */
+#define MAX_MSG_DEVICES 16   /* devices of one message tracked for bookkeeping */
 
 struct dev_entry {
     int64_t id;
@@ -33,6 +37,12 @@ struct dev_entry {
     int64_t last_seen_ms; /* newest receive time, maybe not yet written */
     int64_t flushed_ms;   /* when the row was last written */
     int64_t n_pending;    /* messages not yet added to the row's count */
+    unsigned warned;      /* DEC_NOTE_* bits already logged for this device */
+};
+
+struct pending_note {
+    const char *name; /* static */
+    int64_t n;
 };
 
 struct ingest {
@@ -43,8 +53,11 @@ struct ingest {
     struct strmap *devices; /* name → struct dev_entry* (owned) */
     struct strmap *metrics; /* name → (void*)(intptr_t)id */
     struct dec_field *fields;
+    struct dev_entry **field_dev; /* per field: its device, NULL when rejected */
     size_t max_fields;
-    struct ingest_rules rules; /* instant rules; all NULL = none */
+    struct ingest_rules rules;                    /* instant rules; all NULL = none */
+    struct pending_note notes[MAX_PENDING_NOTES]; /* ingest_note(), until a commit */
+    size_t n_notes;
 };
 
 static void free_entry(const char *key, void *val, void *ud)
@@ -96,9 +109,10 @@ struct ingest *ingest_new(const struct config *cfg, struct store *st, struct pro
     ig->st = st;
     ig->max_fields = (size_t)cfg->ingest.max_fields;
     ig->fields = xcalloc(ig->max_fields, sizeof(*ig->fields));
+    ig->field_dev = xcalloc(ig->max_fields, sizeof(*ig->field_dev));
     ig->metrics = strmap_new();
     ig->devices = strmap_new();
-    if (!ig->fields || !ig->metrics || !ig->devices) {
+    if (!ig->fields || !ig->field_dev || !ig->metrics || !ig->devices) {
         ingest_free(ig);
         return NULL;
     }
@@ -125,6 +139,7 @@ void ingest_free(struct ingest *ig)
     profile_set_free(ig->profiles);
     registry_free(ig->reg);
     xfree(ig->fields);
+    xfree(ig->field_dev);
     xfree(ig);
 }
 
@@ -166,8 +181,10 @@ struct msg_ctx {
     size_t len;
     int64_t now_ms;
     int n_rejects;
-    struct dev_entry *flushed; /* device row written in this transaction */
-    int64_t dirty_hour;        /* last hour marked for the rollup pass */
+    struct dev_entry *flushed[MAX_MSG_DEVICES]; /* device rows written in this transaction */
+    size_t n_flushed;
+    int64_t dirty_hour; /* last hour marked for the rollup pass */
+    int64_t n_unstorable;
     struct store_delta delta;
 };
 
@@ -185,20 +202,6 @@ static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
     m->n_rejects++;
     log_dbg("ingest: rejected %s from %s: %s", reason, m->topic, detail);
     return store_reject(m->ig->st, m->now_ms, m->topic, reason, detail, m->payload, m->len);
-}
-
-static const char *decode_reason(int code)
-{
-    switch (code) {
-    case DEC_ERR_TIMESTAMP:
-        return "bad_timestamp";
-    case DEC_ERR_TOO_MANY:
-        return "too_many_fields";
-    case DEC_ERR_CRC:
-        return "bad_checksum";
-    default:
-        return "malformed";
-    }
 }
 
 /*
@@ -289,58 +292,48 @@ static int metric_id(struct ingest *ig, const struct profile_field *pf, int64_t 
 }
 
 /* 0 when @ts is acceptable, 1 when rejected (and recorded), <0 on a database error. */
-static int check_time(struct msg_ctx *m, const struct dec_field *f, int64_t ts)
+static int check_time(struct msg_ctx *m, const char *what, int64_t ts)
 {
     const struct cfg_ingest *c = &m->ig->cfg->ingest;
+    const struct assess_limits lim = {m->now_ms, c->max_future_ms, c->max_age_ms};
+    struct assessment a;
     int rc;
 
-    if (c->max_future_ms && ts > m->now_ms + c->max_future_ms)
-        rc = reject(m, "timestamp_future", "%s: time %lld ms is %lld s ahead of the clock",
-                    f ? f->name : "message", (long long)ts, (long long)((ts - m->now_ms) / 1000));
-    else if (c->max_age_ms && ts < m->now_ms - c->max_age_ms)
-        rc = reject(m, "timestamp_too_old", "%s: time %lld ms is %lld s old",
-                    f ? f->name : "message", (long long)ts, (long long)((m->now_ms - ts) / 1000));
-    else
+    if (!assess_time(&lim, what, ts, &a))
         return 0;
+    rc = reject(m, a.reason, "%s", a.detail);
     return rc < 0 ? rc : 1;
 }
 
 static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const struct dec_field *f,
                        int64_t msg_ts)
 {
-    const struct profile_field *pf = profile_field_find(dev->profile, f->name);
+    const struct cfg_ingest *c = &m->ig->cfg->ingest;
+    const struct assess_limits lim = {m->now_ms, c->max_future_ms, c->max_age_ms};
+    const struct profile_field *pf;
+    struct assessment a;
     double v;
     int64_t ts, mid;
     int rc;
 
-    if (!pf) {
+    assess_value(dev->profile, f, msg_ts, &lim, &a);
+    switch (a.verdict) {
+    case ASSESS_UNMAPPED:
         m->delta.unknown_fields++;
         return 0;
-    }
-    switch (profile_convert(pf, f, &v)) {
-    case PROFILE_VALUE_NON_NUMERIC:
-        if (f->kind == DEC_NULL)
-            return 0; /* "no value this time" is not an error */
-        return reject(m, "non_numeric", "%s: '%s' is not a number", f->name,
-                      f->kind == DEC_STR ? f->str : "?");
-    case PROFILE_VALUE_NON_FINITE:
-        return reject(m, "non_finite", "%s: value is not finite", f->name);
-    case PROFILE_VALUE_BAD_UNIT:
-        return reject(m, "bad_unit", "%s: unit '%s' cannot be converted to %s", f->name, f->unit,
-                      pf->unit);
-    case PROFILE_VALUE_OUT_OF_RANGE:
-        return reject(m, "out_of_range", "%s: %g %s outside the valid range [%g, %g]", f->name, v,
-                      pf->unit, pf->has_min ? pf->min : -INFINITY,
-                      pf->has_max ? pf->max : INFINITY);
+    case ASSESS_EMPTY:
+        return 0;
+    case ASSESS_UNSTORABLE:
+        m->n_unstorable++;
+        return 0;
+    case ASSESS_REJECT:
+        return reject(m, a.reason, "%s", a.detail);
     default:
         break;
     }
-    ts = f->ts_ms ? f->ts_ms : msg_ts;
-    if (f->ts_ms) {
-        rc = check_time(m, f, ts);
-        if (rc)
-            return rc < 0 ? rc : 0;
-    }
+    pf = a.pf;
+    v = a.value;
+    ts = a.ts_ms;
     rc = metric_id(m->ig, pf, &mid);
     if (rc)
         return rc;
@@ -369,12 +362,145 @@ static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const str
     return 0;
 }
 
+/* Add @n to the note @name waiting for the next commit (names are static). */
+static void note_add(struct ingest *ig, const char *name, int64_t n)
+{
+    for (size_t i = 0; i < ig->n_notes; i++) {
+        if (strcmp(ig->notes[i].name, name) == 0) {
+            ig->notes[i].n += n;
+            return;
+        }
+    }
+    if (ig->n_notes < MAX_PENDING_NOTES)
+        ig->notes[ig->n_notes++] = (struct pending_note){name, n};
+    else
+        log_warn("ingest: note '%s' not counted (too many kinds at once)", name);
+}
+
+/* Write the pending notes in the open transaction; cleared once it commits. */
+static int write_notes(struct ingest *ig)
+{
+    for (size_t i = 0; i < ig->n_notes; i++) {
+        int rc = store_note(ig->st, ig->notes[i].name, ig->notes[i].n);
+
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void ingest_note(struct ingest *ig, const char *name, int64_t n)
+{
+    if (ig && name && n > 0)
+        note_add(ig, name, n);
+}
+
+/* Log, once per device, the leniencies operators should hear about. */
+static void warn_notes(struct dev_entry *dev, unsigned notes)
+{
+    unsigned fresh = notes & ~dev->warned & (DEC_NOTE_HJ212_ST_UNLISTED | DEC_NOTE_HJ212_LONG);
+
+    if (fresh & DEC_NOTE_HJ212_ST_UNLISTED)
+        log_warn("ingest: device %s sends an HJ 212 system code (ST) outside HJ 212-2017 "
+                 "Table 5; accepted (logged once per device)",
+                 dev->name);
+    if (fresh & DEC_NOTE_HJ212_LONG)
+        log_warn("ingest: device %s sends HJ 212 packets longer than 1024 bytes; accepted "
+                 "(logged once per device)",
+                 dev->name);
+    dev->warned |= fresh;
+}
+
+/* The decoder's leniencies, each counted once per message, in its transaction. */
+static int count_notes(struct msg_ctx *m, unsigned notes)
+{
+    for (unsigned bit = 1; notes; bit <<= 1) {
+        const char *name = decode_note_name(bit);
+        int rc;
+
+        if (!(notes & bit))
+            continue;
+        notes &= ~bit;
+        if (!name)
+            continue;
+        rc = store_note(m->ig->st, name, 1);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/*
+ * Resolve the device of every value into ig->field_dev (NULL for values of
+ * a device that is rejected, recorded once per device). A payload of one
+ * device, the usual case, resolves once. @n == 0 resolves the message's
+ * device alone, into *@first. Returns <0 only for database errors.
+ */
+static int resolve_values(struct msg_ctx *m, const struct profile *prof, const char *site,
+                          const char *topic_device, const struct dec_msg *msg, int n,
+                          struct dev_entry **first)
+{
+    struct ingest *ig = m->ig;
+    const char *names[MAX_MSG_DEVICES];
+    struct dev_entry *devs[MAX_MSG_DEVICES];
+    size_t n_names = 0;
+
+    *first = NULL;
+    for (int i = 0; i < (n > 0 ? n : 1); i++) {
+        const char *name = assess_device(topic_device, msg, n > 0 ? &ig->fields[i] : NULL);
+        struct dev_entry *dev = NULL;
+        size_t k;
+        int rc;
+
+        for (k = 0; k < n_names && strcmp(names[k], name) != 0; k++)
+            ;
+        if (k < n_names) {
+            dev = devs[k];
+        } else {
+            if (!*name) {
+                rc =
+                    reject(m, "unknown_device", "neither the topic nor the payload names a device");
+            } else {
+                rc = resolve_device(m, prof, site, name, &dev);
+                rc = rc > 0 ? 0 : rc;
+            }
+            if (rc < 0)
+                return rc;
+            if (n_names < MAX_MSG_DEVICES) {
+                names[n_names] = name;
+                devs[n_names++] = dev;
+            }
+        }
+        if (n > 0)
+            ig->field_dev[i] = dev;
+        if (!*first)
+            *first = dev;
+    }
+    return 0;
+}
+
+/* last_seen and the message count of @dev, written at most once a second. */
+static int device_seen(struct msg_ctx *m, struct dev_entry *dev)
+{
+    int rc;
+
+    dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
+    dev->n_pending++;
+    if (m->now_ms - dev->flushed_ms < DEVICE_FLUSH_MS || m->n_flushed >= MAX_MSG_DEVICES)
+        return 0;
+    rc = store_device_seen(m->ig->st, dev->id, dev->last_seen_ms, dev->n_pending);
+    if (rc)
+        return rc;
+    m->flushed[m->n_flushed++] = dev;
+    return 0;
+}
+
 /* Everything between BEGIN and COMMIT; returns <0 only for database errors. */
 static int process(struct msg_ctx *m)
 {
     struct ingest *ig = m->ig;
     const struct cfg_ingest *c = &ig->cfg->ingest;
-    char site[128], device[128];
+    char site[128], device[128], detail[256];
     const struct profile *prof;
     struct dev_entry *dev = NULL;
     struct dec_msg msg;
@@ -390,48 +516,68 @@ static int process(struct msg_ctx *m)
     prof = profile_set_match(ig->profiles, m->topic, site, sizeof(site), device, sizeof(device));
     if (!prof)
         return reject(m, "unmatched_topic", "no device profile matches topic '%s'", m->topic);
-    opts.time_field = prof->time_field;
-    opts.utc_offset_s = 8 * 3600;
+    profile_dec_opts(prof, m->now_ms, &opts);
     n = prof->decoder->decode(&opts, m->payload, m->len, &msg, ig->fields, ig->max_fields, &err);
     if (n < 0)
-        return reject(m, decode_reason(n), "%s decoder: %s", prof->decoder->name, err.detail);
-    if (!*device)
-        snprintf(device, sizeof(device), "%s", msg.device);
-    if (!*device)
-        return reject(m, "unknown_device", "neither the topic nor the payload names a device");
-    rc = resolve_device(m, prof, site, device, &dev);
-    if (rc <= 0)
+        return reject(m, assess_decode_reason(n), "%s decoder: %s", prof->decoder->name,
+                      err.detail);
+    rc = count_notes(m, msg.notes);
+    if (rc)
+        return rc;
+    if (assess_pack_devices(device, &msg, detail, sizeof(detail)))
+        return reject(m, "malformed", "%s decoder: %s", prof->decoder->name, detail);
+    rc = resolve_values(m, prof, site, device, &msg, n, &dev);
+    if (rc < 0 || !dev)
         return rc;
     if (msg.ts_ms) {
-        rc = check_time(m, NULL, msg.ts_ms);
+        rc = check_time(m, "message", msg.ts_ms);
         if (rc)
             return rc < 0 ? rc : 0;
     }
-    if (dev->profile->is_strict) {
-        for (int i = 0; i < n; i++)
-            if (strcmp(ig->fields[i].name, dev->profile->time_field) != 0 &&
-                !profile_field_find(dev->profile, ig->fields[i].name))
-                return reject(m, "unknown_field", "field '%s' is not in strict profile %s",
-                              ig->fields[i].name, dev->profile->name);
+    for (int i = 0; i < n; i++) {
+        const struct dev_entry *d = ig->field_dev[i];
+
+        if (d && d->profile->is_strict && strcmp(ig->fields[i].name, d->profile->time_field) != 0 &&
+            !profile_field_for(d->profile, &ig->fields[i]))
+            return reject(m, "unknown_field", "field '%s' is not in strict profile %s",
+                          ig->fields[i].name, d->profile->name);
     }
     for (int i = 0; i < n; i++) {
-        rc = store_field(m, dev, &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms);
+        if (!ig->field_dev[i])
+            continue;
+        rc = store_field(m, ig->field_dev[i], &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms);
         if (rc < 0)
             return rc;
     }
-    dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
-    dev->n_pending++;
-    if (m->now_ms - dev->flushed_ms >= DEVICE_FLUSH_MS) {
-        rc = store_device_seen(ig->st, dev->id, dev->last_seen_ms, dev->n_pending);
+    {
+        struct dev_entry *seen[MAX_MSG_DEVICES];
+        size_t n_seen = 0;
+
+        for (int i = 0; i < (n > 0 ? n : 1); i++) {
+            struct dev_entry *d = n > 0 ? ig->field_dev[i] : dev;
+            size_t k;
+
+            for (k = 0; d && k < n_seen && seen[k] != d; k++)
+                ;
+            if (!d || k < n_seen || n_seen == MAX_MSG_DEVICES)
+                continue;
+            seen[n_seen++] = d;
+            warn_notes(d, msg.notes);
+            rc = device_seen(m, d);
+            if (rc)
+                return rc;
+        }
+    }
+    if (m->n_unstorable > 0) {
+        rc = store_note(ig->st, "unstorable_values", m->n_unstorable);
         if (rc)
             return rc;
-        m->flushed = dev;
     }
     if (m->delta.stored_readings > 0)
         m->delta.stored_messages = 1;
     else if (m->delta.duplicate_readings > 0)
         m->delta.duplicates = 1;
-    else if (m->n_rejects == 0)
+    else if (m->n_rejects == 0 && m->n_unstorable == 0)
         return reject(m, "no_readings", "no field of the payload maps to a metric of profile %s",
                       dev->profile->name);
     return 0;
@@ -463,6 +609,8 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
         return rc;
     rc = process(&m);
     if (rc == 0)
+        rc = write_notes(ig);
+    if (rc == 0)
         rc = store_count(ig->st, &m.delta);
     if (rc == 0)
         rc = store_commit(ig->st);
@@ -477,10 +625,11 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
         ig->metrics = strmap_new();
         return rc;
     }
-    if (m.flushed) {
-        m.flushed->flushed_ms = now_ms;
-        m.flushed->n_pending = 0;
+    for (size_t i = 0; i < m.n_flushed; i++) {
+        m.flushed[i]->flushed_ms = now_ms;
+        m.flushed[i]->n_pending = 0;
     }
+    ig->n_notes = 0; /* written by the commit */
     return 0;
 }
 
@@ -494,12 +643,31 @@ int ingest_reject(struct ingest *ig, const char *source, const char *reason, con
         return rc;
     rc = store_reject(ig->st, now_ms, source, reason, detail, payload, len);
     if (rc == 0)
+        rc = write_notes(ig);
+    if (rc == 0)
         rc = store_count(ig->st, &delta);
     if (rc) {
         store_rollback(ig->st);
         return rc;
     }
-    return store_commit(ig->st);
+    rc = store_commit(ig->st);
+    if (rc == 0)
+        ig->n_notes = 0;
+    return rc;
+}
+
+void ingest_hj212_topic(const struct ingest *ig, const char *st, const char *mn, char *out,
+                        size_t outsz)
+{
+    const struct reg_device *rd;
+    char alt[128];
+
+    (void)snprintf(out, outsz, "hj212/%s/%s", st, mn[0] ? mn : "unknown");
+    if (profile_set_match(ig->profiles, out, NULL, 0, NULL, 0))
+        return;
+    rd = registry_device(ig->reg, mn);
+    if (rd && profile_hj212_topic(rd->profile, mn, alt, sizeof(alt)) == 0)
+        (void)snprintf(out, outsz, "%s", alt);
 }
 
 struct flush_ctx {
@@ -535,6 +703,8 @@ int ingest_flush(struct ingest *ig)
     if (rc)
         return rc;
     strmap_each(ig->devices, flush_one, &fc);
+    if (fc.rc == 0)
+        fc.rc = write_notes(ig);
     if (fc.rc) {
         store_rollback(ig->st);
         return fc.rc;
@@ -542,6 +712,7 @@ int ingest_flush(struct ingest *ig)
     rc = store_commit(ig->st);
     if (rc)
         return rc;
+    ig->n_notes = 0;
     fc.is_pass2 = true;
     strmap_each(ig->devices, flush_one, &fc);
     return 0;

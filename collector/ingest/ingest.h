@@ -75,6 +75,23 @@ int ingest_reject(struct ingest *ig, const char *source, const char *reason, con
                   const void *payload, size_t len, int64_t now_ms);
 
 /*
+ * Count @n occurrences of the note @name (a static string: an HJ 212
+ * command that carries no data, a split message reassembled; see
+ * docs/devices.md). Written with the next commit of this ingest.
+ */
+void ingest_note(struct ingest *ig, const char *name, int64_t n);
+
+/*
+ * The topic an HJ 212 packet of device @mn with system code @st (its two
+ * characters) is ingested under: "hj212/<st>/<mn>"; or, when no profile
+ * matches that and the registry knows @mn, the HJ 212 topic of its
+ * registered profile, so that a datalogger sending an ST outside the
+ * standard's table still reaches its profile.
+ */
+void ingest_hj212_topic(const struct ingest *ig, const char *st, const char *mn, char *out,
+                        size_t outsz);
+
+/*
  * Write pending per-device bookkeeping (last_seen, message counts) in one
  * transaction. ingest_message() writes a device's row at most once per
  * second, so that a busy device does not rewrite the same page with every

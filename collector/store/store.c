@@ -41,6 +41,7 @@ enum stmt_id {
     S_METRIC_FIND,
     S_METRIC_INSERT,
     S_DIRTY,
+    S_NOTE,
     S_COUNT_STMTS
 };
 
@@ -68,6 +69,8 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_METRIC_FIND] = "SELECT id FROM metrics WHERE name = ?1",
     [S_METRIC_INSERT] = "INSERT INTO metrics(name, unit) VALUES (?1, ?2)",
     [S_DIRTY] = "INSERT OR IGNORE INTO dirty_hours(hour, device_id) VALUES (?1, ?2)",
+    [S_NOTE] = "INSERT INTO ingest_notes(name, n) VALUES (?1, ?2) "
+               "ON CONFLICT(name) DO UPDATE SET n = n + ?2",
 };
 
 /* Schema migrations: migrations[i] takes user_version i to i+1. */
@@ -168,6 +171,9 @@ static const char *const migrations[] = {
     "CREATE TABLE delivery_stats(channel TEXT PRIMARY KEY, delivered INTEGER NOT NULL DEFAULT 0,"
     "  failed_attempts INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0)"
     "  WITHOUT ROWID;",
+    /* 4 → 5: counts of what ingest accepted by a documented leniency, or
+     * counted instead of storing (docs/devices.md names each) */
+    "CREATE TABLE ingest_notes(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 struct store {
@@ -663,6 +669,15 @@ int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device)
     return step_done(st, S_DIRTY, "dirty hour");
 }
 
+int store_note(struct store *st, const char *name, int64_t n)
+{
+    sqlite3_stmt *s = st->stmt[S_NOTE];
+
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, n);
+    return step_done(st, S_NOTE, "note count");
+}
+
 sqlite3 *store_handle(struct store *st)
 {
     return st->db;
@@ -782,6 +797,20 @@ int store_stats_read(struct store *st, struct store_stats *out)
             struct store_reason_count *r = &out->reasons[out->n_reasons++];
             copy_col(s, 0, r->reason, sizeof(r->reason));
             r->n = n;
+        }
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT name, n FROM ingest_notes ORDER BY name", -1, &s,
+                           NULL) != SQLITE_OK) {
+        rc = store_fail(st, "stats");
+        goto out;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (out->n_notes < sizeof(out->notes) / sizeof(out->notes[0])) {
+            struct store_reason_count *r = &out->notes[out->n_notes++];
+            copy_col(s, 0, r->reason, sizeof(r->reason));
+            r->n = sqlite3_column_int64(s, 1);
         }
     }
     out->n_devices = scalar_i64(st, "SELECT count(*) FROM devices");

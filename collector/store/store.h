@@ -15,7 +15,7 @@
 struct cfg_storage;
 struct store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /*
  * Open (creating if needed) the database at cfg->path: WAL mode, the
@@ -75,6 +75,13 @@ int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_
 int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device);
 
 /*
+ * Add @n to the note counter @name (an HJ 212 dialect accepted, a value
+ * counted instead of stored; docs/devices.md lists them), in the current
+ * transaction. 0 or a COL_ERR_*.
+ */
+int store_note(struct store *st, const char *name, int64_t n);
+
+/*
  * For the modules that own SQL of their own (rollups, reports, queries of
  * derived series): the connection, and the translation of its errors.
  */
@@ -122,6 +129,8 @@ struct store_stats {
     int64_t db_bytes;
     size_t n_reasons;
     struct store_reason_count reasons[32];
+    size_t n_notes; /* ingest_notes: leniencies and values counted, not stored */
+    struct store_reason_count notes[32];
 };
 int store_stats_read(struct store *st, struct store_stats *out);
 

@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct dec_opts opt_ts = {NULL, 8L * 3600};
-    static const struct dec_opts opt_time = {"time", 0};
+    static const struct dec_opts opt_ts = {.utc_offset_s = 8L * 3600};
+    static const struct dec_opts opt_time = {.time_field = "time"};
     const struct decoder *d = decoder_find("json");
 
     if (!d)

@@ -48,15 +48,20 @@ static int fuzz_decode_once(const struct decoder *d, const struct dec_opts *opt,
     }
     fuzz_require((size_t)rc <= max);
     fuzz_require(msg->n_fields == (size_t)rc);
+    fuzz_require(msg->notes < (1u << DEC_NOTE_COUNT));
+    fuzz_require(msg->n_devices >= 0 && msg->n_devices <= rc);
     fuzz_check_cstr(msg->device, sizeof(msg->device), 1);
     for (int i = 0; i < rc; i++) {
         const struct dec_field *f = &out[i];
 
-        fuzz_check_cstr(f->name, sizeof(f->name), 0);
+        /* A SenML value may be named by its base name alone: its name is then "". */
+        fuzz_check_cstr(f->name, sizeof(f->name), d == &decoder_senml);
         fuzz_check_cstr(f->unit, sizeof(f->unit), 1);
+        fuzz_check_cstr(f->device, sizeof(f->device), 1);
         fuzz_require(f->kind == DEC_NUM || f->kind == DEC_STR || f->kind == DEC_BOOL ||
-                     f->kind == DEC_NULL);
-        if (f->kind == DEC_STR)
+                     f->kind == DEC_NULL || f->kind == DEC_DATA);
+        fuzz_require(!f->is_sum || f->kind == DEC_NUM);
+        if (f->kind == DEC_STR || f->kind == DEC_DATA)
             fuzz_check_cstr(f->str, sizeof(f->str), 1);
     }
     return rc;
@@ -75,8 +80,10 @@ static int fuzz_decoder_run(const struct decoder *d, const struct dec_opts *opt,
     fuzz_require(rc == rc2);
     for (int i = 0; i < rc; i++) {
         fuzz_require(strcmp(out[i].name, again[i].name) == 0);
+        fuzz_require(strcmp(out[i].device, again[i].device) == 0);
         fuzz_require(out[i].kind == again[i].kind && out[i].ts_ms == again[i].ts_ms);
     }
+    fuzz_require(rc < 0 || msg.notes == msg2.notes);
     rc2 = fuzz_decode_once(d, opt, (const char *)data, size, 2, again, &msg2);
     fuzz_require(rc < 0 || rc > 2 ? rc2 < 0 : rc2 == rc);
     return rc;

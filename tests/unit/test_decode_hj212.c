@@ -1,9 +1,11 @@
 /*
  * Tests of the "hj212" decoder (devices/decode_hj212.c): whole packets with
- * hand-computed CRCs and epoch times, every rejection kind, truncation at
- * every length and single-bit damage anywhere in a packet. Malformed CP
- * areas are framed with hj212_frame (tested in test_hj212.c) so each case
- * reaches the CP reader instead of failing on its CRC.
+ * hand-computed CRCs and epoch times, the field dialects (HJ/T 212-2005
+ * headers and flags, DataTime with milliseconds, long segments, Modbus
+ * CRCs under each checksum mode), every rejection kind, truncation at every
+ * length and single-bit damage anywhere in a packet. Malformed CP areas are
+ * framed with hj212_frame (tested in test_hj212.c) so each case reaches the
+ * CP reader instead of failing on its CRC.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,7 +42,7 @@ static const char appendix_a_pkt[] = "##0101QN=20160801085857223;ST=32;CN=1062;P
                                      "MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&"
                                      "1C80\r\n";
 
-static const struct dec_opts shanghai = {NULL, 8L * 3600};
+static const struct dec_opts shanghai = {.utc_offset_s = 8L * 3600};
 
 struct result {
     struct dec_msg msg;
@@ -126,7 +128,7 @@ static void test_noise_realtime(void **state)
 
 static void test_utc_offset(void **state)
 {
-    static const struct dec_opts utc = {NULL, 0};
+    static const struct dec_opts utc = {.utc_offset_s = 0};
     struct result r;
 
     assert_int_equal(decode_n(hourly_pkt, strlen(hourly_pkt), &utc, MAX_FIELDS, &r), 5);
@@ -279,6 +281,149 @@ static void test_every_bit_flip_rejected(void **state)
     }
 }
 
+/*
+ * An HJ/T 212-2005 style upload: no QN, no Flag, 2005 factor codes and the
+ * 2005 data flags P (power failure) and H (above range). CRC 1F40 by script;
+ * 2004-05-16 02:01:11 +08:00 = 1084644071 s.
+ */
+static void test_dialect_2005(void **state)
+{
+    static const char pkt[] =
+        "##0134ST=32;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20040516020111;"
+        "B01-Rtd=36.91;011-Rtd=231.0,011-Flag=P;060-Rtd=1.5,060-Flag=H&&1F40\r\n";
+    struct result r;
+
+    assert_int_equal(decode(pkt, &r), 3);
+    assert_string_equal(r.msg.device, "88888880000001");
+    assert_num_field(&r.f[0], "B01-Rtd", 36.91, 0, 1084644071000LL);
+    assert_num_field(&r.f[1], "011-Rtd", 231.0, 'P', 1084644071000LL);
+    assert_num_field(&r.f[2], "060-Rtd", 1.5, 'H', 1084644071000LL);
+    assert_int_equal(r.msg.notes,
+                     DEC_NOTE_HJ212_NO_QN | DEC_NOTE_HJ212_NO_FLAG | DEC_NOTE_HJ212_FLAG_2005);
+}
+
+static void test_datatime_milliseconds(void **state)
+{
+    static const char seg[] = "QN=20240601103000123;ST=22;CN=2061;PW=123456;MN=AQM01;Flag=4;"
+                              "CP=&&DataTime=20240601100000250;a34004-Avg=23.4&&";
+    struct result r;
+
+    assert_int_equal(decode_seg(seg, MAX_FIELDS, &r), 1);
+    assert_int_equal(r.msg.ts_ms, HOURLY_TS_MS + 250);
+    assert_num_field(&r.f[0], "a34004-Avg", 23.4, 0, HOURLY_TS_MS + 250);
+    assert_int_equal(r.msg.notes, DEC_NOTE_HJ212_DATATIME_MS);
+    /* 15 or 16 digits are neither form. */
+    expect_cp("DataTime=202406011000001", DEC_ERR_TIMESTAMP);
+    expect_cp("DataTime=2024060110000012", DEC_ERR_TIMESTAMP);
+    expect_cp("DataTime=2024060110000012x", DEC_ERR_TIMESTAMP);
+}
+
+static void test_header_dialects_decode(void **state)
+{
+    static const char empty_pw[] = "QN=1;ST=22;CN=2011;PW=;MN=A1;Flag=4;"
+                                   "CP=&&DataTime=20240601100000;a34004-Rtd=1&&";
+    static const char unlisted[] = "QN=1;ST=99;CN=2011;PW=123456;MN=A1;Flag=4;"
+                                   "CP=&&DataTime=20240601100000;a34004-Rtd=1&&";
+    static const char split_alone[] = "QN=1;ST=22;CN=2011;PW=123456;MN=A1;Flag=7;"
+                                      "CP=&&DataTime=20240601100000;a34004-Rtd=1&&";
+    struct result r;
+
+    assert_int_equal(decode_seg(empty_pw, MAX_FIELDS, &r), 1);
+    assert_int_equal(r.msg.notes, DEC_NOTE_HJ212_PW_LENGTH);
+    assert_int_equal(decode_seg(unlisted, MAX_FIELDS, &r), 1);
+    assert_int_equal(r.msg.notes, DEC_NOTE_HJ212_ST_UNLISTED);
+    assert_int_equal(decode_seg(split_alone, MAX_FIELDS, &r), 1);
+    assert_int_equal(r.msg.notes, DEC_NOTE_HJ212_SPLIT_ALONE);
+    assert_num_field(&r.f[0], "a34004-Rtd", 1, 0, HOURLY_TS_MS);
+}
+
+/* Over 1024 bytes: read, and noted. */
+static void test_long_packet(void **state)
+{
+    char seg[1400], pkt[1500], last[16];
+    struct dec_field *many = calloc(128, sizeof(*many));
+    struct dec_msg msg;
+    struct dec_error err;
+    size_t n;
+    int len, k = 0;
+
+    n = (size_t)snprintf(seg, sizeof(seg),
+                         "QN=1;ST=22;CN=2011;PW=123456;MN=A1;Flag=4;CP=&&DataTime=20240601100000");
+    while (n < 1100)
+        n += (size_t)snprintf(seg + n, sizeof(seg) - n, ";x%04d-Rtd=%d", k, k), k++;
+    n += (size_t)snprintf(seg + n, sizeof(seg) - n, "&&");
+    len = hj212_frame_mode(seg, n, DEC_CRC_HJ212, pkt, sizeof(pkt));
+    assert_true(len > HJ212_PACKET_MAX);
+    assert_non_null(many);
+    assert_int_equal(decoder_hj212.decode(&shanghai, pkt, (size_t)len, &msg, many, 128, &err), k);
+    assert_int_equal(msg.notes, DEC_NOTE_HJ212_LONG);
+    snprintf(last, sizeof(last), "x%04d-Rtd", k - 1);
+    assert_num_field(&many[k - 1], last, k - 1, 0, HOURLY_TS_MS);
+    free(many);
+}
+
+/*
+ * The hourly example with Modbus CRCs (5AF5, and F55A swapped; by script):
+ * accepted under its own mode and "any", a reject with reason crc under the
+ * others.
+ */
+static void test_crc_modes(void **state)
+{
+    static const char body[] = "##0121QN=20240601103000123;ST=22;CN=2061;PW=123456;MN=AQM01;"
+                               "Flag=5;CP=&&DataTime=20240601100000;a34004-Avg=23.4,"
+                               "a34004-Flag=N&&";
+    static const struct {
+        const char *crc;
+        enum dec_crc sent;
+        unsigned note;
+    } cases[] = {
+        {"5AF5", DEC_CRC_MODBUS, DEC_NOTE_HJ212_CRC_MODBUS},
+        {"F55A", DEC_CRC_MODBUS_SWAPPED, DEC_NOTE_HJ212_CRC_SWAPPED},
+    };
+    static const enum dec_crc modes[] = {DEC_CRC_HJ212, DEC_CRC_MODBUS, DEC_CRC_MODBUS_SWAPPED,
+                                         DEC_CRC_ANY};
+    char pkt[256];
+    struct result r;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(pkt, sizeof(pkt), "%s%s\r\n", body, cases[i].crc);
+        for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+            struct dec_opts o = shanghai;
+            int rc;
+
+            o.crc = modes[m];
+            rc = decode_n(pkt, strlen(pkt), &o, MAX_FIELDS, &r);
+            if (modes[m] == cases[i].sent || modes[m] == DEC_CRC_ANY) {
+                assert_int_equal(rc, 1);
+                assert_num_field(&r.f[0], "a34004-Avg", 23.4, 'N', HOURLY_TS_MS);
+                assert_int_equal(r.msg.notes, cases[i].note);
+            } else {
+                assert_int_equal(rc, DEC_ERR_CRC);
+                assert_string_equal(decode_strerror(rc), "crc");
+            }
+        }
+    }
+    /* The standard's CRC under "any" is no leniency. */
+    {
+        struct dec_opts o = shanghai;
+
+        o.crc = DEC_CRC_ANY;
+        assert_int_equal(decode_n(hourly_pkt, strlen(hourly_pkt), &o, MAX_FIELDS, &r), 5);
+        assert_int_equal(r.msg.notes, 0);
+    }
+}
+
+static void test_non_data_commands_refused(void **state)
+{
+    static const char restart[] = "QN=20240601080000001;ST=22;CN=2081;PW=123456;MN=AQM01;Flag=5;"
+                                  "CP=&&DataTime=20240601080000;RestartTime=20240601075900&&";
+    struct result r;
+
+    /* Over MQTT there is no link to answer on: such a packet is a reject. */
+    assert_int_equal(decode_seg(restart, MAX_FIELDS, &r), DEC_ERR_SHAPE);
+    assert_non_null(strstr(r.err.detail, "2081"));
+}
+
 static void test_decoding_allocates_nothing(void **state)
 {
     struct result r;
@@ -309,6 +454,12 @@ int main(void)
         cmocka_unit_test(test_framing_rejects),
         cmocka_unit_test(test_every_truncation_rejected),
         cmocka_unit_test(test_every_bit_flip_rejected),
+        cmocka_unit_test(test_dialect_2005),
+        cmocka_unit_test(test_datatime_milliseconds),
+        cmocka_unit_test(test_header_dialects_decode),
+        cmocka_unit_test(test_long_packet),
+        cmocka_unit_test(test_crc_modes),
+        cmocka_unit_test(test_non_data_commands_refused),
         cmocka_unit_test(test_decoding_allocates_nothing),
         cmocka_unit_test(test_registered_name),
     };

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -50,7 +52,48 @@ struct fixture {
     struct ingest *ig;
 };
 
-static int open_all(void **state, const char *const *sets, size_t n_sets)
+/* Profiles for the dialect tests, written to <dir>/profiles instead of the shipped ones. */
+static const struct {
+    const char *name, *text;
+} custom_profiles[] = {
+    {"gw", "name: gw\ndomain: air\ndecoder: auto\ninterval: 1m\n"
+           "topics: [\"xh/gw/{site}/+\"]\n"
+           "fields:\n"
+           "  temperature: {metric: temp, unit: degC}\n"
+           "  humidity: {metric: humidity, unit: \"%\"}\n"
+           "  energy: {metric: power, unit: W}\n"
+           "  \"energy@sum\": {metric: energy, unit: J}\n"
+           "  pic: {metric: pic}\n"},
+    {"mb", "name: mb\ndomain: air\ndecoder: auto\ninterval: 1m\nhj212_crc: modbus\n"
+           "topics: [\"xh/mb/{site}/{device}\"]\n"
+           "fields:\n"
+           "  a34004-Avg: {metric: pm25, unit: ug/m3}\n"
+           "  temperature: {metric: temp, unit: degC}\n"},
+    {"std", "name: std\ndomain: air\ndecoder: auto\ninterval: 1m\n"
+            "topics: [\"xh/std/{site}/{device}\"]\n"
+            "fields:\n"
+            "  a34004-Avg: {metric: pm25, unit: ug/m3}\n"
+            "  a34004-Rtd: {metric: pm25, unit: ug/m3}\n"},
+};
+
+/* Write custom_profiles to @dir/<name>.yaml. */
+static int write_profiles(const char *dir)
+{
+    for (size_t i = 0; i < sizeof(custom_profiles) / sizeof(custom_profiles[0]); i++) {
+        char path[400];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s.yaml", dir, custom_profiles[i].name);
+        f = fopen(path, "w");
+        if (!f)
+            return -1;
+        fputs(custom_profiles[i].text, f);
+        fclose(f);
+    }
+    return 0;
+}
+
+static int open_all_in(void **state, const char *const *sets, size_t n_sets, bool is_custom)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     struct diag d = {0};
@@ -69,12 +112,22 @@ static int open_all(void **state, const char *const *sets, size_t n_sets)
     f = fopen(fx->cfg_path, "w");
     if (!f)
         return -1;
-    fputs("storage:\n"
-          "  path: c.db\n"
-          "devices:\n"
-          "  profiles: " PROJECT_SRC_DIR "/devices/profiles\n"
-          "  unknown: register\n",
-          f);
+    if (is_custom) {
+        char pdir[128];
+
+        snprintf(pdir, sizeof(pdir), "%s/profiles", fx->dir);
+        if (mkdir(pdir, 0700) || write_profiles(pdir))
+            return -1;
+        fprintf(f, "storage:\n  path: c.db\ndevices:\n  profiles: profiles\n"
+                   "  unknown: register\n");
+    } else {
+        fputs("storage:\n"
+              "  path: c.db\n"
+              "devices:\n"
+              "  profiles: " PROJECT_SRC_DIR "/devices/profiles\n"
+              "  unknown: register\n",
+              f);
+    }
     fclose(f);
     fx->cfg = config_load(fx->cfg_path, sets, n_sets, &d);
     if (!fx->cfg)
@@ -102,9 +155,19 @@ static int open_all(void **state, const char *const *sets, size_t n_sets)
     return 0;
 }
 
+static int open_all(void **state, const char *const *sets, size_t n_sets)
+{
+    return open_all_in(state, sets, n_sets, false);
+}
+
 static int setup(void **state)
 {
     return open_all(state, NULL, 0);
+}
+
+static int setup_custom(void **state)
+{
+    return open_all_in(state, NULL, 0, true);
 }
 
 static int setup_reject_unknown(void **state)
@@ -126,6 +189,12 @@ static int teardown(void **state)
     ingest_free(fx->ig);
     store_close(fx->st);
     config_free(fx->cfg);
+    for (size_t i = 0; i < sizeof(custom_profiles) / sizeof(custom_profiles[0]); i++) {
+        snprintf(path, sizeof(path), "%s/profiles/%s.yaml", fx->dir, custom_profiles[i].name);
+        unlink(path);
+    }
+    snprintf(path, sizeof(path), "%s/profiles", fx->dir);
+    rmdir(path);
     dh = opendir(fx->dir);
     while (dh && (de = readdir(dh)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -538,6 +607,182 @@ static void test_device_seen_flushed(void **state)
     assert_int_equal(device_column(fx, "n_messages", "aqm-01"), 3);
 }
 
+/* ---- SenML packs and HJ 212 dialects (issue 14) ---- */
+
+/* Count of the note @name (0 when none). */
+static int64_t note_count(const struct store_stats *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_notes; i++)
+        if (strcmp(s->notes[i].reason, name) == 0)
+            return s->notes[i].n;
+    return 0;
+}
+
+/* HJ 212-2017 Appendix A CRC, written here apart from devices/hj212.c. */
+static unsigned ref_crc(const char *s)
+{
+    unsigned r = 0xFFFF;
+
+    for (; *s; s++) {
+        r = (r >> 8) ^ (unsigned char)*s;
+        for (int k = 0; k < 8; k++)
+            r = (r & 1) ? (r >> 1) ^ 0xA001 : r >> 1;
+    }
+    return r;
+}
+
+static void frame(const char *seg, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "##%04zu%s%04X\r\n", strlen(seg), seg, ref_crc(seg));
+}
+
+/*
+ * RFC 8428 §5.1.6 on a gateway topic without a {device} level: two devices
+ * in one pack, each registered under the topic's site; base time
+ * 1.320078429e+09 s for all four records.
+ */
+static void test_issue14_senml_pack_of_two_devices(void **state)
+{
+    static const char pack[] =
+        "[{\"bn\":\"2001:db8::2/\",\"bt\":1.320078429e+09,\"n\":\"temperature\",\"u\":\"Cel\","
+        "\"v\":25.2},{\"n\":\"humidity\",\"u\":\"%RH\",\"v\":30},"
+        "{\"bn\":\"2001:db8::1/\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":12.3},"
+        "{\"n\":\"humidity\",\"u\":\"%RH\",\"v\":67}]";
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    deliver(fx, "xh/gw/xujiahui/gw-01", pack, NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(s.stored_messages, 1);
+    assert_int_equal(s.stored_readings, 4);
+    assert_int_equal(s.n_devices, 2);
+    assert_int_equal(rows_of(fx, "2001:db8::2", NULL, &r), 2);
+    assert_string_equal(r.metric[0], "humidity");
+    assert_true(r.value[0] == 30);
+    assert_string_equal(r.metric[1], "temp");
+    assert_true(r.value[1] == 25.2);
+    assert_int_equal(r.ts[1], 1320078429000LL);
+    assert_string_equal(r.site[1], "xujiahui");
+    assert_int_equal(rows_of(fx, "2001:db8::1", NULL, &r), 2);
+    assert_true(r.value[0] == 67);
+    assert_true(r.value[1] == 12.3);
+    assert_int_equal(r.ts[0], 1320078429000LL);
+
+    /* The same pack on a device's own topic cannot say whose values are whose. */
+    deliver(fx, "xh/mb/xujiahui/aqm-09", pack, NOW_MS);
+    s = stats(fx);
+    assert_int_equal(reason_count(&s, "malformed"), 1);
+    assert_int_equal(s.stored_readings, 4);
+}
+
+/* A sum maps through "energy@sum"; a data value is counted, not stored; relative times. */
+static void test_issue14_senml_sum_data_relative(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    deliver(fx, "xh/gw/xujiahui/gw-01",
+            "[{\"bn\":\"m1:\",\"n\":\"energy\",\"u\":\"W\",\"v\":5,\"s\":3600,\"t\":-60},"
+            "{\"n\":\"pic\",\"vd\":\"aGkgCg\"}]",
+            NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(s.stored_readings, 2);
+    assert_int_equal(note_count(&s, "unstorable_values"), 1);
+    assert_int_equal(note_count(&s, "senml_relative_time"), 1);
+    assert_int_equal(rows_of(fx, "m1", "energy", &r), 1);
+    assert_true(r.value[0] == 3600);
+    assert_int_equal(r.ts[0], NOW_MS - 60000); /* 60 s before the receive time */
+    assert_int_equal(rows_of(fx, "m1", "power", &r), 1);
+    assert_true(r.value[0] == 5);
+    assert_int_equal(rows_of(fx, "m1", "pic", &r), 0);
+    /* Only a data value: nothing stored, nothing rejected, counted. */
+    deliver(fx, "xh/gw/xujiahui/gw-01", "[{\"bn\":\"m1:\",\"n\":\"pic\",\"vd\":\"AA\"}]",
+            NOW_MS + 1000);
+    s = stats(fx);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(note_count(&s, "unstorable_values"), 2);
+}
+
+/*
+ * The hourly packet with a Modbus CRC (5AF5, by script): stored under the
+ * profile that says hj212_crc: modbus, a bad_checksum reject under the
+ * standard's. 2024-06-01 10:00 +08:00 = 1717207200 s.
+ */
+static void test_issue14_hj212_crc_mode_per_profile(void **state)
+{
+    static const char pkt[] =
+        "##0121QN=20240601103000123;ST=22;CN=2061;PW=123456;MN=AQM01;Flag=5;"
+        "CP=&&DataTime=20240601100000;a34004-Avg=23.4,a34004-Flag=N&&5AF5\r\n";
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    deliver(fx, "xh/mb/xujiahui/AQM01", pkt, NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(rows_of(fx, "AQM01", "pm25", &r), 1);
+    assert_true(r.value[0] == 23.4);
+    assert_int_equal(r.ts[0], 1717207200000LL);
+    assert_int_equal(note_count(&s, "hj212_crc_modbus"), 1);
+
+    deliver(fx, "xh/std/xujiahui/AQM02", pkt, NOW_MS);
+    s = stats(fx);
+    assert_int_equal(reason_count(&s, "bad_checksum"), 1);
+    assert_int_equal(s.stored_readings, 1);
+}
+
+/* 2005-style header, DataTime with milliseconds, empty PW: stored at the right time, noted. */
+static void test_issue14_hj212_dialects_stored(void **state)
+{
+    char pkt[512];
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    frame("ST=22;CN=2011;PW=;MN=AQM03;CP=&&DataTime=20240601100000250;a34004-Rtd=7,"
+          "a34004-Flag=P&&",
+          pkt, sizeof(pkt));
+    deliver(fx, "xh/std/xujiahui/AQM03", pkt, NOW_MS);
+    s = stats(fx);
+    assert_int_equal(s.rejected_total, 0);
+    assert_int_equal(rows_of(fx, "AQM03", "pm25", &r), 1);
+    assert_true(r.value[0] == 7);
+    assert_int_equal(r.ts[0], 1717207200250LL);
+    assert_int_equal(note_count(&s, "hj212_no_qn"), 1);
+    assert_int_equal(note_count(&s, "hj212_no_flag"), 1);
+    assert_int_equal(note_count(&s, "hj212_pw_length"), 1);
+    assert_int_equal(note_count(&s, "hj212_datatime_ms"), 1);
+    assert_int_equal(note_count(&s, "hj212_data_flag_2005"), 1);
+    /* A broken packet is still a reject with its reason: 13-digit DataTime. */
+    frame("ST=22;CN=2011;PW=1;MN=AQM03;CP=&&DataTime=2024060110000;a34004-Rtd=7&&", pkt,
+          sizeof(pkt));
+    deliver(fx, "xh/std/xujiahui/AQM03", pkt, NOW_MS);
+    s = stats(fx);
+    assert_int_equal(reason_count(&s, "bad_timestamp"), 1);
+}
+
+/* Notes from the TCP listener wait for the next commit. */
+static void test_issue14_notes_written_with_next_commit(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+
+    ingest_note(fx->ig, "hj212_reply_cmd", 2);
+    ingest_note(fx->ig, "hj212_reply_cmd", 1);
+    s = stats(fx);
+    assert_int_equal(note_count(&s, "hj212_reply_cmd"), 0);
+    assert_int_equal(ingest_flush(fx->ig), 0);
+    s = stats(fx);
+    assert_int_equal(note_count(&s, "hj212_reply_cmd"), 3);
+    assert_int_equal(ingest_flush(fx->ig), 0);
+    s = stats(fx);
+    assert_int_equal(note_count(&s, "hj212_reply_cmd"), 3);
+}
+
 /* ---- atomicity ---- */
 
 static void test_allocation_failures_commit_all_or_nothing(void **state)
@@ -598,6 +843,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_timestamp_uses_receive_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_future, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_seen_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issue14_senml_pack_of_two_devices, setup_custom,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_issue14_senml_sum_data_relative, setup_custom,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_issue14_hj212_crc_mode_per_profile, setup_custom,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_issue14_hj212_dialects_stored, setup_custom, teardown),
+        cmocka_unit_test_setup_teardown(test_issue14_notes_written_with_next_commit, setup_custom,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures_commit_all_or_nothing, setup,
                                         teardown),
     };

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
@@ -217,7 +218,121 @@ static void test_profile_defaults(void **state)
     assert_string_equal(p->fields[0].metric, "leq"); /* the field name */
     assert_false(p->fields[0].has_min);
     assert_false(p->fields[0].has_max);
+    assert_int_equal(p->senml_device, DEC_SENML_BASE);
+    assert_int_equal(p->hj212_crc, DEC_CRC_HJ212);
     profile_free(p);
+}
+
+/* senml_device and hj212_crc, and the decoder options a profile gives. */
+static void test_device_keys(void **state)
+{
+    static const struct {
+        const char *yaml;
+        enum dec_senml_device senml;
+        enum dec_crc crc;
+    } cases[] = {
+        {"senml_device: base\nhj212_crc: hj212\n", DEC_SENML_BASE, DEC_CRC_HJ212},
+        {"senml_device: split\nhj212_crc: modbus\n", DEC_SENML_SPLIT, DEC_CRC_MODBUS},
+        {"senml_device: name\nhj212_crc: modbus-swapped\n", DEC_SENML_NAME, DEC_CRC_MODBUS_SWAPPED},
+        {"hj212_crc: any\n", DEC_SENML_BASE, DEC_CRC_ANY},
+    };
+    struct tmp *t = *state;
+    char text[512];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct capture cap;
+        struct diag d;
+        struct profile *p;
+        struct dec_opts o;
+
+        snprintf(text, sizeof(text),
+                 "name: k\ndomain: air\ntopics: [\"a/{device}\"]\ninterval: 1m\n%s"
+                 "fields:\n  pm25: {}\n",
+                 cases[i].yaml);
+        cap_init(&cap, &d);
+        p = profile_load(tmp_write(t, "k.yaml", text), &d);
+        assert_non_null(p);
+        assert_int_equal(p->senml_device, cases[i].senml);
+        assert_int_equal(p->hj212_crc, cases[i].crc);
+        profile_dec_opts(p, 1732600000000LL, &o);
+        assert_int_equal(o.senml_device, cases[i].senml);
+        assert_int_equal(o.crc, cases[i].crc);
+        assert_int_equal(o.now_ms, 1732600000000LL);
+        assert_int_equal(o.utc_offset_s, 8 * 3600);
+        assert_string_equal(o.time_field, "ts");
+        profile_free(p);
+    }
+}
+
+static struct dec_field unit_field(const char *name, const char *unit, double v, bool is_sum)
+{
+    struct dec_field f;
+
+    memset(&f, 0, sizeof(f));
+    snprintf(f.name, sizeof(f.name), "%s", name);
+    snprintf(f.unit, sizeof(f.unit), "%s", unit);
+    f.kind = DEC_NUM;
+    f.num = v;
+    f.is_sum = is_sum;
+    return f;
+}
+
+/* "<name>@<unit>", "<name>@sum" and "@<unit>" keys (RFC 8428 §5.1.3 packs). */
+static void test_field_for_qualified_keys(void **state)
+{
+    struct tmp *t = *state;
+    const char *path = tmp_write(t, "q.yaml",
+                                 "name: q\ndomain: air\ntopics: [\"a/{device}\"]\n"
+                                 "interval: 1m\nsenml_device: name\n"
+                                 "fields:\n"
+                                 "  \"@%RH\": {metric: humidity, unit: \"%\"}\n"
+                                 "  \"@lat\": {metric: lat, unit: lat}\n"
+                                 "  energy: {metric: power, unit: W}\n"
+                                 "  \"energy@sum\": {metric: energy, unit: J}\n"
+                                 "  temp: {metric: temp, unit: degC}\n"
+                                 "  \"temp@K\": {metric: temp_k, unit: K}\n");
+    struct capture cap;
+    struct diag d;
+    struct profile *p;
+    struct dec_field f;
+
+    cap_init(&cap, &d);
+    p = profile_load(path, &d);
+    assert_non_null(p);
+    assert_true(p->has_qualified_keys);
+    f = unit_field("", "%RH", 20, false);
+    assert_string_equal(profile_field_for(p, &f)->metric, "humidity");
+    f = unit_field("", "lat", 60.1, false);
+    assert_string_equal(profile_field_for(p, &f)->metric, "lat");
+    f = unit_field("", "lon", 24.3, false);
+    assert_null(profile_field_for(p, &f));
+    f = unit_field("energy", "W", 5, false);
+    assert_string_equal(profile_field_for(p, &f)->metric, "power");
+    f = unit_field("energy", "W", 50, true);
+    assert_string_equal(profile_field_for(p, &f)->metric, "energy");
+    f = unit_field("temp", "Cel", 20, true); /* no temp@sum: a sum maps only by @sum */
+    assert_null(profile_field_for(p, &f));
+    f = unit_field("temp", "K", 293, false);
+    assert_string_equal(profile_field_for(p, &f)->metric, "temp_k");
+    f = unit_field("temp", "Cel", 20, false);
+    assert_string_equal(profile_field_for(p, &f)->metric, "temp");
+    profile_free(p);
+}
+
+static void test_hj212_topic(void **state)
+{
+    struct profile p;
+    char *topics[] = {"xh/water/{site}/{device}", "hj212/+/{device}", "hj212/21/{device}"};
+    char out[64];
+
+    memset(&p, 0, sizeof(p));
+    p.topics = topics;
+    p.n_topics = 3;
+    assert_int_equal(profile_hj212_topic(&p, "WQ01", out, sizeof(out)), 0);
+    assert_string_equal(out, "hj212/21/WQ01");
+    assert_int_equal(profile_hj212_topic(&p, "WQ01", out, 10), COL_ERR_RANGE);
+    p.n_topics = 2;
+    assert_int_equal(profile_hj212_topic(&p, "WQ01", out, sizeof(out)), COL_ERR_NOTFOUND);
 }
 
 /* ---- topic matching ---- */
@@ -628,6 +743,10 @@ static void test_load_errors(void **state)
                       "5: sample must be 'instant' or 'average'");
     expect_load_error(t, HEAD TOPICS "interval: 1m\nstrict: perhaps\n" FIELDS,
                       "5: 'strict' must be true or false, not 'perhaps'");
+    expect_load_error(t, HEAD TOPICS "interval: 1m\nsenml_device: topic\n" FIELDS,
+                      "5: senml_device must be one of base, split, name");
+    expect_load_error(t, HEAD TOPICS "interval: 1m\nhj212_crc: crc32\n" FIELDS,
+                      "5: hj212_crc must be one of hj212, modbus, modbus-swapped, any");
     expect_load_error(t, HEAD "interval: 1m\n" FIELDS,
                       "1: 'topics' must be a non-empty list of patterns");
     expect_load_error(t, HEAD TOPICS "interval: 1m\n",
@@ -778,6 +897,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_load_profile, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_profile_defaults, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_device_keys, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_field_for_qualified_keys, tmp_setup, tmp_teardown),
+        cmocka_unit_test(test_hj212_topic),
         cmocka_unit_test(test_topic_match),
         cmocka_unit_test(test_topic_match_wildcards),
         cmocka_unit_test(test_topic_match_hash_includes_parent),
