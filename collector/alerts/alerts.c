@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "notify.h"
 #include "profile.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -23,7 +24,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,14 +39,11 @@ struct last_value {
 struct alerts {
     const struct config *cfg;
     struct store *st;
-    sqlite3 *db;
     const struct profile_set *profiles;
     const struct notify_channels *channels;
     struct ruleset *rules;
-    struct strmap *last;  /* "device\x1fmetric" → struct last_value* */
-    bool has_enqueued;    /* outbox rows written in the open transaction */
-    sqlite3_stmt *q_load; /* prepared once: evaluated for every watched reading */
-    sqlite3_stmt *q_update;
+    struct strmap *last; /* "device\x1fmetric" → struct last_value* */
+    bool has_enqueued;   /* outbox rows written in the open transaction */
     /*
      * "rule\x1fscope" of the pending and firing alerts this thread evaluates
      * (each series is evaluated by one thread), so that a quiet evaluation —
@@ -95,7 +92,6 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
         return NULL;
     a->cfg = cfg;
     a->st = st;
-    a->db = store_handle(st);
     a->profiles = profiles;
     a->channels = channels;
     a->last = strmap_new();
@@ -116,8 +112,6 @@ void alerts_free(struct alerts *a)
         strmap_each(a->last, free_last, NULL);
     strmap_free(a->last);
     ruleset_free(a->rules);
-    sqlite3_finalize(a->q_load);
-    sqlite3_finalize(a->q_update);
     strmap_free(a->active);
     xfree(a);
 }
@@ -176,16 +170,16 @@ static int metric_pollutant(const char *metric, enum gb3095_pollutant *p)
 
 static int site_zone(struct alerts *a, const char *site, enum gb3096_zone *z)
 {
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s =
+        site ? db_prepare(a->st, "SELECT noise_zone FROM sites WHERE name = ?1") : NULL;
     int rc = COL_ERR_NOTFOUND;
 
-    if (!site || sqlite3_prepare_v2(a->db, "SELECT noise_zone FROM sites WHERE name = ?1", -1, &s,
-                                    NULL) != SQLITE_OK)
+    if (!s)
         return COL_ERR_NOTFOUND;
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        rc = gb3096_zone_parse((const char *)sqlite3_column_text(s, 0), z);
-    sqlite3_finalize(s);
+    db_bind_text(s, 1, site);
+    if (db_step(s) == DB_ROW && db_col_text(s, 0))
+        rc = gb3096_zone_parse(db_col_text(s, 0), z);
+    db_reset(s);
     return rc;
 }
 
@@ -247,44 +241,35 @@ struct row {
 
 static int load_row(struct alerts *a, const char *rule, const char *scope, struct row *out)
 {
-    sqlite3_stmt *s = a->q_load;
-    int rc = 0;
+    /* evaluated for every watched reading: cached by the helper */
+    struct db_stmt *s = db_prepare(
+        a->st, "SELECT id, state = 'firing', pending_since, started_at, last_notified, hits,"
+               " value, acked_by IS NOT NULL, message_zh, message_en FROM alerts"
+               " WHERE rule = ?1 AND scope = ?2 AND state IN ('pending', 'firing')");
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!s &&
-        sqlite3_prepare_v3(a->db,
-                           "SELECT id, state, coalesce(pending_since, 0), coalesce(started_at, 0),"
-                           " coalesce(last_notified, 0), hits, coalesce(value, 0), acked_by IS NOT"
-                           " NULL, coalesce(message_zh, ''), coalesce(message_en, '') FROM alerts"
-                           " WHERE rule = ?1 AND scope = ?2 AND state IN ('pending', 'firing')",
-                           -1, SQLITE_PREPARE_PERSISTENT, &a->q_load, NULL) != SQLITE_OK)
-        return store_error(a->st, "alert lookup");
-    s = a->q_load;
-    sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, scope, -1, SQLITE_STATIC);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
-        out->id = sqlite3_column_int64(s, 0);
-        out->st.state = strcmp((const char *)sqlite3_column_text(s, 1), "firing") == 0
-                            ? ALERT_FIRING
-                            : ALERT_PENDING;
-        out->st.pending_since_ms = sqlite3_column_int64(s, 2);
-        out->st.started_at_ms = sqlite3_column_int64(s, 3);
-        out->st.last_notified_ms = sqlite3_column_int64(s, 4);
-        out->st.hits = sqlite3_column_int(s, 5);
-        out->st.value = sqlite3_column_double(s, 6);
-        out->is_acked = sqlite3_column_int(s, 7) != 0;
-        snprintf(out->msg_zh, sizeof(out->msg_zh), "%s", (const char *)sqlite3_column_text(s, 8));
-        snprintf(out->msg_en, sizeof(out->msg_en), "%s", (const char *)sqlite3_column_text(s, 9));
-        break;
-    case SQLITE_DONE:
-        break;
-    default:
-        rc = store_error(a->st, "alert lookup");
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, rule);
+    db_bind_text(s, 2, scope);
+    rc = db_step(s);
+    if (rc == DB_ROW) {
+        double v = db_col_f64(s, 6);
+        out->id = db_col_i64(s, 0);
+        out->st.state = db_col_i64(s, 1) ? ALERT_FIRING : ALERT_PENDING;
+        /* absent times are 0 in the state machine (NULL reads as 0) */
+        out->st.pending_since_ms = db_col_i64(s, 2);
+        out->st.started_at_ms = db_col_i64(s, 3);
+        out->st.last_notified_ms = db_col_i64(s, 4);
+        out->st.hits = (int)db_col_i64(s, 5);
+        out->st.value = isnan(v) ? 0 : v;
+        out->is_acked = db_col_i64(s, 7) != 0;
+        db_col_copy(s, 8, out->msg_zh, sizeof(out->msg_zh));
+        db_col_copy(s, 9, out->msg_en, sizeof(out->msg_en));
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc;
+    db_reset(s);
+    return rc < 0 ? rc : 0;
 }
 
 static cJSON *kv_object(const struct rule_kv *kv, size_t n)
@@ -361,25 +346,22 @@ static int enqueue(struct alerts *a, const struct eval *e, int64_t id, const cha
     if (!text)
         return COL_ERR_NOMEM;
     for (size_t i = 0; rc == 0 && a->channels && i < notify_channels_count(a->channels); i++) {
-        sqlite3_stmt *s = NULL;
+        struct db_stmt *s;
         if (!notify_channel_wants(a->channels, i, rule_severity_name(e->r->severity), e->domain,
                                   event))
             continue;
-        if (sqlite3_prepare_v3(a->db,
-                               "INSERT INTO outbox(alert_id, channel, event, payload, created_at,"
-                               " next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                               -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-            rc = store_error(a->st, "outbox insert");
+        s = db_prepare(a->st, "INSERT INTO outbox(alert_id, channel, event, payload, created_at,"
+                              " next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+        if (!s) {
+            rc = COL_ERR_DB;
             break;
         }
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, notify_channel_name(a->channels, i), -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, event, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, e->now_ms);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = store_error(a->st, "outbox insert");
-        sqlite3_finalize(s);
+        db_bind_i64(s, 1, id);
+        db_bind_text(s, 2, notify_channel_name(a->channels, i));
+        db_bind_text(s, 3, event);
+        db_bind_text(s, 4, text);
+        db_bind_i64(s, 5, e->now_ms);
+        rc = db_run(s);
     }
     cJSON_free(text);
     if (rc == 0)
@@ -395,99 +377,96 @@ void alerts_committed(struct alerts *a, bool is_committed)
         a->has_enqueued = false;
 }
 
+/* A time of the state machine: 0 means none, stored as NULL. */
+static void bind_time(struct db_stmt *s, int i, int64_t ms)
+{
+    if (ms)
+        db_bind_i64(s, i, ms);
+    else
+        db_bind_null(s, i);
+}
+
+static int insert_row(struct alerts *a, const struct eval *e, struct row *row)
+{
+    struct db_stmt *s = db_prepare(a->st, "INSERT INTO alerts(rule, scope, state, severity, domain,"
+                                          " site, device, metric, unit, labels, annotations)"
+                                          " VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                                          " ?10)");
+    cJSON *l, *an;
+    char *lt, *at;
+    int rc;
+
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, e->r->name);
+    db_bind_text(s, 2, e->scope);
+    db_bind_text(s, 3, rule_severity_name(e->r->severity));
+    db_bind_text(s, 4, e->domain);
+    db_bind_text(s, 5, e->site);
+    db_bind_text(s, 6, e->device);
+    db_bind_text(s, 7, e->metric);
+    db_bind_text(s, 8, e->unit);
+    /* Stored so that re-posts (Alertmanager) carry the same labels as the events. */
+    l = kv_object(e->r->labels, e->r->n_labels);
+    an = kv_object(e->r->annotations, e->r->n_annotations);
+    lt = l ? cJSON_PrintUnformatted(l) : NULL;
+    at = an ? cJSON_PrintUnformatted(an) : NULL;
+    cJSON_Delete(l);
+    cJSON_Delete(an);
+    db_bind_text(s, 9, lt);
+    db_bind_text(s, 10, at);
+    cJSON_free(lt);
+    cJSON_free(at);
+    rc = db_run(s);
+    if (rc == 0)
+        row->id = db_last_insert_id(a->st);
+    return rc;
+}
+
 static int write_row(struct alerts *a, const struct eval *e, struct row *row, enum alert_event ev,
                      const char *msg_zh, const char *msg_en)
 {
-    sqlite3_stmt *s = NULL;
     const char *state = ev == ALERT_EV_RESOLVED         ? "resolved"
                         : row->st.state == ALERT_FIRING ? "firing"
                                                         : "pending";
-    int rc = 0;
+    struct db_stmt *s;
 
     if (row->id == 0) {
-        if (sqlite3_prepare_v2(a->db,
-                               "INSERT INTO alerts(rule, scope, state, severity, domain, site,"
-                               " device, metric, unit, labels, annotations) VALUES (?1, ?2,"
-                               " 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                               -1, &s, NULL) != SQLITE_OK)
-            return store_error(a->st, "alert insert");
-        sqlite3_bind_text(s, 1, e->r->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, e->scope, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, rule_severity_name(e->r->severity), -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, e->domain, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, e->site, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, e->device, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 7, e->metric, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 8, e->unit, -1, SQLITE_STATIC);
-        /* Stored so that re-posts (Alertmanager) carry the same labels as the events. */
-        {
-            cJSON *l = kv_object(e->r->labels, e->r->n_labels);
-            cJSON *an = kv_object(e->r->annotations, e->r->n_annotations);
-            char *lt = l ? cJSON_PrintUnformatted(l) : NULL;
-            char *at = an ? cJSON_PrintUnformatted(an) : NULL;
-            cJSON_Delete(l);
-            cJSON_Delete(an);
-            if (lt)
-                sqlite3_bind_text(s, 9, lt, -1, SQLITE_TRANSIENT);
-            if (at)
-                sqlite3_bind_text(s, 10, at, -1, SQLITE_TRANSIENT);
-            cJSON_free(lt);
-            cJSON_free(at);
-        }
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = store_error(a->st, "alert insert");
-        row->id = sqlite3_last_insert_rowid(a->db);
-        sqlite3_finalize(s);
-        s = NULL;
+        int rc = insert_row(a, e, row);
         if (rc)
             return rc;
     }
-    if (!a->q_update &&
-        sqlite3_prepare_v3(a->db,
-                           "UPDATE alerts SET state = ?2, value = ?3, threshold = ?4,"
-                           " pending_since = nullif(?5, 0), started_at = nullif(?6, 0),"
-                           " ended_at = CASE WHEN ?2 = 'resolved' THEN ?7 ELSE NULL END,"
-                           " last_eval = ?8, last_notified = nullif(?9, 0), hits = ?10,"
-                           " message_zh = coalesce(?11, message_zh),"
-                           " message_en = coalesce(?12, message_en) WHERE id = ?1",
-                           -1, SQLITE_PREPARE_PERSISTENT, &a->q_update, NULL) != SQLITE_OK)
-        return store_error(a->st, "alert update");
-    s = a->q_update;
-    sqlite3_bind_int64(s, 1, row->id);
-    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-    if (isfinite(e->value))
-        sqlite3_bind_double(s, 3, e->value);
-    if (isfinite(e->threshold))
-        sqlite3_bind_double(s, 4, e->threshold);
-    sqlite3_bind_int64(s, 5, row->st.pending_since_ms);
-    sqlite3_bind_int64(s, 6, row->st.started_at_ms);
-    sqlite3_bind_int64(s, 7, e->t_ms);
-    sqlite3_bind_int64(s, 8, e->t_ms);
-    sqlite3_bind_int64(s, 9, row->st.last_notified_ms);
-    sqlite3_bind_int(s, 10, row->st.hits);
-    if (msg_zh)
-        sqlite3_bind_text(s, 11, msg_zh, -1, SQLITE_STATIC);
-    if (msg_en)
-        sqlite3_bind_text(s, 12, msg_en, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_error(a->st, "alert update");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc;
+    s = db_prepare(a->st, "UPDATE alerts SET state = ?2, value = ?3, threshold = ?4,"
+                          " pending_since = ?5, started_at = ?6,"
+                          " ended_at = CASE WHEN ?2 = 'resolved' THEN ?7 ELSE NULL END,"
+                          " last_eval = ?8, last_notified = ?9, hits = ?10,"
+                          " message_zh = coalesce(?11, message_zh),"
+                          " message_en = coalesce(?12, message_en) WHERE id = ?1");
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, row->id);
+    db_bind_text(s, 2, state);
+    db_bind_f64(s, 3, isfinite(e->value) ? e->value : NAN);
+    db_bind_f64(s, 4, isfinite(e->threshold) ? e->threshold : NAN);
+    bind_time(s, 5, row->st.pending_since_ms);
+    bind_time(s, 6, row->st.started_at_ms);
+    db_bind_i64(s, 7, e->t_ms);
+    db_bind_i64(s, 8, e->t_ms);
+    bind_time(s, 9, row->st.last_notified_ms);
+    db_bind_i64(s, 10, row->st.hits);
+    db_bind_text(s, 11, msg_zh);
+    db_bind_text(s, 12, msg_en);
+    return db_run(s);
 }
 
 static int delete_row(struct alerts *a, int64_t id)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s = db_prepare(a->st, "DELETE FROM alerts WHERE id = ?1");
 
-    if (sqlite3_prepare_v2(a->db, "DELETE FROM alerts WHERE id = ?1", -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "alert delete");
-    sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_error(a->st, "alert delete");
-    sqlite3_finalize(s);
-    return rc;
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, id);
+    return db_run(s);
 }
 
 static void active_key(const char *rule, const char *scope, char *out, size_t sz)
@@ -497,22 +476,22 @@ static void active_key(const char *rule, const char *scope, char *out, size_t sz
 
 static int load_active(struct alerts *a)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s;
+    int rc = 0, step = DB_DONE;
 
     if (a->is_active_loaded)
         return 0;
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT rule, scope FROM alerts WHERE state IN ('pending', 'firing')",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "active alerts");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+    s = db_prepare(a->st, "SELECT rule, scope FROM alerts WHERE state IN ('pending', 'firing')");
+    if (!s)
+        return COL_ERR_DB;
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
         char key[SCOPE_MAX + 80];
-        active_key((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
-                   key, sizeof(key));
+        active_key(db_col_text(s, 0), db_col_text(s, 1), key, sizeof(key));
         rc = strmap_put(a->active, key, a);
     }
-    sqlite3_finalize(s);
+    db_reset(s);
+    if (rc == 0 && step < 0)
+        rc = step;
     a->is_active_loaded = rc == 0;
     return rc;
 }
@@ -738,74 +717,75 @@ int alerts_on_value(struct alerts *a, enum rule_series series, const char *domai
 
 static int silence(struct alerts *a, int64_t now_ms)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s;
+    int rc = 0, step = DB_DONE;
     bool any = false;
 
     for (size_t i = 0; i < a->rules->n; i++)
         any |= a->rules->v[i].series == RULE_SILENCE;
     if (!any)
         return 0;
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT name, site, profile, last_seen FROM devices WHERE last_seen IS"
-                           " NOT NULL",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "devices");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(s, 0);
-        const char *site = (const char *)sqlite3_column_text(s, 1);
-        const char *prof = (const char *)sqlite3_column_text(s, 2);
-        double silent = (double)(now_ms - sqlite3_column_int64(s, 3)) / 1000.0;
+    s = db_prepare(
+        a->st, "SELECT name, site, profile, last_seen FROM devices WHERE last_seen IS NOT NULL");
+    if (!s)
+        return COL_ERR_DB;
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
+        const char *name = db_col_text(s, 0);
+        const char *site = db_col_text(s, 1);
+        const char *prof = db_col_text(s, 2);
+        double silent = (double)(now_ms - db_col_i64(s, 3)) / 1000.0;
         const struct profile *p = a->profiles ? profile_set_find(a->profiles, prof) : NULL;
         rc = run_rules(a, RULE_SILENCE, p ? p->domain : NULL, site, name, "silence", "s", silent,
                        now_ms, now_ms, profile_interval_s(a, prof));
     }
-    sqlite3_finalize(s);
-    return rc;
+    db_reset(s);
+    return rc ? rc : step < 0 ? step : 0;
 }
 
 /* Reminders: firing, not acknowledged, repeat interval elapsed since the last notice. */
 static int reminders(struct alerts *a, int64_t now_ms)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s = db_prepare(
+        a->st, "SELECT id, rule, scope, domain, site, device, metric, unit, value, threshold,"
+               " started_at, last_notified, message_zh, message_en FROM alerts"
+               " WHERE state = 'firing' AND acked_by IS NULL");
+    int rc = 0, step = DB_DONE;
 
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT id, rule, scope, domain, site, device, metric, unit, value,"
-                           " threshold, started_at, coalesce(last_notified, 0), message_zh,"
-                           " message_en FROM alerts WHERE state = 'firing' AND acked_by IS NULL",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "alerts");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        const struct rule *r = ruleset_find(a->rules, (const char *)sqlite3_column_text(s, 1));
+    if (!s)
+        return COL_ERR_DB;
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
+        const struct rule *r = ruleset_find(a->rules, db_col_text(s, 1));
+        struct db_stmt *u;
         struct eval e;
-        int64_t id = sqlite3_column_int64(s, 0);
-        if (!r || r->repeat_ms <= 0 || now_ms - sqlite3_column_int64(s, 11) < r->repeat_ms)
+        int64_t id = db_col_i64(s, 0);
+        if (!r || r->repeat_ms <= 0 || now_ms - db_col_i64(s, 11) < r->repeat_ms)
             continue;
-        e = (struct eval){
-            r,
-            (const char *)sqlite3_column_text(s, 2),
-            (const char *)sqlite3_column_text(s, 3),
-            (const char *)sqlite3_column_text(s, 4),
-            (const char *)sqlite3_column_text(s, 5),
-            (const char *)sqlite3_column_text(s, 6),
-            (const char *)sqlite3_column_text(s, 7),
-            sqlite3_column_type(s, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 8),
-            sqlite3_column_type(s, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 9),
-            now_ms,
-            now_ms};
-        rc = enqueue(a, &e, id, "reminder", sqlite3_column_int64(s, 10), 0,
-                     (const char *)sqlite3_column_text(s, 12),
-                     (const char *)sqlite3_column_text(s, 13));
-        if (rc == 0) {
-            char sql[128];
-            snprintf(sql, sizeof(sql), "UPDATE alerts SET last_notified = %lld WHERE id = %lld",
-                     (long long)now_ms, (long long)id);
-            rc = store_exec(a->st, sql);
+        e = (struct eval){r,
+                          db_col_text(s, 2),
+                          db_col_text(s, 3),
+                          db_col_text(s, 4),
+                          db_col_text(s, 5),
+                          db_col_text(s, 6),
+                          db_col_text(s, 7),
+                          db_col_f64(s, 8),
+                          db_col_f64(s, 9),
+                          now_ms,
+                          now_ms};
+        rc = enqueue(a, &e, id, "reminder", db_col_i64(s, 10), 0, db_col_text(s, 12),
+                     db_col_text(s, 13));
+        if (rc)
+            break;
+        u = db_prepare(a->st, "UPDATE alerts SET last_notified = ?2 WHERE id = ?1");
+        if (!u) {
+            rc = COL_ERR_DB;
+            break;
         }
+        db_bind_i64(u, 1, id);
+        db_bind_i64(u, 2, now_ms);
+        rc = db_run(u);
     }
-    sqlite3_finalize(s);
-    return rc;
+    db_reset(s);
+    return rc ? rc : step < 0 ? step : 0;
 }
 
 /*
