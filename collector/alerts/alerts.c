@@ -31,9 +31,16 @@
 
 /* Last value of a device's metric, for jump and stuck rules. */
 struct last_value {
+    bool is_set; /* false: no reading yet (or only one whose transaction rolled back) */
     int64_t ts_ms;
     double value;
     int64_t same_since_ms; /* start of the current run of identical values */
+};
+
+/* A last value as it was before the open transaction changed it. */
+struct last_undo {
+    struct last_value *lv;
+    struct last_value before;
 };
 
 struct alerts {
@@ -48,9 +55,17 @@ struct alerts {
      * "rule\x1fscope" of the pending and firing alerts this thread evaluates
      * (each series is evaluated by one thread), so that a quiet evaluation —
      * no active alert, value on the safe side — costs no database access.
+     * It holds what is committed; NULL until loaded from the alerts table.
+     * What the open transaction changes waits in @staged (key → a for
+     * active, → &a->staged for not active) and joins @active only when the
+     * transaction commits (alerts_committed): after a rollback the table
+     * still says what it said, and so must memory.
      */
     struct strmap *active;
-    bool is_active_loaded;
+    struct strmap *staged;
+    /* The last values the open transaction changed, restored if it rolls back. */
+    struct last_undo *undo;
+    size_t n_undo, cap_undo;
     struct alerts_gateway_facts facts; /* upload and disk state; all NULL = unknown */
 };
 
@@ -95,9 +110,8 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
     a->profiles = profiles;
     a->channels = channels;
     a->last = strmap_new();
-    a->active = strmap_new();
     a->rules = load_rules(cfg);
-    if (!a->last || !a->active || !a->rules) {
+    if (!a->last || !a->rules) {
         alerts_free(a);
         return NULL;
     }
@@ -113,6 +127,8 @@ void alerts_free(struct alerts *a)
     strmap_free(a->last);
     ruleset_free(a->rules);
     strmap_free(a->active);
+    strmap_free(a->staged);
+    xfree(a->undo);
     xfree(a);
 }
 
@@ -369,12 +385,60 @@ static int enqueue(struct alerts *a, const struct eval *e, int64_t id, const cha
     return rc;
 }
 
+static void apply_staged(const char *key, void *val, void *ud)
+{
+    struct alerts *a = ud;
+
+    /* Without room for the key, forget the set: it is loaded again from the table. */
+    if (a->active && strmap_put(a->active, key, val == a ? a : NULL)) {
+        strmap_free(a->active);
+        a->active = NULL;
+    }
+}
+
 void alerts_committed(struct alerts *a, bool is_committed)
 {
-    if (a && a->has_enqueued && is_committed)
+    if (!a)
+        return;
+    if (a->has_enqueued && is_committed)
         notify_channels_kick(a->channels);
-    if (a)
-        a->has_enqueued = false;
+    a->has_enqueued = false;
+    if (is_committed) {
+        if (a->staged)
+            strmap_each(a->staged, apply_staged, a);
+    } else {
+        /* back to what the last commit left, in reverse order of the changes */
+        for (size_t i = a->n_undo; i-- > 0;)
+            *a->undo[i].lv = a->undo[i].before;
+        /* and the active set as the table has it: right even if a commit went unreported */
+        strmap_free(a->active);
+        a->active = NULL;
+    }
+    a->n_undo = 0;
+    if (a->staged && strmap_count(a->staged)) {
+        strmap_free(a->staged);
+        a->staged = NULL;
+    }
+}
+
+/* Whether (rule, scope) @key is pending or firing as the open transaction sees it. */
+static bool is_active(const struct alerts *a, const char *key)
+{
+    void *v = a->staged ? strmap_get(a->staged, key) : NULL;
+
+    if (v)
+        return v == a;
+    return strmap_get(a->active, key) != NULL;
+}
+
+/* (rule, scope) @key becomes active or not when the open transaction commits. */
+static int stage(struct alerts *a, const char *key, bool is_on)
+{
+    if (!a->staged)
+        a->staged = strmap_new();
+    if (!a->staged)
+        return COL_ERR_NOMEM;
+    return strmap_put(a->staged, key, is_on ? (void *)a : (void *)&a->staged);
 }
 
 /* A time of the state machine: 0 means none, stored as NULL. */
@@ -474,16 +538,26 @@ static void active_key(const char *rule, const char *scope, char *out, size_t sz
     snprintf(out, sz, "%s\x1f%s", rule, scope);
 }
 
+/*
+ * The committed set, read from the table on first use (and again after a
+ * commit could not be applied for want of memory). evaluate() loads it
+ * before it stages anything, so the rows read hold no change of the open
+ * transaction: every change of a row's activeness is staged.
+ */
 static int load_active(struct alerts *a)
 {
     struct db_stmt *s;
     int rc = 0, step = DB_DONE;
 
-    if (a->is_active_loaded)
+    if (a->active)
         return 0;
     s = db_prepare(a->st, "SELECT rule, scope FROM alerts WHERE state IN ('pending', 'firing')");
-    if (!s)
-        return COL_ERR_DB;
+    a->active = strmap_new();
+    if (!s || !a->active) {
+        strmap_free(a->active);
+        a->active = NULL;
+        return s ? COL_ERR_NOMEM : COL_ERR_DB;
+    }
     while (rc == 0 && (step = db_step(s)) == DB_ROW) {
         char key[SCOPE_MAX + 80];
         active_key(db_col_text(s, 0), db_col_text(s, 1), key, sizeof(key));
@@ -492,7 +566,10 @@ static int load_active(struct alerts *a)
     db_reset(s);
     if (rc == 0 && step < 0)
         rc = step;
-    a->is_active_loaded = rc == 0;
+    if (rc) {
+        strmap_free(a->active);
+        a->active = NULL;
+    }
     return rc;
 }
 
@@ -539,7 +616,7 @@ static int evaluate(struct alerts *a, struct eval *e)
     if (rc)
         return rc;
     active_key(e->r->name, e->scope, key, sizeof(key));
-    if (!strmap_get(a->active, key) && !breaches(e->r, e->value, e->threshold))
+    if (!is_active(a, key) && !breaches(e->r, e->value, e->threshold))
         return 0;
     rc = load_row(a, e->r->name, e->scope, &row);
     if (rc)
@@ -553,16 +630,17 @@ static int evaluate(struct alerts *a, struct eval *e)
             return 0;
         return write_row(a, e, &row, ev, NULL, NULL);
     case ALERT_EV_CANCELLED:
-        strmap_put(a->active, key, NULL);
+        if (stage(a, key, false))
+            return COL_ERR_NOMEM;
         return row.id ? delete_row(a, row.id) : 0;
     case ALERT_EV_PENDING:
-        if (strmap_put(a->active, key, a))
+        if (stage(a, key, true))
             return COL_ERR_NOMEM;
         return write_row(a, e, &row, ev, NULL, NULL);
     default:
         break;
     }
-    if (strmap_put(a->active, key, ev == ALERT_EV_RESOLVED ? NULL : a))
+    if (stage(a, key, ev != ALERT_EV_RESOLVED))
         return COL_ERR_NOMEM;
     ctx = (struct rule_ctx){e->site,
                             e->device,
@@ -669,6 +747,23 @@ static int stuck_rules(struct alerts *a, const char *domain, const char *site, c
     return 0;
 }
 
+/* Remember @lv as it is now, to restore it if the open transaction rolls back. */
+static int keep_undo(struct alerts *a, struct last_value *lv)
+{
+    if (a->n_undo == a->cap_undo) {
+        size_t ncap = a->cap_undo ? a->cap_undo * 2 : 64;
+        struct last_undo *nv = xrealloc(a->undo, ncap * sizeof(*nv));
+        if (!nv)
+            return COL_ERR_NOMEM;
+        a->undo = nv;
+        a->cap_undo = ncap;
+    }
+    a->undo[a->n_undo].lv = lv;
+    a->undo[a->n_undo].before = *lv;
+    a->n_undo++;
+    return 0;
+}
+
 int alerts_on_reading(struct alerts *a, const char *domain, const char *site, const char *device,
                       const char *metric, const char *unit, double value, int64_t ts_ms,
                       int64_t now_ms)
@@ -682,7 +777,16 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
         return rc;
     snprintf(key, sizeof(key), "%s\x1f%s", device, metric);
     lv = strmap_get(a->last, key);
-    if (lv && ts_ms > lv->ts_ms) {
+    if (!lv) {
+        lv = xcalloc(1, sizeof(*lv));
+        if (!lv || strmap_put(a->last, key, lv)) {
+            xfree(lv);
+            return 0; /* only jump/stuck detection suffers */
+        }
+    }
+    if (keep_undo(a, lv))
+        return 0; /* unchanged, so a rollback cannot leave it ahead of the table */
+    if (lv->is_set && ts_ms > lv->ts_ms) {
         rc = run_rules(a, RULE_JUMP, domain, site, device, metric, unit, fabs(value - lv->value),
                        ts_ms, now_ms, NAN);
         if (rc)
@@ -693,12 +797,9 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
         if (rc)
             return rc;
     }
-    if (!lv) {
-        lv = xcalloc(1, sizeof(*lv));
-        if (!lv || strmap_put(a->last, key, lv)) {
-            xfree(lv);
-            return 0; /* only jump/stuck detection suffers */
-        }
+    if (!lv->is_set) {
+        lv->is_set = true;
+        lv->ts_ms = ts_ms;
         lv->same_since_ms = ts_ms;
     }
     if (ts_ms >= lv->ts_ms) {
