@@ -642,13 +642,15 @@ static int evaluate(struct alerts *a, struct eval *e)
     }
     if (stage(a, key, ev != ALERT_EV_RESOLVED))
         return COL_ERR_NOMEM;
-    ctx = (struct rule_ctx){e->site,
-                            e->device,
-                            e->metric,
-                            e->unit,
-                            e->value,
-                            e->threshold,
-                            started ? started : row.st.started_at_ms};
+    ctx = (struct rule_ctx){.site = e->site,
+                            .device = e->device,
+                            .metric = e->metric,
+                            .unit = e->unit,
+                            .value = e->value,
+                            .threshold = e->threshold,
+                            .started_at_ms = started ? started : row.st.started_at_ms};
+    /* {started_at} in the gateway's zone, with the offset in force at that instant */
+    ctx.utc_offset_s = cal_utc_offset_s(ctx.started_at_ms);
     if (ev == ALERT_EV_RESOLVED && row.msg_en[0]) {
         /* The resolution repeats what fired, with the value that ended it. */
         char now_zh[96], now_en[96];
