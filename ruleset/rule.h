@@ -162,6 +162,9 @@ struct rule_ctx {
     const char *site, *device, *metric, *unit;
     double value, threshold;
     int64_t started_at_ms;
+    /* Offset of the gateway's local time from UTC at started_at_ms, in seconds
+     * ({started_at} is written in it): the caller knows the zone, the rules do not. */
+    long utc_offset_s;
 };
 
 /*

@@ -216,8 +216,8 @@ static void fmt_duration(int64_t ms, char *buf, size_t sz)
     }
 }
 
-/* UTC ms as Asia/Shanghai local time "2026-03-01 08:00"; "-" for 0. */
-static void fmt_local_time(int64_t ms, char *buf, size_t sz)
+/* UTC ms as local time "2026-03-01 08:00" at @offset_s from UTC; "-" for 0. */
+static void fmt_local_time(int64_t ms, long offset_s, char *buf, size_t sz)
 {
     int64_t s, days, secs, y;
     int m, d;
@@ -226,7 +226,7 @@ static void fmt_local_time(int64_t ms, char *buf, size_t sz)
         snprintf(buf, sz, "-");
         return;
     }
-    s = ms / 1000 - (ms % 1000 < 0 ? 1 : 0) + RULE_TZ_OFFSET_S;
+    s = ms / 1000 - (ms % 1000 < 0 ? 1 : 0) + offset_s;
     days = s / 86400 - (s % 86400 < 0 ? 1 : 0);
     secs = s - days * 86400;
     civil_from_days(days, &y, &m, &d);
@@ -281,7 +281,7 @@ static void put_placeholder(struct outbuf *o, int ph, const struct rule *r,
         put_str(o, buf);
         break;
     case PH_STARTED_AT:
-        fmt_local_time(ctx ? ctx->started_at_ms : 0, buf, sizeof(buf));
+        fmt_local_time(ctx ? ctx->started_at_ms : 0, ctx ? ctx->utc_offset_s : 0, buf, sizeof(buf));
         put_str(o, buf);
         break;
     default:

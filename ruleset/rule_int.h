@@ -10,8 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Offset of the local time the rules are written in (Asia/Shanghai, no DST). */
-#define RULE_TZ_OFFSET_S (8L * 3600)
+/*
+ * Offset of the time the rules' effective dates are written in: the
+ * standards take effect on dates of China Standard Time (UTC+8, no DST),
+ * wherever the gateway's own zone is. Messages use the caller's zone
+ * (rule_ctx.utc_offset_s).
+ */
+#define RULE_EFFECTIVE_TZ_OFFSET_S (8L * 3600)
 
 /*
  * Find the first "{name}" in @tmpl (name = [a-z_]+) that rule_format() does not

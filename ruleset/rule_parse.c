@@ -238,7 +238,7 @@ static int load_time(const struct ynode *m, const char *key, int64_t *out, struc
     if (rc <= 0)
         return rc;
     n = ynode_get(m, key);
-    if (parse_iso8601_ms(s, strlen(s), RULE_TZ_OFFSET_S, out) || *out <= 0) {
+    if (parse_iso8601_ms(s, strlen(s), RULE_EFFECTIVE_TZ_OFFSET_S, out) || *out <= 0) {
         diag_error(d, n->file, n->line,
                    "'effective.%s' must be a date (2026-03-01, local time Asia/Shanghai) or an "
                    "ISO 8601 time after 1970, not '%s'",

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "notify.h"
 #include "profile.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -23,7 +24,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,29 +31,41 @@
 
 /* Last value of a device's metric, for jump and stuck rules. */
 struct last_value {
+    bool is_set; /* false: no reading yet (or only one whose transaction rolled back) */
     int64_t ts_ms;
     double value;
     int64_t same_since_ms; /* start of the current run of identical values */
 };
 
+/* A last value as it was before the open transaction changed it. */
+struct last_undo {
+    struct last_value *lv;
+    struct last_value before;
+};
+
 struct alerts {
     const struct config *cfg;
     struct store *st;
-    sqlite3 *db;
     const struct profile_set *profiles;
     const struct notify_channels *channels;
     struct ruleset *rules;
-    struct strmap *last;  /* "device\x1fmetric" → struct last_value* */
-    bool has_enqueued;    /* outbox rows written in the open transaction */
-    sqlite3_stmt *q_load; /* prepared once: evaluated for every watched reading */
-    sqlite3_stmt *q_update;
+    struct strmap *last; /* "device\x1fmetric" → struct last_value* */
+    bool has_enqueued;   /* outbox rows written in the open transaction */
     /*
      * "rule\x1fscope" of the pending and firing alerts this thread evaluates
      * (each series is evaluated by one thread), so that a quiet evaluation —
      * no active alert, value on the safe side — costs no database access.
+     * It holds what is committed; NULL until loaded from the alerts table.
+     * What the open transaction changes waits in @staged (key → a for
+     * active, → &a->staged for not active) and joins @active only when the
+     * transaction commits (alerts_committed): after a rollback the table
+     * still says what it said, and so must memory.
      */
     struct strmap *active;
-    bool is_active_loaded;
+    struct strmap *staged;
+    /* The last values the open transaction changed, restored if it rolls back. */
+    struct last_undo *undo;
+    size_t n_undo, cap_undo;
     struct alerts_gateway_facts facts; /* upload and disk state; all NULL = unknown */
 };
 
@@ -95,13 +107,11 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
         return NULL;
     a->cfg = cfg;
     a->st = st;
-    a->db = store_handle(st);
     a->profiles = profiles;
     a->channels = channels;
     a->last = strmap_new();
-    a->active = strmap_new();
     a->rules = load_rules(cfg);
-    if (!a->last || !a->active || !a->rules) {
+    if (!a->last || !a->rules) {
         alerts_free(a);
         return NULL;
     }
@@ -116,9 +126,9 @@ void alerts_free(struct alerts *a)
         strmap_each(a->last, free_last, NULL);
     strmap_free(a->last);
     ruleset_free(a->rules);
-    sqlite3_finalize(a->q_load);
-    sqlite3_finalize(a->q_update);
     strmap_free(a->active);
+    strmap_free(a->staged);
+    xfree(a->undo);
     xfree(a);
 }
 
@@ -176,16 +186,16 @@ static int metric_pollutant(const char *metric, enum gb3095_pollutant *p)
 
 static int site_zone(struct alerts *a, const char *site, enum gb3096_zone *z)
 {
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s =
+        site ? db_prepare(a->st, "SELECT noise_zone FROM sites WHERE name = ?1") : NULL;
     int rc = COL_ERR_NOTFOUND;
 
-    if (!site || sqlite3_prepare_v2(a->db, "SELECT noise_zone FROM sites WHERE name = ?1", -1, &s,
-                                    NULL) != SQLITE_OK)
+    if (!s)
         return COL_ERR_NOTFOUND;
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        rc = gb3096_zone_parse((const char *)sqlite3_column_text(s, 0), z);
-    sqlite3_finalize(s);
+    db_bind_text(s, 1, site);
+    if (db_step(s) == DB_ROW && db_col_text(s, 0))
+        rc = gb3096_zone_parse(db_col_text(s, 0), z);
+    db_reset(s);
     return rc;
 }
 
@@ -247,44 +257,35 @@ struct row {
 
 static int load_row(struct alerts *a, const char *rule, const char *scope, struct row *out)
 {
-    sqlite3_stmt *s = a->q_load;
-    int rc = 0;
+    /* evaluated for every watched reading: cached by the helper */
+    struct db_stmt *s = db_prepare(
+        a->st, "SELECT id, state = 'firing', pending_since, started_at, last_notified, hits,"
+               " value, acked_by IS NOT NULL, message_zh, message_en FROM alerts"
+               " WHERE rule = ?1 AND scope = ?2 AND state IN ('pending', 'firing')");
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!s &&
-        sqlite3_prepare_v3(a->db,
-                           "SELECT id, state, coalesce(pending_since, 0), coalesce(started_at, 0),"
-                           " coalesce(last_notified, 0), hits, coalesce(value, 0), acked_by IS NOT"
-                           " NULL, coalesce(message_zh, ''), coalesce(message_en, '') FROM alerts"
-                           " WHERE rule = ?1 AND scope = ?2 AND state IN ('pending', 'firing')",
-                           -1, SQLITE_PREPARE_PERSISTENT, &a->q_load, NULL) != SQLITE_OK)
-        return store_error(a->st, "alert lookup");
-    s = a->q_load;
-    sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, scope, -1, SQLITE_STATIC);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
-        out->id = sqlite3_column_int64(s, 0);
-        out->st.state = strcmp((const char *)sqlite3_column_text(s, 1), "firing") == 0
-                            ? ALERT_FIRING
-                            : ALERT_PENDING;
-        out->st.pending_since_ms = sqlite3_column_int64(s, 2);
-        out->st.started_at_ms = sqlite3_column_int64(s, 3);
-        out->st.last_notified_ms = sqlite3_column_int64(s, 4);
-        out->st.hits = sqlite3_column_int(s, 5);
-        out->st.value = sqlite3_column_double(s, 6);
-        out->is_acked = sqlite3_column_int(s, 7) != 0;
-        snprintf(out->msg_zh, sizeof(out->msg_zh), "%s", (const char *)sqlite3_column_text(s, 8));
-        snprintf(out->msg_en, sizeof(out->msg_en), "%s", (const char *)sqlite3_column_text(s, 9));
-        break;
-    case SQLITE_DONE:
-        break;
-    default:
-        rc = store_error(a->st, "alert lookup");
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, rule);
+    db_bind_text(s, 2, scope);
+    rc = db_step(s);
+    if (rc == DB_ROW) {
+        double v = db_col_f64(s, 6);
+        out->id = db_col_i64(s, 0);
+        out->st.state = db_col_i64(s, 1) ? ALERT_FIRING : ALERT_PENDING;
+        /* absent times are 0 in the state machine (NULL reads as 0) */
+        out->st.pending_since_ms = db_col_i64(s, 2);
+        out->st.started_at_ms = db_col_i64(s, 3);
+        out->st.last_notified_ms = db_col_i64(s, 4);
+        out->st.hits = (int)db_col_i64(s, 5);
+        out->st.value = isnan(v) ? 0 : v;
+        out->is_acked = db_col_i64(s, 7) != 0;
+        db_col_copy(s, 8, out->msg_zh, sizeof(out->msg_zh));
+        db_col_copy(s, 9, out->msg_en, sizeof(out->msg_en));
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc;
+    db_reset(s);
+    return rc < 0 ? rc : 0;
 }
 
 static cJSON *kv_object(const struct rule_kv *kv, size_t n)
@@ -361,25 +362,22 @@ static int enqueue(struct alerts *a, const struct eval *e, int64_t id, const cha
     if (!text)
         return COL_ERR_NOMEM;
     for (size_t i = 0; rc == 0 && a->channels && i < notify_channels_count(a->channels); i++) {
-        sqlite3_stmt *s = NULL;
+        struct db_stmt *s;
         if (!notify_channel_wants(a->channels, i, rule_severity_name(e->r->severity), e->domain,
                                   event))
             continue;
-        if (sqlite3_prepare_v3(a->db,
-                               "INSERT INTO outbox(alert_id, channel, event, payload, created_at,"
-                               " next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                               -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-            rc = store_error(a->st, "outbox insert");
+        s = db_prepare(a->st, "INSERT INTO outbox(alert_id, channel, event, payload, created_at,"
+                              " next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+        if (!s) {
+            rc = COL_ERR_DB;
             break;
         }
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, notify_channel_name(a->channels, i), -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, event, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, e->now_ms);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = store_error(a->st, "outbox insert");
-        sqlite3_finalize(s);
+        db_bind_i64(s, 1, id);
+        db_bind_text(s, 2, notify_channel_name(a->channels, i));
+        db_bind_text(s, 3, event);
+        db_bind_text(s, 4, text);
+        db_bind_i64(s, 5, e->now_ms);
+        rc = db_run(s);
     }
     cJSON_free(text);
     if (rc == 0)
@@ -387,107 +385,152 @@ static int enqueue(struct alerts *a, const struct eval *e, int64_t id, const cha
     return rc;
 }
 
+static void apply_staged(const char *key, void *val, void *ud)
+{
+    struct alerts *a = ud;
+
+    /* Without room for the key, forget the set: it is loaded again from the table. */
+    if (a->active && strmap_put(a->active, key, val == a ? a : NULL)) {
+        strmap_free(a->active);
+        a->active = NULL;
+    }
+}
+
 void alerts_committed(struct alerts *a, bool is_committed)
 {
-    if (a && a->has_enqueued && is_committed)
+    if (!a)
+        return;
+    if (a->has_enqueued && is_committed)
         notify_channels_kick(a->channels);
-    if (a)
-        a->has_enqueued = false;
+    a->has_enqueued = false;
+    if (is_committed) {
+        if (a->staged)
+            strmap_each(a->staged, apply_staged, a);
+    } else {
+        /* back to what the last commit left, in reverse order of the changes */
+        for (size_t i = a->n_undo; i-- > 0;)
+            *a->undo[i].lv = a->undo[i].before;
+        /* and the active set as the table has it: right even if a commit went unreported */
+        strmap_free(a->active);
+        a->active = NULL;
+    }
+    a->n_undo = 0;
+    if (a->staged && strmap_count(a->staged)) {
+        strmap_free(a->staged);
+        a->staged = NULL;
+    }
+}
+
+/* Whether (rule, scope) @key is pending or firing as the open transaction sees it. */
+static bool is_active(const struct alerts *a, const char *key)
+{
+    void *v = a->staged ? strmap_get(a->staged, key) : NULL;
+
+    if (v)
+        return v == a;
+    return strmap_get(a->active, key) != NULL;
+}
+
+/* (rule, scope) @key becomes active or not when the open transaction commits. */
+static int stage(struct alerts *a, const char *key, bool is_on)
+{
+    if (!a->staged)
+        a->staged = strmap_new();
+    if (!a->staged)
+        return COL_ERR_NOMEM;
+    return strmap_put(a->staged, key, is_on ? (void *)a : (void *)&a->staged);
+}
+
+/* A time of the state machine: 0 means none, stored as NULL. */
+static void bind_time(struct db_stmt *s, int i, int64_t ms)
+{
+    if (ms)
+        db_bind_i64(s, i, ms);
+    else
+        db_bind_null(s, i);
+}
+
+static int insert_row(struct alerts *a, const struct eval *e, struct row *row)
+{
+    struct db_stmt *s = db_prepare(a->st, "INSERT INTO alerts(rule, scope, state, severity, domain,"
+                                          " site, device, metric, unit, labels, annotations)"
+                                          " VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                                          " ?10)");
+    cJSON *l, *an;
+    char *lt, *at;
+    int rc;
+
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, e->r->name);
+    db_bind_text(s, 2, e->scope);
+    db_bind_text(s, 3, rule_severity_name(e->r->severity));
+    db_bind_text(s, 4, e->domain);
+    db_bind_text(s, 5, e->site);
+    db_bind_text(s, 6, e->device);
+    db_bind_text(s, 7, e->metric);
+    db_bind_text(s, 8, e->unit);
+    /* Stored so that re-posts (Alertmanager) carry the same labels as the events. */
+    l = kv_object(e->r->labels, e->r->n_labels);
+    an = kv_object(e->r->annotations, e->r->n_annotations);
+    lt = l ? cJSON_PrintUnformatted(l) : NULL;
+    at = an ? cJSON_PrintUnformatted(an) : NULL;
+    cJSON_Delete(l);
+    cJSON_Delete(an);
+    db_bind_text(s, 9, lt);
+    db_bind_text(s, 10, at);
+    cJSON_free(lt);
+    cJSON_free(at);
+    rc = db_run(s);
+    if (rc == 0)
+        row->id = db_last_insert_id(a->st);
+    return rc;
 }
 
 static int write_row(struct alerts *a, const struct eval *e, struct row *row, enum alert_event ev,
                      const char *msg_zh, const char *msg_en)
 {
-    sqlite3_stmt *s = NULL;
     const char *state = ev == ALERT_EV_RESOLVED         ? "resolved"
                         : row->st.state == ALERT_FIRING ? "firing"
                                                         : "pending";
-    int rc = 0;
+    struct db_stmt *s;
 
     if (row->id == 0) {
-        if (sqlite3_prepare_v2(a->db,
-                               "INSERT INTO alerts(rule, scope, state, severity, domain, site,"
-                               " device, metric, unit, labels, annotations) VALUES (?1, ?2,"
-                               " 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                               -1, &s, NULL) != SQLITE_OK)
-            return store_error(a->st, "alert insert");
-        sqlite3_bind_text(s, 1, e->r->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, e->scope, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, rule_severity_name(e->r->severity), -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, e->domain, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, e->site, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, e->device, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 7, e->metric, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 8, e->unit, -1, SQLITE_STATIC);
-        /* Stored so that re-posts (Alertmanager) carry the same labels as the events. */
-        {
-            cJSON *l = kv_object(e->r->labels, e->r->n_labels);
-            cJSON *an = kv_object(e->r->annotations, e->r->n_annotations);
-            char *lt = l ? cJSON_PrintUnformatted(l) : NULL;
-            char *at = an ? cJSON_PrintUnformatted(an) : NULL;
-            cJSON_Delete(l);
-            cJSON_Delete(an);
-            if (lt)
-                sqlite3_bind_text(s, 9, lt, -1, SQLITE_TRANSIENT);
-            if (at)
-                sqlite3_bind_text(s, 10, at, -1, SQLITE_TRANSIENT);
-            cJSON_free(lt);
-            cJSON_free(at);
-        }
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = store_error(a->st, "alert insert");
-        row->id = sqlite3_last_insert_rowid(a->db);
-        sqlite3_finalize(s);
-        s = NULL;
+        int rc = insert_row(a, e, row);
         if (rc)
             return rc;
     }
-    if (!a->q_update &&
-        sqlite3_prepare_v3(a->db,
-                           "UPDATE alerts SET state = ?2, value = ?3, threshold = ?4,"
-                           " pending_since = nullif(?5, 0), started_at = nullif(?6, 0),"
-                           " ended_at = CASE WHEN ?2 = 'resolved' THEN ?7 ELSE NULL END,"
-                           " last_eval = ?8, last_notified = nullif(?9, 0), hits = ?10,"
-                           " message_zh = coalesce(?11, message_zh),"
-                           " message_en = coalesce(?12, message_en) WHERE id = ?1",
-                           -1, SQLITE_PREPARE_PERSISTENT, &a->q_update, NULL) != SQLITE_OK)
-        return store_error(a->st, "alert update");
-    s = a->q_update;
-    sqlite3_bind_int64(s, 1, row->id);
-    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-    if (isfinite(e->value))
-        sqlite3_bind_double(s, 3, e->value);
-    if (isfinite(e->threshold))
-        sqlite3_bind_double(s, 4, e->threshold);
-    sqlite3_bind_int64(s, 5, row->st.pending_since_ms);
-    sqlite3_bind_int64(s, 6, row->st.started_at_ms);
-    sqlite3_bind_int64(s, 7, e->t_ms);
-    sqlite3_bind_int64(s, 8, e->t_ms);
-    sqlite3_bind_int64(s, 9, row->st.last_notified_ms);
-    sqlite3_bind_int(s, 10, row->st.hits);
-    if (msg_zh)
-        sqlite3_bind_text(s, 11, msg_zh, -1, SQLITE_STATIC);
-    if (msg_en)
-        sqlite3_bind_text(s, 12, msg_en, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_error(a->st, "alert update");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc;
+    s = db_prepare(a->st, "UPDATE alerts SET state = ?2, value = ?3, threshold = ?4,"
+                          " pending_since = ?5, started_at = ?6,"
+                          " ended_at = CASE WHEN ?2 = 'resolved' THEN ?7 ELSE NULL END,"
+                          " last_eval = ?8, last_notified = ?9, hits = ?10,"
+                          " message_zh = coalesce(?11, message_zh),"
+                          " message_en = coalesce(?12, message_en) WHERE id = ?1");
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, row->id);
+    db_bind_text(s, 2, state);
+    db_bind_f64(s, 3, isfinite(e->value) ? e->value : NAN);
+    db_bind_f64(s, 4, isfinite(e->threshold) ? e->threshold : NAN);
+    bind_time(s, 5, row->st.pending_since_ms);
+    bind_time(s, 6, row->st.started_at_ms);
+    db_bind_i64(s, 7, e->t_ms);
+    db_bind_i64(s, 8, e->t_ms);
+    bind_time(s, 9, row->st.last_notified_ms);
+    db_bind_i64(s, 10, row->st.hits);
+    db_bind_text(s, 11, msg_zh);
+    db_bind_text(s, 12, msg_en);
+    return db_run(s);
 }
 
 static int delete_row(struct alerts *a, int64_t id)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s = db_prepare(a->st, "DELETE FROM alerts WHERE id = ?1");
 
-    if (sqlite3_prepare_v2(a->db, "DELETE FROM alerts WHERE id = ?1", -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "alert delete");
-    sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_error(a->st, "alert delete");
-    sqlite3_finalize(s);
-    return rc;
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, id);
+    return db_run(s);
 }
 
 static void active_key(const char *rule, const char *scope, char *out, size_t sz)
@@ -495,25 +538,38 @@ static void active_key(const char *rule, const char *scope, char *out, size_t sz
     snprintf(out, sz, "%s\x1f%s", rule, scope);
 }
 
+/*
+ * The committed set, read from the table on first use (and again after a
+ * commit could not be applied for want of memory). evaluate() loads it
+ * before it stages anything, so the rows read hold no change of the open
+ * transaction: every change of a row's activeness is staged.
+ */
 static int load_active(struct alerts *a)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s;
+    int rc = 0, step = DB_DONE;
 
-    if (a->is_active_loaded)
+    if (a->active)
         return 0;
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT rule, scope FROM alerts WHERE state IN ('pending', 'firing')",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "active alerts");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+    s = db_prepare(a->st, "SELECT rule, scope FROM alerts WHERE state IN ('pending', 'firing')");
+    a->active = strmap_new();
+    if (!s || !a->active) {
+        strmap_free(a->active);
+        a->active = NULL;
+        return s ? COL_ERR_NOMEM : COL_ERR_DB;
+    }
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
         char key[SCOPE_MAX + 80];
-        active_key((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
-                   key, sizeof(key));
+        active_key(db_col_text(s, 0), db_col_text(s, 1), key, sizeof(key));
         rc = strmap_put(a->active, key, a);
     }
-    sqlite3_finalize(s);
-    a->is_active_loaded = rc == 0;
+    db_reset(s);
+    if (rc == 0 && step < 0)
+        rc = step;
+    if (rc) {
+        strmap_free(a->active);
+        a->active = NULL;
+    }
     return rc;
 }
 
@@ -560,7 +616,7 @@ static int evaluate(struct alerts *a, struct eval *e)
     if (rc)
         return rc;
     active_key(e->r->name, e->scope, key, sizeof(key));
-    if (!strmap_get(a->active, key) && !breaches(e->r, e->value, e->threshold))
+    if (!is_active(a, key) && !breaches(e->r, e->value, e->threshold))
         return 0;
     rc = load_row(a, e->r->name, e->scope, &row);
     if (rc)
@@ -574,24 +630,27 @@ static int evaluate(struct alerts *a, struct eval *e)
             return 0;
         return write_row(a, e, &row, ev, NULL, NULL);
     case ALERT_EV_CANCELLED:
-        strmap_put(a->active, key, NULL);
+        if (stage(a, key, false))
+            return COL_ERR_NOMEM;
         return row.id ? delete_row(a, row.id) : 0;
     case ALERT_EV_PENDING:
-        if (strmap_put(a->active, key, a))
+        if (stage(a, key, true))
             return COL_ERR_NOMEM;
         return write_row(a, e, &row, ev, NULL, NULL);
     default:
         break;
     }
-    if (strmap_put(a->active, key, ev == ALERT_EV_RESOLVED ? NULL : a))
+    if (stage(a, key, ev != ALERT_EV_RESOLVED))
         return COL_ERR_NOMEM;
-    ctx = (struct rule_ctx){e->site,
-                            e->device,
-                            e->metric,
-                            e->unit,
-                            e->value,
-                            e->threshold,
-                            started ? started : row.st.started_at_ms};
+    ctx = (struct rule_ctx){.site = e->site,
+                            .device = e->device,
+                            .metric = e->metric,
+                            .unit = e->unit,
+                            .value = e->value,
+                            .threshold = e->threshold,
+                            .started_at_ms = started ? started : row.st.started_at_ms};
+    /* {started_at} in the gateway's zone, with the offset in force at that instant */
+    ctx.utc_offset_s = cal_utc_offset_s(ctx.started_at_ms);
     if (ev == ALERT_EV_RESOLVED && row.msg_en[0]) {
         /* The resolution repeats what fired, with the value that ended it. */
         char now_zh[96], now_en[96];
@@ -690,6 +749,23 @@ static int stuck_rules(struct alerts *a, const char *domain, const char *site, c
     return 0;
 }
 
+/* Remember @lv as it is now, to restore it if the open transaction rolls back. */
+static int keep_undo(struct alerts *a, struct last_value *lv)
+{
+    if (a->n_undo == a->cap_undo) {
+        size_t ncap = a->cap_undo ? a->cap_undo * 2 : 64;
+        struct last_undo *nv = xrealloc(a->undo, ncap * sizeof(*nv));
+        if (!nv)
+            return COL_ERR_NOMEM;
+        a->undo = nv;
+        a->cap_undo = ncap;
+    }
+    a->undo[a->n_undo].lv = lv;
+    a->undo[a->n_undo].before = *lv;
+    a->n_undo++;
+    return 0;
+}
+
 int alerts_on_reading(struct alerts *a, const char *domain, const char *site, const char *device,
                       const char *metric, const char *unit, double value, int64_t ts_ms,
                       int64_t now_ms)
@@ -703,7 +779,16 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
         return rc;
     snprintf(key, sizeof(key), "%s\x1f%s", device, metric);
     lv = strmap_get(a->last, key);
-    if (lv && ts_ms > lv->ts_ms) {
+    if (!lv) {
+        lv = xcalloc(1, sizeof(*lv));
+        if (!lv || strmap_put(a->last, key, lv)) {
+            xfree(lv);
+            return 0; /* only jump/stuck detection suffers */
+        }
+    }
+    if (keep_undo(a, lv))
+        return 0; /* unchanged, so a rollback cannot leave it ahead of the table */
+    if (lv->is_set && ts_ms > lv->ts_ms) {
         rc = run_rules(a, RULE_JUMP, domain, site, device, metric, unit, fabs(value - lv->value),
                        ts_ms, now_ms, NAN);
         if (rc)
@@ -714,12 +799,9 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
         if (rc)
             return rc;
     }
-    if (!lv) {
-        lv = xcalloc(1, sizeof(*lv));
-        if (!lv || strmap_put(a->last, key, lv)) {
-            xfree(lv);
-            return 0; /* only jump/stuck detection suffers */
-        }
+    if (!lv->is_set) {
+        lv->is_set = true;
+        lv->ts_ms = ts_ms;
         lv->same_since_ms = ts_ms;
     }
     if (ts_ms >= lv->ts_ms) {
@@ -738,74 +820,75 @@ int alerts_on_value(struct alerts *a, enum rule_series series, const char *domai
 
 static int silence(struct alerts *a, int64_t now_ms)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s;
+    int rc = 0, step = DB_DONE;
     bool any = false;
 
     for (size_t i = 0; i < a->rules->n; i++)
         any |= a->rules->v[i].series == RULE_SILENCE;
     if (!any)
         return 0;
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT name, site, profile, last_seen FROM devices WHERE last_seen IS"
-                           " NOT NULL",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "devices");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(s, 0);
-        const char *site = (const char *)sqlite3_column_text(s, 1);
-        const char *prof = (const char *)sqlite3_column_text(s, 2);
-        double silent = (double)(now_ms - sqlite3_column_int64(s, 3)) / 1000.0;
+    s = db_prepare(
+        a->st, "SELECT name, site, profile, last_seen FROM devices WHERE last_seen IS NOT NULL");
+    if (!s)
+        return COL_ERR_DB;
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
+        const char *name = db_col_text(s, 0);
+        const char *site = db_col_text(s, 1);
+        const char *prof = db_col_text(s, 2);
+        double silent = (double)(now_ms - db_col_i64(s, 3)) / 1000.0;
         const struct profile *p = a->profiles ? profile_set_find(a->profiles, prof) : NULL;
         rc = run_rules(a, RULE_SILENCE, p ? p->domain : NULL, site, name, "silence", "s", silent,
                        now_ms, now_ms, profile_interval_s(a, prof));
     }
-    sqlite3_finalize(s);
-    return rc;
+    db_reset(s);
+    return rc ? rc : step < 0 ? step : 0;
 }
 
 /* Reminders: firing, not acknowledged, repeat interval elapsed since the last notice. */
 static int reminders(struct alerts *a, int64_t now_ms)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s = db_prepare(
+        a->st, "SELECT id, rule, scope, domain, site, device, metric, unit, value, threshold,"
+               " started_at, last_notified, message_zh, message_en FROM alerts"
+               " WHERE state = 'firing' AND acked_by IS NULL");
+    int rc = 0, step = DB_DONE;
 
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT id, rule, scope, domain, site, device, metric, unit, value,"
-                           " threshold, started_at, coalesce(last_notified, 0), message_zh,"
-                           " message_en FROM alerts WHERE state = 'firing' AND acked_by IS NULL",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(a->st, "alerts");
-    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-        const struct rule *r = ruleset_find(a->rules, (const char *)sqlite3_column_text(s, 1));
+    if (!s)
+        return COL_ERR_DB;
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
+        const struct rule *r = ruleset_find(a->rules, db_col_text(s, 1));
+        struct db_stmt *u;
         struct eval e;
-        int64_t id = sqlite3_column_int64(s, 0);
-        if (!r || r->repeat_ms <= 0 || now_ms - sqlite3_column_int64(s, 11) < r->repeat_ms)
+        int64_t id = db_col_i64(s, 0);
+        if (!r || r->repeat_ms <= 0 || now_ms - db_col_i64(s, 11) < r->repeat_ms)
             continue;
-        e = (struct eval){
-            r,
-            (const char *)sqlite3_column_text(s, 2),
-            (const char *)sqlite3_column_text(s, 3),
-            (const char *)sqlite3_column_text(s, 4),
-            (const char *)sqlite3_column_text(s, 5),
-            (const char *)sqlite3_column_text(s, 6),
-            (const char *)sqlite3_column_text(s, 7),
-            sqlite3_column_type(s, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 8),
-            sqlite3_column_type(s, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 9),
-            now_ms,
-            now_ms};
-        rc = enqueue(a, &e, id, "reminder", sqlite3_column_int64(s, 10), 0,
-                     (const char *)sqlite3_column_text(s, 12),
-                     (const char *)sqlite3_column_text(s, 13));
-        if (rc == 0) {
-            char sql[128];
-            snprintf(sql, sizeof(sql), "UPDATE alerts SET last_notified = %lld WHERE id = %lld",
-                     (long long)now_ms, (long long)id);
-            rc = store_exec(a->st, sql);
+        e = (struct eval){r,
+                          db_col_text(s, 2),
+                          db_col_text(s, 3),
+                          db_col_text(s, 4),
+                          db_col_text(s, 5),
+                          db_col_text(s, 6),
+                          db_col_text(s, 7),
+                          db_col_f64(s, 8),
+                          db_col_f64(s, 9),
+                          now_ms,
+                          now_ms};
+        rc = enqueue(a, &e, id, "reminder", db_col_i64(s, 10), 0, db_col_text(s, 12),
+                     db_col_text(s, 13));
+        if (rc)
+            break;
+        u = db_prepare(a->st, "UPDATE alerts SET last_notified = ?2 WHERE id = ?1");
+        if (!u) {
+            rc = COL_ERR_DB;
+            break;
         }
+        db_bind_i64(u, 1, id);
+        db_bind_i64(u, 2, now_ms);
+        rc = db_run(u);
     }
-    sqlite3_finalize(s);
-    return rc;
+    db_reset(s);
+    return rc ? rc : step < 0 ? step : 0;
 }
 
 /*

@@ -63,8 +63,13 @@ int alerts_on_value(struct alerts *a, enum rule_series series, const char *domai
                     int64_t t_ms);
 
 /*
- * The caller's transaction ended (@is_committed false: rolled back). After a
- * commit that enqueued events, the delivery threads are woken at once.
+ * The caller's transaction ended (@is_committed false: rolled back). What
+ * the evaluations inside it changed in memory — the set of active alerts,
+ * the last values of jump and stuck rules — takes effect only now, with
+ * the commit that persisted it, or is dropped with the rollback, so memory
+ * never disagrees with the alerts table. Every transaction that evaluated
+ * rules ends with this call. After a commit that enqueued events, the
+ * delivery threads are woken at once.
  */
 void alerts_committed(struct alerts *a, bool is_committed);
 

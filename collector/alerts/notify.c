@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "notify_int.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "xalloc.h"
 #include "core/backoff.h"
@@ -19,7 +20,6 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +69,6 @@ struct worker {
     struct notify_worker w; /* first: the types see only this part */
     pthread_t thread;
     bool has_thread;
-    sqlite3_stmt *q[Q_COUNT_STMTS];
     struct complaint failing;
     struct complaint db_failing;
     int64_t next_prune_ms, next_expire_ms;
@@ -108,59 +107,66 @@ static void nap_ms(const struct notify_worker *w, int64_t ms)
     clock_nap(ms, 5, nap_should_wake, &nw);
 }
 
-static int db_fail(struct worker *k, const char *what)
+/* The helper logged SQLite's reason; this says what the channel could not do, with backoff. */
+static int db_fail(struct worker *k, const char *what, int rc)
 {
-    sqlite3 *db = store_handle(k->w.st);
-
-    complain(&k->db_failing, mono_ms(), "notify: channel '%s': %s failed: %s", k->w.ch->name, what,
-             sqlite3_errmsg(db));
-    return COL_ERR_DB;
+    complain(&k->db_failing, mono_ms(), "notify: channel '%s': %s failed (%s)", k->w.ch->name, what,
+             col_strerror(rc));
+    return rc < 0 ? rc : COL_ERR_DB;
 }
 
-static int step_done(struct worker *k, sqlite3_stmt *s, const char *what)
+/* The outbox statement @q (prepared once per connection, then cached). */
+static struct db_stmt *stmt(struct worker *k, int q)
 {
-    int rc = sqlite3_step(s);
+    return db_prepare(k->w.st, sql_text[q]);
+}
 
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (rc != SQLITE_DONE)
-        return db_fail(k, what);
-    return 0;
+static int run_stmt(struct worker *k, struct db_stmt *s, const char *what)
+{
+    int rc = s ? db_run(s) : COL_ERR_DB;
+
+    return rc ? db_fail(k, what, rc) : 0;
 }
 
 static int add_stats(struct worker *k, int64_t delivered, int64_t failed, int64_t expired)
 {
-    sqlite3_stmt *s = k->q[Q_STATS];
+    struct db_stmt *s = stmt(k, Q_STATS);
 
-    sqlite3_bind_text(s, 1, k->w.ch->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, delivered);
-    sqlite3_bind_int64(s, 3, failed);
-    sqlite3_bind_int64(s, 4, expired);
-    return step_done(k, s, "counting");
+    if (s) {
+        db_bind_text(s, 1, k->w.ch->name);
+        db_bind_i64(s, 2, delivered);
+        db_bind_i64(s, 3, failed);
+        db_bind_i64(s, 4, expired);
+    }
+    return run_stmt(k, s, "counting");
 }
 
 /* Mark every entry created at or before @cutoff expired; returns how many or COL_ERR_DB. */
 static int expire_old(struct worker *k, int64_t now)
 {
-    sqlite3 *db = store_handle(k->w.st);
-    sqlite3_stmt *s = k->q[Q_EXPIRE];
+    struct db_stmt *s;
     int n, rc;
 
-    if (store_begin(k->w.st))
-        return db_fail(k, "begin");
-    sqlite3_bind_text(s, 1, k->w.ch->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_int64(s, 3, now - k->w.ch->expire_ms);
-    rc = step_done(k, s, "expiring");
-    n = rc ? 0 : sqlite3_changes(db);
+    rc = store_begin(k->w.st);
+    if (rc)
+        return db_fail(k, "begin", rc);
+    s = stmt(k, Q_EXPIRE);
+    if (s) {
+        db_bind_text(s, 1, k->w.ch->name);
+        db_bind_i64(s, 2, now);
+        db_bind_i64(s, 3, now - k->w.ch->expire_ms);
+    }
+    rc = run_stmt(k, s, "expiring");
+    n = rc ? 0 : (int)db_changes(k->w.st);
     if (rc == 0 && n > 0)
         rc = add_stats(k, 0, 0, n);
     if (rc) {
         store_rollback(k->w.st);
         return rc;
     }
-    if (store_commit(k->w.st))
-        return db_fail(k, "commit");
+    rc = store_commit(k->w.st);
+    if (rc)
+        return db_fail(k, "commit", rc);
     if (n > 0)
         log_warn("notify: channel '%s': %d notification%s expired undelivered after %llds",
                  k->w.ch->name, n, n == 1 ? "" : "s", (long long)(k->w.ch->expire_ms / 1000));
@@ -169,46 +175,45 @@ static int expire_old(struct worker *k, int64_t now)
 
 static int prune(struct worker *k, int64_t now)
 {
-    sqlite3_stmt *s = k->q[Q_PRUNE];
+    struct db_stmt *s = stmt(k, Q_PRUNE);
 
-    sqlite3_bind_text(s, 1, k->w.ch->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now - NOTIFY_KEEP_MS);
-    return step_done(k, s, "pruning delivered entries");
+    if (s) {
+        db_bind_text(s, 1, k->w.ch->name);
+        db_bind_i64(s, 2, now - NOTIFY_KEEP_MS);
+    }
+    return run_stmt(k, s, "pruning delivered entries");
 }
 
 /* Record the outcome @rc of sending entry @id (attempts before: @attempts). */
 static int record(struct worker *k, int64_t id, int64_t attempts, int rc, const char *err)
 {
     int64_t now = wall_ms();
-    sqlite3_stmt *s;
+    struct db_stmt *s;
     int r;
 
-    if (store_begin(k->w.st))
-        return db_fail(k, "begin");
-    if (rc == 0) {
-        s = k->q[Q_DELIVERED];
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, now);
-    } else if (rc == COL_ERR_INVAL) {
-        s = k->q[Q_REJECTED];
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, now);
-        sqlite3_bind_text(s, 3, err, -1, SQLITE_TRANSIENT);
-    } else {
-        s = k->q[Q_FAILED];
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, now + backoff_delay(&k->w.backoff, attempts + 1));
-        sqlite3_bind_text(s, 3, err, -1, SQLITE_TRANSIENT);
+    r = store_begin(k->w.st);
+    if (r)
+        return db_fail(k, "begin", r);
+    s = stmt(k, rc == 0 ? Q_DELIVERED : rc == COL_ERR_INVAL ? Q_REJECTED : Q_FAILED);
+    if (s) {
+        db_bind_i64(s, 1, id);
+        if (rc == 0 || rc == COL_ERR_INVAL)
+            db_bind_i64(s, 2, now);
+        else
+            db_bind_i64(s, 2, now + backoff_delay(&k->w.backoff, attempts + 1));
+        if (rc != 0)
+            db_bind_text(s, 3, err);
     }
-    r = step_done(k, s, "recording a delivery");
+    r = run_stmt(k, s, "recording a delivery");
     if (r == 0)
         r = add_stats(k, rc == 0, rc == COL_ERR_NET, rc == COL_ERR_INVAL);
     if (r) {
         store_rollback(k->w.st);
         return r;
     }
-    if (store_commit(k->w.st))
-        return db_fail(k, "commit");
+    r = store_commit(k->w.st);
+    if (r)
+        return db_fail(k, "commit", r);
     complain_release(&k->db_failing, "notify: channel '%s': database writes succeed again",
                      k->w.ch->name);
     return 0;
@@ -221,32 +226,33 @@ static int record(struct worker *k, int64_t id, int64_t attempts, int rc, const 
  */
 static int deliver_head(struct worker *k)
 {
-    sqlite3_stmt *s = k->q[Q_HEAD];
+    struct db_stmt *s = stmt(k, Q_HEAD);
     struct notify_msg m = {0};
     char *payload = NULL, *event = NULL;
     const char *text;
     char err[512] = "";
     int64_t attempts, next_attempt, created_at, now = wall_ms();
+    size_t len;
     int rc, step;
 
-    sqlite3_bind_text(s, 1, k->w.ch->name, -1, SQLITE_STATIC);
-    step = sqlite3_step(s);
-    if (step != SQLITE_ROW) {
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-        return step == SQLITE_DONE ? 0 : db_fail(k, "reading the outbox");
+    if (!s)
+        return db_fail(k, "reading the outbox", COL_ERR_DB);
+    db_bind_text(s, 1, k->w.ch->name);
+    step = db_step(s);
+    if (step != DB_ROW) {
+        db_reset(s);
+        return step == DB_DONE ? 0 : db_fail(k, "reading the outbox", step);
     }
-    m.id = sqlite3_column_int64(s, 0);
-    m.alert_id = sqlite3_column_int64(s, 1);
-    text = (const char *)sqlite3_column_text(s, 2);
+    m.id = db_col_i64(s, 0);
+    m.alert_id = db_col_i64(s, 1);
+    text = db_col_text(s, 2);
     event = text ? xstrdup(text) : NULL;
-    text = (const char *)sqlite3_column_text(s, 3);
-    payload = text ? xstrndup(text, (size_t)sqlite3_column_bytes(s, 3)) : NULL;
-    attempts = sqlite3_column_int64(s, 4);
-    next_attempt = sqlite3_column_int64(s, 5);
-    created_at = sqlite3_column_int64(s, 6);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    text = db_col_bytes(s, 3, &len);
+    payload = text ? xstrndup(text, len) : NULL;
+    attempts = db_col_i64(s, 4);
+    next_attempt = db_col_i64(s, 5);
+    created_at = db_col_i64(s, 6);
+    db_reset(s);
     if (!event || !payload) {
         rc = COL_ERR_NOMEM;
         goto out;
@@ -325,8 +331,6 @@ static void worker_close(struct worker *k)
 {
     if (k->w.ch && k->w.ch->type->close)
         k->w.ch->type->close(&k->w);
-    for (int i = 0; i < Q_COUNT_STMTS; i++)
-        sqlite3_finalize(k->q[i]);
     if (k->w.curl)
         curl_easy_cleanup(k->w.curl);
     store_close(k->w.st);
@@ -348,10 +352,10 @@ static int worker_open(struct notify *n, struct worker *k, const struct config *
         log_err("notify: channel '%s': %s", ch->name, err);
         return COL_ERR_DB;
     }
+    /* prepared now, so that SQL the schema does not accept stops the start */
     for (int i = 0; i < Q_COUNT_STMTS; i++) {
-        if (sqlite3_prepare_v3(store_handle(k->w.st), sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &k->q[i], NULL) != SQLITE_OK)
-            return store_error(k->w.st, "notify: preparing outbox statements");
+        if (!stmt(k, i))
+            return COL_ERR_DB;
     }
     return ch->type->open(&k->w);
 }
@@ -360,29 +364,26 @@ static int worker_open(struct notify *n, struct worker *k, const struct config *
 static void warn_orphans(struct notify *n, const struct config *cfg)
 {
     struct store *st;
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s;
     char err[512];
 
     st = store_open(&cfg->storage, false, err, sizeof(err));
     if (!st)
         return;
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "SELECT channel, count(*) FROM outbox WHERE delivered_at IS NULL "
-                           "AND expired_at IS NULL GROUP BY channel",
-                           -1, &s, NULL) == SQLITE_OK) {
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *name = (const char *)sqlite3_column_text(s, 0);
-            bool known = false;
-            for (size_t i = 0; i < n->chans->n; i++)
-                if (strcmp(n->chans->v[i].name, name) == 0)
-                    known = true;
-            if (!known)
-                log_warn("notify: %lld outbox entries wait for channel '%s', which is not "
-                         "configured; they will not be delivered",
-                         (long long)sqlite3_column_int64(s, 1), name);
-        }
+    s = db_prepare(st, "SELECT channel, count(*) FROM outbox WHERE delivered_at IS NULL "
+                       "AND expired_at IS NULL GROUP BY channel");
+    while (s && db_step(s) == DB_ROW) {
+        const char *name = db_col_text(s, 0);
+        bool known = false;
+        for (size_t i = 0; i < n->chans->n; i++)
+            if (strcmp(n->chans->v[i].name, name) == 0)
+                known = true;
+        if (!known)
+            log_warn("notify: %lld outbox entries wait for channel '%s', which is not "
+                     "configured; they will not be delivered",
+                     (long long)db_col_i64(s, 1), name);
     }
-    sqlite3_finalize(s);
+    db_reset(s);
     store_close(st);
 }
 
@@ -456,19 +457,20 @@ const struct notify_channels *notify_channels_of(const struct notify *n)
 int notify_alert_scope(struct notify_worker *w, int64_t alert_id, char *out, size_t sz)
 {
     struct worker *k = (struct worker *)w;
-    sqlite3_stmt *s = k->q[Q_SCOPE];
+    struct db_stmt *s = stmt(k, Q_SCOPE);
     int rc = COL_ERR_NOTFOUND, step;
 
-    sqlite3_bind_int64(s, 1, alert_id);
-    step = sqlite3_step(s);
-    if (step == SQLITE_ROW && sqlite3_column_text(s, 0)) {
-        snprintf(out, sz, "%s", (const char *)sqlite3_column_text(s, 0));
+    if (!s)
+        return db_fail(k, "reading an alert's scope", COL_ERR_DB);
+    db_bind_i64(s, 1, alert_id);
+    step = db_step(s);
+    if (step == DB_ROW && db_col_text(s, 0)) {
+        db_col_copy(s, 0, out, sz);
         rc = 0;
-    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = db_fail(k, "reading an alert's scope");
+    } else if (step < 0) {
+        rc = db_fail(k, "reading an alert's scope", step);
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    db_reset(s);
     return rc;
 }
 
@@ -481,28 +483,23 @@ int notify_stats_read(struct store *st, struct notify_stat *out, size_t max, siz
         " UNION ALL SELECT channel, 0, 0, 0, count(*) FROM outbox"
         " WHERE delivered_at IS NULL AND expired_at IS NULL GROUP BY channel)"
         " GROUP BY channel ORDER BY channel";
-    sqlite3_stmt *s = NULL;
-    int rc = 0, step;
+    struct db_stmt *s = db_prepare(st, sql);
+    int step;
 
     *n = 0;
-    if (sqlite3_prepare_v2(store_handle(st), sql, -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "reading delivery counters");
-    for (;;) {
+    if (!s)
+        return COL_ERR_DB;
+    while ((step = db_step(s)) == DB_ROW) {
         struct notify_stat *o;
-        step = sqlite3_step(s);
-        if (step != SQLITE_ROW)
-            break;
         if (*n >= max)
             continue;
         o = &out[(*n)++];
-        snprintf(o->channel, sizeof(o->channel), "%s", (const char *)sqlite3_column_text(s, 0));
-        o->delivered = sqlite3_column_int64(s, 1);
-        o->failed_attempts = sqlite3_column_int64(s, 2);
-        o->expired = sqlite3_column_int64(s, 3);
-        o->pending = sqlite3_column_int64(s, 4);
+        db_col_copy(s, 0, o->channel, sizeof(o->channel));
+        o->delivered = db_col_i64(s, 1);
+        o->failed_attempts = db_col_i64(s, 2);
+        o->expired = db_col_i64(s, 3);
+        o->pending = db_col_i64(s, 4);
     }
-    if (step != SQLITE_DONE)
-        rc = store_error(st, "reading delivery counters");
-    sqlite3_finalize(s);
-    return rc;
+    db_reset(s);
+    return step < 0 ? step : 0;
 }

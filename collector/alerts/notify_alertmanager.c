@@ -11,13 +11,12 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "notify_int.h"
-#include "store/store.h"
+#include "store/db.h"
 #include "textparse.h"
 #include "xalloc.h"
 #include "core/clock.h"
 
 #include <curl/curl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -254,9 +253,9 @@ static int am_send(struct notify_worker *w, const struct notify_msg *m, char *er
     return rc;
 }
 
-static void add_col_str(cJSON *o, const char *key, sqlite3_stmt *q, int col)
+static void add_col_str(cJSON *o, const char *key, struct db_stmt *q, int col)
 {
-    const char *v = (const char *)sqlite3_column_text(q, col);
+    const char *v = db_col_text(q, col);
 
     if (v)
         cJSON_AddStringToObject(o, key, v);
@@ -264,9 +263,9 @@ static void add_col_str(cJSON *o, const char *key, sqlite3_stmt *q, int col)
         cJSON_AddNullToObject(o, key);
 }
 
-static void add_col_json(cJSON *o, const char *key, sqlite3_stmt *q, int col)
+static void add_col_json(cJSON *o, const char *key, struct db_stmt *q, int col)
 {
-    const char *v = (const char *)sqlite3_column_text(q, col);
+    const char *v = db_col_text(q, col);
     cJSON *j = v ? cJSON_Parse(v) : NULL;
 
     if (j && !cJSON_AddItemToObject(o, key, j))
@@ -274,14 +273,14 @@ static void add_col_json(cJSON *o, const char *key, sqlite3_stmt *q, int col)
 }
 
 /* The event JSON of one row of the firing query, as alerts.c would have written it. */
-static cJSON *event_from_row(const struct notify_worker *w, sqlite3_stmt *q)
+static cJSON *event_from_row(const struct notify_worker *w, struct db_stmt *q)
 {
     cJSON *ev = cJSON_CreateObject();
     char t[40];
 
     if (!ev)
         return NULL;
-    cJSON_AddNumberToObject(ev, "id", (double)sqlite3_column_int64(q, 0));
+    cJSON_AddNumberToObject(ev, "id", (double)db_col_i64(q, 0));
     add_col_str(ev, "rule", q, 1);
     cJSON_AddStringToObject(ev, "state", "firing");
     add_col_str(ev, "severity", q, 2);
@@ -289,13 +288,13 @@ static cJSON *event_from_row(const struct notify_worker *w, sqlite3_stmt *q)
     add_col_str(ev, "site", q, 4);
     add_col_str(ev, "device", q, 5);
     add_col_str(ev, "metric", q, 6);
-    if (sqlite3_column_type(q, 7) != SQLITE_NULL)
-        cJSON_AddNumberToObject(ev, "value", sqlite3_column_double(q, 7));
-    if (sqlite3_column_type(q, 8) != SQLITE_NULL)
-        cJSON_AddNumberToObject(ev, "threshold", sqlite3_column_double(q, 8));
+    if (!db_col_is_null(q, 7))
+        cJSON_AddNumberToObject(ev, "value", db_col_f64(q, 7));
+    if (!db_col_is_null(q, 8))
+        cJSON_AddNumberToObject(ev, "threshold", db_col_f64(q, 8));
     add_col_str(ev, "unit", q, 9);
-    if (sqlite3_column_type(q, 10) != SQLITE_NULL) {
-        notify_format_utc(sqlite3_column_int64(q, 10), t, sizeof(t));
+    if (!db_col_is_null(q, 10)) {
+        notify_format_utc(db_col_i64(q, 10), t, sizeof(t));
         cJSON_AddStringToObject(ev, "started_at", t);
     }
     add_col_str(ev, "message_zh", q, 11);
@@ -316,8 +315,7 @@ static int repost(struct notify_worker *w, char *err, size_t errlen, int *n_out)
         "(SELECT CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.source') END "
         " FROM outbox o WHERE o.alert_id = a.id ORDER BY o.id DESC LIMIT 1) "
         "FROM alerts a WHERE state = 'firing' ORDER BY id";
-    sqlite3 *db = store_handle(w->st);
-    sqlite3_stmt *q = NULL;
+    struct db_stmt *q = NULL;
     cJSON *arr = cJSON_CreateArray();
     int rc = 0, step, n = 0;
     int64_t now = wall_ms();
@@ -327,18 +325,15 @@ static int repost(struct notify_worker *w, char *err, size_t errlen, int *n_out)
         snprintf(err, errlen, "out of memory");
         return COL_ERR_NOMEM;
     }
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "reading firing alerts: %s", sqlite3_errmsg(db));
+    q = db_prepare(w->st, sql);
+    if (!q) {
+        snprintf(err, errlen, "reading firing alerts: %s", col_strerror(COL_ERR_DB));
         rc = COL_ERR_DB;
         goto out;
     }
-    for (;;) {
+    while ((step = db_step(q)) == DB_ROW) {
         cJSON *ev, *a;
-        step = sqlite3_step(q);
-        if (step != SQLITE_ROW)
-            break;
-        if (!notify_channel_accepts(w->ch, (const char *)sqlite3_column_text(q, 2),
-                                    (const char *)sqlite3_column_text(q, 3), "firing"))
+        if (!notify_channel_accepts(w->ch, db_col_text(q, 2), db_col_text(q, 3), "firing"))
             continue;
         ev = event_from_row(w, q);
         a = ev ? am_alert(w, ev, false, now) : NULL;
@@ -348,18 +343,18 @@ static int repost(struct notify_worker *w, char *err, size_t errlen, int *n_out)
         else
             cJSON_Delete(a);
     }
-    if (step != SQLITE_DONE) {
-        snprintf(err, errlen, "reading firing alerts: %s", sqlite3_errmsg(db));
-        rc = COL_ERR_DB;
+    if (step < 0) {
+        snprintf(err, errlen, "reading firing alerts: %s", col_strerror(step));
+        rc = step;
         goto out;
     }
-    sqlite3_finalize(q);
+    db_reset(q);
     q = NULL; /* no read transaction stays open during the POST */
     if (n > 0)
         rc = post(w, arr, err, errlen);
     *n_out = n;
 out:
-    sqlite3_finalize(q);
+    db_reset(q);
     cJSON_Delete(arr);
     return rc;
 }

@@ -211,3 +211,107 @@ int64_t db_changes(struct store *st)
 {
     return sqlite3_changes64(store_handle(st));
 }
+
+int64_t db_last_insert_id(struct store *st)
+{
+    return sqlite3_last_insert_rowid(store_handle(st));
+}
+
+int db_param(struct db_stmt *s, const char *name)
+{
+    return sqlite3_bind_parameter_index(raw(s), name);
+}
+
+int db_col_count(struct db_stmt *s)
+{
+    return sqlite3_column_count(raw(s));
+}
+
+const char *db_col_name(struct db_stmt *s, int col)
+{
+    return sqlite3_column_name(raw(s), col);
+}
+
+enum db_type db_col_type(struct db_stmt *s, int col)
+{
+    switch (sqlite3_column_type(raw(s), col)) {
+    case SQLITE_INTEGER:
+        return DB_INTEGER;
+    case SQLITE_FLOAT:
+        return DB_FLOAT;
+    case SQLITE_TEXT:
+        return DB_TEXT;
+    case SQLITE_BLOB:
+        return DB_BLOB;
+    default:
+        return DB_NULL;
+    }
+}
+
+const void *db_col_bytes(struct db_stmt *s, int col, size_t *len)
+{
+    /* blob first, then bytes: the order in which SQLite converts nothing */
+    const void *p = sqlite3_column_blob(raw(s), col);
+
+    *len = p ? (size_t)sqlite3_column_bytes(raw(s), col) : 0;
+    return p;
+}
+
+/* What a registered function calls: one of the two, the other NULL. */
+struct db_fn {
+    const char *(*text)(double x);
+    double (*number)(double x);
+};
+
+static void call_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const struct db_fn *f = sqlite3_user_data(ctx);
+    double x = argc < 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL
+                   ? NAN
+                   : sqlite3_value_double(argv[0]);
+
+    if (f->text) {
+        const char *v = f->text(x);
+        if (v)
+            sqlite3_result_text(ctx, v, -1, SQLITE_STATIC);
+        else
+            sqlite3_result_null(ctx);
+    } else {
+        double v = f->number(x);
+        if (isnan(v))
+            sqlite3_result_null(ctx);
+        else
+            sqlite3_result_double(ctx, v);
+    }
+}
+
+static int define_fn(struct store *st, const char *name, const struct db_fn *fn)
+{
+    struct db_fn *f = xmalloc(sizeof(*f));
+    sqlite3 *db = store_handle(st);
+
+    if (!f)
+        return COL_ERR_NOMEM;
+    *f = *fn;
+    /* on failure SQLite calls the destructor itself */
+    if (sqlite3_create_function_v2(db, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, f, call_fn,
+                                   NULL, NULL, xfree) != SQLITE_OK) {
+        log_err("store: cannot define SQL function %s: %s", name, sqlite3_errmsg(db));
+        return COL_ERR_DB;
+    }
+    return 0;
+}
+
+int db_define_text_fn(struct store *st, const char *name, const char *(*fn)(double x))
+{
+    struct db_fn f = {fn, NULL};
+
+    return define_fn(st, name, &f);
+}
+
+int db_define_number_fn(struct store *st, const char *name, double (*fn)(double x))
+{
+    struct db_fn f = {NULL, fn};
+
+    return define_fn(st, name, &f);
+}

@@ -62,5 +62,37 @@ void db_col_copy(struct db_stmt *s, int col, char *out, size_t sz);
 
 /* Rows changed by the last statement on @st. */
 int64_t db_changes(struct store *st);
+/* The rowid of the last successful INSERT on @st. */
+int64_t db_last_insert_id(struct store *st);
+
+/*
+ * The index of the named parameter @name (":site") in @s, 0 when the SQL
+ * does not use it; binding index 0 does nothing, so a caller can bind every
+ * name it knows to a statement that uses only some.
+ */
+int db_param(struct db_stmt *s, const char *name);
+
+/*
+ * Rows whose shape the caller does not know in advance (an export, a
+ * query printer): the number of result columns, each one's name as the SQL
+ * gave it, the type of its value in the current row, and its bytes.
+ */
+enum db_type { DB_NULL, DB_INTEGER, DB_FLOAT, DB_TEXT, DB_BLOB };
+int db_col_count(struct db_stmt *s);
+const char *db_col_name(struct db_stmt *s, int col);
+enum db_type db_col_type(struct db_stmt *s, int col);
+/* The bytes of a text or blob column and their number (*len); NULL and 0 for NULL. */
+const void *db_col_bytes(struct db_stmt *s, int col, size_t *len);
+
+/*
+ * Deterministic SQL functions of one argument on @st's connection, for
+ * queries that need what our pure code knows (category names, decibel
+ * arithmetic). The argument arrives as a double, NaN for NULL. A text
+ * function returns a string that outlives the connection (a constant) or
+ * NULL for SQL NULL; a number function returns NaN for SQL NULL. @name
+ * must be a constant. 0 or COL_ERR_DB / COL_ERR_NOMEM (logged).
+ */
+int db_define_text_fn(struct store *st, const char *name, const char *(*fn)(double x));
+int db_define_number_fn(struct store *st, const char *name, double (*fn)(double x));
 
 #endif

@@ -132,14 +132,18 @@ static void config_fp(const struct cfg_upload *u, char out[FP_LEN])
                                  u->ca_file,    u->client_cert,   u->client_key};
     const char *const strs[] = {u->url, u->username, u->aws_region, u->aws_access_key_id,
                                 u->aws_service};
-    struct sha256 c;
-    char hex[SHA256_HEX_LEN];
+    struct upload_sha256 c;
+    char hex[UPLOAD_SHA256_HEX_LEN];
     long long v[2] = {u->auth, u->is_insecure};
 
-    sha256_init(&c);
+    /* without memory for a digest the fingerprint is empty: it matches no
+     * recorded one, so a held day is tried again rather than held forever */
+    out[0] = '\0';
+    if (upload_sha256_begin(&c))
+        return;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-        sha256_update(&c, strs[i] ? strs[i] : "", strs[i] ? strlen(strs[i]) + 1 : 1);
-    sha256_update(&c, v, sizeof(v));
+        upload_sha256_add(&c, strs[i] ? strs[i] : "", strs[i] ? strlen(strs[i]) + 1 : 1);
+    upload_sha256_add(&c, v, sizeof(v));
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         struct stat sb;
         long long id[4] = {0};
@@ -149,10 +153,10 @@ static void config_fp(const struct cfg_upload *u, char out[FP_LEN])
             id[2] = (long long)sb.st_mtim.tv_sec;
             id[3] = (long long)sb.st_mtim.tv_nsec;
         }
-        sha256_update(&c, id, sizeof(id));
+        upload_sha256_add(&c, id, sizeof(id));
     }
-    sha256_final_hex(&c, hex);
-    snprintf(out, FP_LEN, "%.16s", hex);
+    if (upload_sha256_end(&c, hex) == 0)
+        snprintf(out, FP_LEN, "%.16s", hex);
 }
 
 /* The spool directory's lock: one uploader per database (daemon or `collector upload`). */

@@ -226,7 +226,7 @@ struct sink {
     FILE *f;
     z_stream z;
     bool has_z;
-    struct sha256 sha;
+    struct upload_sha256 sha;
     int64_t bytes, rows;
     unsigned char *out;
 };
@@ -235,7 +235,7 @@ static int sink_emit(struct sink *g, const void *p, size_t n)
 {
     if (n && fwrite(p, 1, n, g->f) != n)
         return COL_ERR_IO;
-    sha256_update(&g->sha, p, n);
+    upload_sha256_add(&g->sha, p, n);
     g->bytes += (int64_t)n;
     return 0;
 }
@@ -243,7 +243,8 @@ static int sink_emit(struct sink *g, const void *p, size_t n)
 static int sink_open(struct sink *g, const char *path, bool is_gzip)
 {
     memset(g, 0, sizeof(*g));
-    sha256_init(&g->sha);
+    if (upload_sha256_begin(&g->sha))
+        return COL_ERR_NOMEM;
     g->f = fopen(path, "wb");
     if (!g->f) {
         log_err("upload: cannot create %s: %s", path, strerror(errno));
@@ -294,11 +295,13 @@ static int sink_close(struct sink *g, const char *name, struct upload_file *uf, 
     if (g->f && fclose(g->f) != 0 && rc == 0)
         rc = COL_ERR_IO;
     xfree(g->out);
+    if (rc == 0)
+        rc = upload_sha256_end(&g->sha, uf->sha256);
+    upload_sha256_drop(&g->sha);
     if (rc == 0) {
         snprintf(uf->name, sizeof(uf->name), "%s", name);
         uf->rows = g->rows;
         uf->bytes = g->bytes;
-        sha256_final_hex(&g->sha, uf->sha256);
     }
     memset(g, 0, sizeof(*g));
     return rc;

@@ -1,16 +1,16 @@
 /*
  * Internals shared by the files of the upload module (see upload.h):
  * upload.c (the ledger, which days, the worker thread), upload_export.c
- * (one day as gzip NDJSON files and a manifest, streamed) and upload_put.c
- * (HTTP PUT with libcurl, authentication, classification of failures).
+ * (one day as gzip NDJSON files and a manifest, streamed), upload_put.c
+ * (HTTP PUT with libcurl, authentication, classification of failures) and
+ * upload_hash.c (SHA-256 through libcrypto).
  */
 #ifndef UPLOAD_INT_H
 #define UPLOAD_INT_H
 
-#include "sha256.h"
-
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct config;
@@ -22,11 +22,28 @@ struct store;
 #define UPLOAD_MAX_FILES 16
 #define UPLOAD_MANIFEST "manifest.json"
 
+#define UPLOAD_SHA256_HEX_LEN 65 /* 64 lowercase hex digits and the NUL */
+
+/*
+ * A SHA-256 in progress (upload_hash.c, OpenSSL EVP). begin() returns 0 or
+ * COL_ERR_NOMEM; add() records a failure for end(); end() writes the hex
+ * digest and returns 0 or COL_ERR_NOMEM, and frees the context like drop(),
+ * which accepts a context never begun or already ended.
+ */
+struct upload_sha256 {
+    struct evp_md_ctx_st *md;
+    bool is_failed;
+};
+int upload_sha256_begin(struct upload_sha256 *h);
+void upload_sha256_add(struct upload_sha256 *h, const void *p, size_t n);
+int upload_sha256_end(struct upload_sha256 *h, char hex[UPLOAD_SHA256_HEX_LEN]);
+void upload_sha256_drop(struct upload_sha256 *h);
+
 struct upload_file {
     char name[32];
     int64_t rows;
     int64_t bytes;
-    char sha256[SHA256_HEX_LEN];
+    char sha256[UPLOAD_SHA256_HEX_LEN];
 };
 
 /* One exported day: the data files in sending order, then the manifest. */

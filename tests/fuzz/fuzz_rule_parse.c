@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ruleset *rs = ruleset_parse("fuzz.yaml", (const char *)data, size, &d);
     char out[96];
     size_t outsz = size % sizeof(out) + 1;
-    struct rule_ctx ctx = {"徐家汇", "aq-01", "pm25", "µg/m³", 82.5, 75, 1772294400000LL};
+    struct rule_ctx ctx = {"徐家汇", "aq-01", "pm25", "µg/m³", 82.5, 75, 1772294400000LL, 8 * 3600};
 
     for (size_t i = 0; rs && i < rs->n; i++) {
         const struct rule *r = &rs->v[i];

@@ -4,7 +4,9 @@
  * cache afterwards, comes back reset with its bindings cleared; NULL
  * strings and NaN doubles are stored as SQL NULL and read back as NULL and
  * NaN; blobs keep their bytes; a constraint violation is a COL_ERR_DB and
- * leaves the statement usable; SQL that does not prepare gives NULL.
+ * leaves the statement usable; SQL that does not prepare gives NULL;
+ * columns are found by name and type, parameters by name; SQL functions
+ * defined on the connection map NULL to NaN and back.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,6 +161,80 @@ static void test_db_bad_sql(void **state)
     assert_null(db_prepare(fx->st, "SELECT nothing FROM nowhere"));
 }
 
+/* Columns of a row whose shape is not known in advance: names, types, bytes. */
+static void test_db_columns_by_name_and_type(void **state)
+{
+    struct fixture *fx = *state;
+    static const unsigned char bytes[3] = {0, 0x80, 7};
+    struct db_stmt *s = db_prepare(fx->st, SQL_INSERT);
+    size_t len = 99;
+    const unsigned char *p;
+
+    db_bind_i64(s, 1, 3);
+    db_bind_text(s, 2, "abc");
+    db_bind_f64(s, 3, 2.5);
+    db_bind_blob(s, 4, bytes, sizeof(bytes));
+    assert_int_equal(db_run(s), 0);
+    assert_int_equal(db_last_insert_id(fx->st), 3);
+    s = db_prepare(fx->st, "SELECT k AS key, s, d, b, NULL AS empty FROM t WHERE k = :k");
+    assert_non_null(s);
+    assert_int_equal(db_param(s, ":k"), 1);
+    assert_int_equal(db_param(s, ":absent"), 0);
+    db_bind_text(s, db_param(s, ":absent"), "ignored"); /* index 0 binds nothing */
+    db_bind_i64(s, db_param(s, ":k"), 3);
+    assert_int_equal(db_step(s), DB_ROW);
+    assert_int_equal(db_col_count(s), 5);
+    assert_string_equal(db_col_name(s, 0), "key");
+    assert_string_equal(db_col_name(s, 4), "empty");
+    assert_int_equal(db_col_type(s, 0), DB_INTEGER);
+    assert_int_equal(db_col_type(s, 1), DB_TEXT);
+    assert_int_equal(db_col_type(s, 2), DB_FLOAT);
+    assert_int_equal(db_col_type(s, 3), DB_BLOB);
+    assert_int_equal(db_col_type(s, 4), DB_NULL);
+    p = db_col_bytes(s, 3, &len);
+    assert_int_equal(len, 3);
+    assert_memory_equal(p, bytes, 3);
+    p = db_col_bytes(s, 1, &len);
+    assert_int_equal(len, 3);
+    assert_memory_equal(p, "abc", 3);
+    assert_null(db_col_bytes(s, 4, &len));
+    assert_int_equal(len, 0);
+    db_reset(s);
+}
+
+static const char *label_of(double x)
+{
+    if (isnan(x))
+        return NULL;
+    return x < 1 ? "small" : "large";
+}
+
+static double halve(double x)
+{
+    return x > 0 ? x / 2 : NAN;
+}
+
+/* Functions defined on the connection: NULL in gives NaN, NULL and NaN out give SQL NULL. */
+static void test_db_functions(void **state)
+{
+    struct fixture *fx = *state;
+    struct db_stmt *s;
+
+    assert_int_equal(db_define_text_fn(fx->st, "t_label", label_of), 0);
+    assert_int_equal(db_define_number_fn(fx->st, "t_halve", halve), 0);
+    s = db_prepare(fx->st, "SELECT t_label(0.5), t_label(3), t_label(NULL), t_halve(5),"
+                           " t_halve(-1), t_halve(NULL)");
+    assert_non_null(s);
+    assert_int_equal(db_step(s), DB_ROW);
+    assert_string_equal(db_col_text(s, 0), "small");
+    assert_string_equal(db_col_text(s, 1), "large");
+    assert_true(db_col_is_null(s, 2));
+    assert_true(db_col_f64(s, 3) == 2.5);
+    assert_true(db_col_is_null(s, 4));
+    assert_true(db_col_is_null(s, 5));
+    db_reset(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +242,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_db_null_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_constraint_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_bad_sql, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_db_columns_by_name_and_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_db_functions, setup, teardown),
     };
 
     log_set_level(LOG_LVL_ERR + 0);

@@ -559,7 +559,7 @@ static const char *fmt(const struct rule *r, const char *tmpl, const struct rule
 static void test_format_values(void **state)
 {
     struct rule r = base_rule();
-    struct rule_ctx c = {"徐家汇", "aq-01", "pm25", "µg/m³", 82.34, 75, T0 + 90 * MIN};
+    struct rule_ctx c = {"徐家汇", "aq-01", "pm25", "µg/m³", 82.34, 75, T0 + 90 * MIN, 8 * 3600};
 
     assert_string_equal(
         fmt(&r, "{site} PM2.5 日均 {value} {unit}，超过二级标准 {threshold} {unit}", &c),
@@ -611,10 +611,26 @@ static void test_format_values(void **state)
     assert_string_equal(fmt(&r, "for {window}", &c), "for 1d");
 }
 
+/* {started_at} is written in the zone the caller passes, not in a fixed one. */
+static void test_format_started_at_in_callers_zone(void **state)
+{
+    struct rule r = base_rule();
+    struct rule_ctx c = {"徐家汇", "aq-01", "pm25", "µg/m³", 82.34, 75, T0 + 90 * MIN, 0};
+
+    /* T0 + 90 min is 2026-02-28 17:30 UTC */
+    assert_string_equal(fmt(&r, "{started_at}", &c), "2026-02-28 17:30");
+    c.utc_offset_s = -5 * 3600; /* New York in winter */
+    assert_string_equal(fmt(&r, "{started_at}", &c), "2026-02-28 12:30");
+    c.utc_offset_s = 5 * 3600 + 45 * 60; /* Kathmandu */
+    assert_string_equal(fmt(&r, "{started_at}", &c), "2026-02-28 23:15");
+    c.utc_offset_s = 9 * 3600; /* past local midnight */
+    assert_string_equal(fmt(&r, "{started_at}", &c), "2026-03-01 02:30");
+}
+
 static void test_format_nulls_and_unknowns(void **state)
 {
     struct rule r = base_rule();
-    struct rule_ctx c = {NULL, NULL, NULL, NULL, 1, 2, 0};
+    struct rule_ctx c = {NULL, NULL, NULL, NULL, 1, 2, 0, 0};
     char out[16] = "xxxx";
 
     /* NULL strings print as "-" */
@@ -639,7 +655,7 @@ static void test_format_truncation(void **state)
 {
     static const char tmpl[] = "{site} PM2.5 日均 {value} {unit}，超过二级标准";
     struct rule r = base_rule();
-    struct rule_ctx c = {"徐家汇", "aq-01", "pm25", "µg/m³", 82.3, 75, 0};
+    struct rule_ctx c = {"徐家汇", "aq-01", "pm25", "µg/m³", 82.3, 75, 0, 0};
     char full[256], out[256];
     size_t n_full = rule_format(&r, tmpl, &c, full, sizeof(full));
 
@@ -701,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_selects),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_format_values),
+        cmocka_unit_test(test_format_started_at_in_callers_zone),
         cmocka_unit_test(test_format_nulls_and_unknowns),
         cmocka_unit_test(test_format_truncation),
     };

@@ -1,10 +1,11 @@
 /*
- * SHA-256 against the example vectors of FIPS 180-4 (the NIST "Examples
- * with intermediate values" for SHA-256: "abc", the 448-bit two-block
- * message) and the long message of a million 'a' from the NESSIE/FIPS 180-2
- * test set, plus the empty string. Feeding the same input in pieces of every
- * size from 1 to 130 bytes must give the same digest as one call, which
- * exercises the block buffering across boundaries.
+ * The upload's SHA-256 (collector/upload/upload_hash.c, OpenSSL EVP behind
+ * upload_int.h) against the example vectors of FIPS 180-4 (the NIST
+ * "Examples with intermediate values" for SHA-256: "abc", the 448-bit
+ * two-block message) and the long message of a million 'a' from the
+ * NESSIE/FIPS 180-2 test set, plus the empty string. Feeding the same input
+ * in pieces of every size from 1 to 130 bytes must give the same digest as
+ * one call, as the export feeds it: one deflate buffer at a time.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,21 +15,21 @@
 
 #include <string.h>
 
-#include "upload/sha256.h"
+#include "upload/upload_int.h"
 
-static void digest_of(const char *msg, size_t len, size_t piece, char hex[SHA256_HEX_LEN])
+static void digest_of(const char *msg, size_t len, size_t piece, char hex[UPLOAD_SHA256_HEX_LEN])
 {
-    struct sha256 c;
+    struct upload_sha256 c;
 
-    sha256_init(&c);
+    assert_int_equal(upload_sha256_begin(&c), 0);
     for (size_t off = 0; off < len; off += piece)
-        sha256_update(&c, msg + off, len - off < piece ? len - off : piece);
-    sha256_final_hex(&c, hex);
+        upload_sha256_add(&c, msg + off, len - off < piece ? len - off : piece);
+    assert_int_equal(upload_sha256_end(&c, hex), 0);
 }
 
 static void expect(const char *msg, const char *want)
 {
-    char hex[SHA256_HEX_LEN];
+    char hex[UPLOAD_SHA256_HEX_LEN];
     size_t len = strlen(msg);
 
     digest_of(msg, len, len ? len : 1, hex);
@@ -58,14 +59,14 @@ static void test_empty(void **state)
 static void test_million_a(void **state)
 {
     static char buf[1000];
-    struct sha256 c;
-    char hex[SHA256_HEX_LEN];
+    struct upload_sha256 c;
+    char hex[UPLOAD_SHA256_HEX_LEN];
 
     memset(buf, 'a', sizeof(buf));
-    sha256_init(&c);
+    assert_int_equal(upload_sha256_begin(&c), 0);
     for (int i = 0; i < 1000; i++)
-        sha256_update(&c, buf, sizeof(buf));
-    sha256_final_hex(&c, hex);
+        upload_sha256_add(&c, buf, sizeof(buf));
+    assert_int_equal(upload_sha256_end(&c, hex), 0);
     assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
@@ -86,12 +87,27 @@ static void test_padding_edges(void **state)
     expect(m, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
 }
 
+/* A context ended or never begun can be dropped; ending frees it. */
+static void test_drop_is_safe(void **state)
+{
+    struct upload_sha256 c = {0};
+    char hex[UPLOAD_SHA256_HEX_LEN];
+
+    upload_sha256_drop(&c);
+    assert_int_equal(upload_sha256_begin(&c), 0);
+    upload_sha256_add(&c, "abc", 3);
+    upload_sha256_drop(&c);
+    assert_null(c.md);
+    assert_int_not_equal(upload_sha256_end(&c, hex), 0);
+    assert_string_equal(hex, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fips_abc),      cmocka_unit_test(test_fips_two_blocks),
         cmocka_unit_test(test_empty),         cmocka_unit_test(test_million_a),
-        cmocka_unit_test(test_padding_edges),
+        cmocka_unit_test(test_padding_edges), cmocka_unit_test(test_drop_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
