@@ -13,6 +13,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "col_err.h"
+#include "db.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "xalloc.h"
@@ -55,8 +56,11 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_COUNT] = "UPDATE ingest_stats SET received = received + ?1, "
                 "stored_messages = stored_messages + ?2, stored_readings = stored_readings + ?3, "
                 "duplicates = duplicates + ?4, duplicate_readings = duplicate_readings + ?5, "
-                "unknown_fields = unknown_fields + ?6, "
-                "first_received = coalesce(first_received, ?7), last_received = ?7 WHERE id = 1",
+                "unknown_fields = unknown_fields + ?6, corrections = corrections + ?8, "
+                "corrected_messages = corrected_messages + ?9, "
+                "qos_downgrades = qos_downgrades + ?10, sessions_lost = sessions_lost + ?11, "
+                "first_received = coalesce(first_received, ?12), "
+                "last_received = coalesce(?7, last_received) WHERE id = 1",
     [S_REJECT] = "INSERT INTO rejects(received, topic, reason, detail, payload) "
                  "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_REJECT_COUNT] = "INSERT INTO reject_counts(reason, n) VALUES (?1, 1) "
@@ -167,6 +171,19 @@ static const char *const migrations[] = {
     "CREATE TABLE delivery_stats(channel TEXT PRIMARY KEY, delivered INTEGER NOT NULL DEFAULT 0,"
     "  failed_attempts INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0)"
     "  WITHOUT ROWID;",
+    /* 4 → 5: corrections (a reading sent again with another value: the old
+     * value is kept here, the new one wins), and the counters of the
+     * conditions that weaken the delivery guarantee (a subscription granted
+     * below the QoS asked for, a reconnect that found no session) */
+    "CREATE TABLE corrections(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+    "  device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL, old_value REAL NOT NULL,"
+    "  new_value REAL NOT NULL, old_flags INTEGER NOT NULL, new_flags INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL, topic TEXT);"
+    "CREATE INDEX corrections_reading ON corrections(ts, device_id, metric_id);"
+    "ALTER TABLE ingest_stats ADD COLUMN corrections INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE ingest_stats ADD COLUMN corrected_messages INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE ingest_stats ADD COLUMN qos_downgrades INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE ingest_stats ADD COLUMN sessions_lost INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct store {
@@ -582,6 +599,63 @@ int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_
     return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
+int store_reading_correct(struct store *st, int64_t ts_ms, int64_t device, int64_t metric,
+                          double value, int flags, int64_t now_ms, const char *topic)
+{
+    static const char q_old[] =
+        "SELECT value, flags FROM readings WHERE ts = ?1 AND device_id = ?2 AND metric_id = ?3";
+    static const char q_set[] = "UPDATE readings SET value = ?4, flags = ?5 "
+                                "WHERE ts = ?1 AND device_id = ?2 AND metric_id = ?3";
+    static const char q_keep[] =
+        "INSERT INTO corrections(ts, device_id, metric_id, old_value, new_value, old_flags,"
+        " new_flags, received, topic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    struct db_stmt *s = db_prepare(st, q_old);
+    double old_value;
+    int old_flags, rc;
+
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, ts_ms);
+    db_bind_i64(s, 2, device);
+    db_bind_i64(s, 3, metric);
+    rc = db_step(s);
+    if (rc != DB_ROW) {
+        db_reset(s);
+        /* Gone since the insert was ignored: cannot happen inside one transaction. */
+        return rc < 0 ? rc : COL_ERR_DB;
+    }
+    old_value = db_col_f64(s, 0);
+    old_flags = (int)db_col_i64(s, 1);
+    db_reset(s);
+    if (old_value == value && old_flags == flags)
+        return 0;
+    s = db_prepare(st, q_set);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, ts_ms);
+    db_bind_i64(s, 2, device);
+    db_bind_i64(s, 3, metric);
+    db_bind_f64(s, 4, value);
+    db_bind_i64(s, 5, flags);
+    rc = db_run(s);
+    if (rc)
+        return rc;
+    s = db_prepare(st, q_keep);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, ts_ms);
+    db_bind_i64(s, 2, device);
+    db_bind_i64(s, 3, metric);
+    db_bind_f64(s, 4, old_value);
+    db_bind_f64(s, 5, value);
+    db_bind_i64(s, 6, old_flags);
+    db_bind_i64(s, 7, flags);
+    db_bind_i64(s, 8, now_ms);
+    db_bind_text(s, 9, topic);
+    rc = db_run(s);
+    return rc ? rc : 1;
+}
+
 int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device)
 {
     sqlite3_stmt *s = st->stmt[S_DIRTY];
@@ -616,7 +690,14 @@ int store_count(struct store *st, const struct store_delta *d)
     sqlite3_bind_int64(s, 4, d->duplicates);
     sqlite3_bind_int64(s, 5, d->duplicate_readings);
     sqlite3_bind_int64(s, 6, d->unknown_fields);
-    sqlite3_bind_int64(s, 7, d->now_ms);
+    if (d->now_ms)
+        sqlite3_bind_int64(s, 7, d->now_ms);
+    sqlite3_bind_int64(s, 8, d->corrections);
+    sqlite3_bind_int64(s, 9, d->corrected_messages);
+    sqlite3_bind_int64(s, 10, d->qos_downgrades);
+    sqlite3_bind_int64(s, 11, d->sessions_lost);
+    if (d->first_ms || d->now_ms)
+        sqlite3_bind_int64(s, 12, d->first_ms ? d->first_ms : d->now_ms);
     return step_done(st, S_COUNT, "counters");
 }
 
@@ -682,7 +763,8 @@ int store_stats_read(struct store *st, struct store_stats *out)
     if (sqlite3_prepare_v2(st->db,
                            "SELECT received, stored_messages, stored_readings, duplicates, "
                            "duplicate_readings, unknown_fields, coalesce(first_received, 0), "
-                           "coalesce(last_received, 0) FROM ingest_stats WHERE id = 1",
+                           "coalesce(last_received, 0), corrections, corrected_messages, "
+                           "qos_downgrades, sessions_lost FROM ingest_stats WHERE id = 1",
                            -1, &s, NULL) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
         rc = store_fail(st, "stats");
@@ -696,6 +778,10 @@ int store_stats_read(struct store *st, struct store_stats *out)
     out->unknown_fields = sqlite3_column_int64(s, 5);
     out->first_received_ms = sqlite3_column_int64(s, 6);
     out->last_received_ms = sqlite3_column_int64(s, 7);
+    out->corrections = sqlite3_column_int64(s, 8);
+    out->corrected_messages = sqlite3_column_int64(s, 9);
+    out->qos_downgrades = sqlite3_column_int64(s, 10);
+    out->sessions_lost = sqlite3_column_int64(s, 11);
     sqlite3_finalize(s);
     s = NULL;
     if (sqlite3_prepare_v2(st->db, "SELECT reason, n FROM reject_counts ORDER BY reason", -1, &s,
