@@ -389,10 +389,24 @@ static int enqueue(struct alerts *a, const struct eval *e, int64_t id, const cha
 
 void alerts_committed(struct alerts *a, bool is_committed)
 {
-    if (a && a->has_enqueued && is_committed)
+    if (!a)
+        return;
+    if (a->has_enqueued && is_committed)
         notify_channels_kick(a->channels);
-    if (a)
-        a->has_enqueued = false;
+    a->has_enqueued = false;
+    if (is_committed)
+        return;
+    /* Rolled back: what the transaction's evaluations put in memory never
+     * happened. The set of active alerts is read again from the database;
+     * the last values behind jump and stuck rules start over (at worst one
+     * jump goes unseen right after a failed commit, never a false one). */
+    if (a->last)
+        strmap_each(a->last, free_last, NULL);
+    strmap_free(a->last);
+    a->last = strmap_new(); /* NULL is retried by the next reading */
+    strmap_free(a->active);
+    a->active = strmap_new();
+    a->is_active_loaded = false;
 }
 
 static int write_row(struct alerts *a, const struct eval *e, struct row *row, enum alert_event ev,
@@ -502,6 +516,10 @@ static int load_active(struct alerts *a)
 
     if (a->is_active_loaded)
         return 0;
+    if (!a->active)
+        a->active = strmap_new();
+    if (!a->active)
+        return COL_ERR_NOMEM;
     if (sqlite3_prepare_v2(a->db,
                            "SELECT rule, scope FROM alerts WHERE state IN ('pending', 'firing')",
                            -1, &s, NULL) != SQLITE_OK)
@@ -701,6 +719,10 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
     rc = run_rules(a, RULE_READING, domain, site, device, metric, unit, value, ts_ms, now_ms, NAN);
     if (rc)
         return rc;
+    if (!a->last)
+        a->last = strmap_new();
+    if (!a->last)
+        return 0; /* only jump/stuck detection suffers */
     snprintf(key, sizeof(key), "%s\x1f%s", device, metric);
     lv = strmap_get(a->last, key);
     if (lv && ts_ms > lv->ts_ms) {
