@@ -4,6 +4,14 @@
  * message is: one topic match, one decode, and the inserts. Reasons for
  * rejecting are short stable codes (documented in docs/operations.md),
  * because operators count and alert on them.
+ *
+ * Messages are added to an open batch (one transaction). Everything in
+ * memory that a batch changes is either finished after its COMMIT or undone
+ * after its ROLLBACK: the device entries it touched are on a list, entries
+ * it created are dropped, the metric cache is cleared, and the rules'
+ * evaluator is told through committed(). So a failed batch leaves memory
+ * as it was before the batch began, and the messages, redelivered, are
+ * ingested as if for the first time.
  */
 #include "ingest.h"
 #include "col_err.h"
@@ -33,6 +41,15 @@ struct dev_entry {
     int64_t last_seen_ms; /* newest receive time, maybe not yet written */
     int64_t flushed_ms;   /* when the row was last written */
     int64_t n_pending;    /* messages not yet added to the row's count */
+    /* What the open batch did to this entry, finished or undone at its end. */
+    uint64_t batch;                 /* the batch that touched it last */
+    struct dev_entry *next_touched; /* the open batch's list */
+    bool is_new;                    /* created by the open batch */
+    int64_t n_batch;                /* messages of the open batch counted in n_pending */
+    int64_t last_seen_before_ms;    /* last_seen_ms when the batch touched it first */
+    int64_t flush_n;                /* n_pending the batch wrote to the row; 0: not written */
+    int64_t flush_ms;
+    int64_t dirty_hour; /* last hour the batch marked for the rollups */
 };
 
 struct ingest {
@@ -40,11 +57,19 @@ struct ingest {
     struct store *st;
     struct profile_set *profiles;
     struct registry *reg;
-    struct strmap *devices; /* name → struct dev_entry* (owned) */
+    struct strmap *devices; /* name → struct dev_entry* (owned; NULL = forgotten) */
     struct strmap *metrics; /* name → (void*)(intptr_t)id */
     struct dec_field *fields;
     size_t max_fields;
     struct ingest_rules rules; /* instant rules; all NULL = none */
+    /* The open batch */
+    bool in_batch;
+    int failed_rc;  /* a database error ended the open batch: it can only fail */
+    uint64_t batch; /* sequence number of the open (or last) batch */
+    size_t n_batch; /* messages in it */
+    struct store_delta delta;
+    struct dev_entry *touched;
+    struct store_delta notes; /* counted conditions waiting for a commit */
 };
 
 static void free_entry(const char *key, void *val, void *ud)
@@ -143,6 +168,9 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
     struct profile_set *old_p = ig->profiles;
     struct registry *old_r = ig->reg;
 
+    if (NEVER(ig->in_batch))
+        return COL_ERR_INVAL;
+
     if (ingest_flush(ig))
         log_warn("ingest: device bookkeeping not written before reload");
 
@@ -158,7 +186,7 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
     return sync_registry(ig);
 }
 
-/* What a message has produced so far; committed as one unit. */
+/* What a message has produced so far; added to its batch as one unit. */
 struct msg_ctx {
     struct ingest *ig;
     const char *topic;
@@ -166,8 +194,6 @@ struct msg_ctx {
     size_t len;
     int64_t now_ms;
     int n_rejects;
-    struct dev_entry *flushed; /* device row written in this transaction */
-    int64_t dirty_hour;        /* last hour marked for the rollup pass */
     struct store_delta delta;
 };
 
@@ -199,6 +225,22 @@ static const char *decode_reason(int code)
     default:
         return "malformed";
     }
+}
+
+/* Put @e on the open batch's list (once per batch). */
+static void touch(struct ingest *ig, struct dev_entry *e)
+{
+    if (e->batch == ig->batch)
+        return;
+    e->batch = ig->batch;
+    e->next_touched = ig->touched;
+    ig->touched = e;
+    e->is_new = false;
+    e->n_batch = 0;
+    e->last_seen_before_ms = e->last_seen_ms;
+    e->flush_n = 0;
+    e->flush_ms = 0;
+    e->dirty_hour = INT64_MIN;
 }
 
 /*
@@ -267,6 +309,9 @@ static int resolve_device(struct msg_ctx *m, const struct profile *matched, cons
         xfree(e);
         return COL_ERR_NOMEM;
     }
+    /* Its row (and id) may exist only in the open batch: forgotten if it fails. */
+    touch(ig, e);
+    e->is_new = true;
     *out = e;
     return 1;
 }
@@ -283,7 +328,7 @@ static int metric_id(struct ingest *ig, const struct profile_field *pf, int64_t 
     rc = store_metric_id(ig->st, pf->metric, pf->unit, id);
     if (rc)
         return rc;
-    /* A rollback clears this cache (ingest_message), so an id created by a
+    /* A rollback clears this cache (undo_batch), so an id created by a
      * transaction that did not commit is never reused. */
     return strmap_put(ig->metrics, pf->metric, (void *)(intptr_t)*id);
 }
@@ -305,13 +350,13 @@ static int check_time(struct msg_ctx *m, const struct dec_field *f, int64_t ts)
     return rc < 0 ? rc : 1;
 }
 
-static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const struct dec_field *f,
+static int store_field(struct msg_ctx *m, struct dev_entry *dev, const struct dec_field *f,
                        int64_t msg_ts)
 {
     const struct profile_field *pf = profile_field_find(dev->profile, f->name);
     double v;
-    int64_t ts, mid;
-    int rc;
+    int64_t ts, mid, hour;
+    int rc, flags;
 
     if (!pf) {
         m->delta.unknown_fields++;
@@ -344,27 +389,42 @@ static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const str
     rc = metric_id(m->ig, pf, &mid);
     if (rc)
         return rc;
-    rc = store_reading_insert(m->ig->st, ts, dev->id, mid, v, f->flag ? (unsigned char)f->flag : 0);
+    flags = f->flag ? (unsigned char)f->flag : 0;
+    rc = store_reading_insert(m->ig->st, ts, dev->id, mid, v, flags);
     if (rc < 0)
         return rc;
     if (rc == 0) {
-        m->delta.duplicate_readings++;
-        return 0;
-    }
-    m->delta.stored_readings++;
-    if (m->ig->rules.on_reading && m->ig->rules.wants_metric(m->ig->rules.ud, pf->metric)) {
-        rc = m->ig->rules.on_reading(m->ig->rules.ud, dev->profile->domain, dev->site, dev->name,
-                                     pf->metric, pf->unit, v, ts, m->now_ms);
-        if (rc)
+        /* The key exists: the same value is a duplicate (a redelivery, a
+         * device resending), another value a correction that wins. */
+        rc = store_reading_correct(m->ig->st, ts, dev->id, mid, v, flags, m->now_ms, m->topic);
+        if (rc < 0)
             return rc;
+        if (rc == 0) {
+            m->delta.duplicate_readings++;
+            return 0;
+        }
+        m->delta.corrections++;
+        log_dbg("ingest: %s %s at %lld ms corrected to %g by %s", dev->name, pf->metric,
+                (long long)ts, v, m->topic);
+    } else {
+        m->delta.stored_readings++;
+        /* Instant rules look at new readings; a correction reaches the rules
+         * through the rollups of its hour, which are recomputed. */
+        if (m->ig->rules.on_reading && m->ig->rules.wants_metric(m->ig->rules.ud, pf->metric)) {
+            rc = m->ig->rules.on_reading(m->ig->rules.ud, dev->profile->domain, dev->site,
+                                         dev->name, pf->metric, pf->unit, v, ts, m->now_ms);
+            if (rc)
+                return rc;
+        }
     }
-    /* The hour's rollups must be recomputed; once per hour per message. */
-    int64_t hour = ts - ((ts % 3600000) + 3600000) % 3600000;
-    if (hour != m->dirty_hour) {
+    /* The hour's rollups must be recomputed; marked once per device-hour and
+     * batch (the rollup pass cannot remove the mark inside our transaction). */
+    hour = ts - ((ts % 3600000) + 3600000) % 3600000;
+    if (hour != dev->dirty_hour) {
         rc = store_mark_dirty(m->ig->st, hour, dev->id);
         if (rc)
             return rc;
-        m->dirty_hour = hour;
+        dev->dirty_hour = hour;
     }
     return 0;
 }
@@ -402,6 +462,7 @@ static int process(struct msg_ctx *m)
     rc = resolve_device(m, prof, site, device, &dev);
     if (rc <= 0)
         return rc;
+    touch(ig, dev);
     if (msg.ts_ms) {
         rc = check_time(m, NULL, msg.ts_ms);
         if (rc)
@@ -421,14 +482,18 @@ static int process(struct msg_ctx *m)
     }
     dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
     dev->n_pending++;
-    if (m->now_ms - dev->flushed_ms >= DEVICE_FLUSH_MS) {
+    dev->n_batch++;
+    if (!dev->flush_n && m->now_ms - dev->flushed_ms >= DEVICE_FLUSH_MS) {
         rc = store_device_seen(ig->st, dev->id, dev->last_seen_ms, dev->n_pending);
         if (rc)
             return rc;
-        m->flushed = dev;
+        dev->flush_n = dev->n_pending;
+        dev->flush_ms = m->now_ms;
     }
     if (m->delta.stored_readings > 0)
         m->delta.stored_messages = 1;
+    else if (m->delta.corrections > 0)
+        m->delta.corrected_messages = 1;
     else if (m->delta.duplicate_readings > 0)
         m->delta.duplicates = 1;
     else if (m->n_rejects == 0)
@@ -437,17 +502,105 @@ static int process(struct msg_ctx *m)
     return 0;
 }
 
-int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
-                   int64_t now_ms)
+static void add_delta(struct store_delta *to, const struct store_delta *d)
 {
-    struct msg_ctx m = {.ig = ig,
-                        .topic = topic,
-                        .payload = payload,
-                        .len = len,
-                        .now_ms = now_ms,
-                        .dirty_hour = INT64_MIN};
+    to->received += d->received;
+    to->stored_messages += d->stored_messages;
+    to->stored_readings += d->stored_readings;
+    to->duplicates += d->duplicates;
+    to->duplicate_readings += d->duplicate_readings;
+    to->unknown_fields += d->unknown_fields;
+    to->corrections += d->corrections;
+    to->corrected_messages += d->corrected_messages;
+    to->qos_downgrades += d->qos_downgrades;
+    to->sessions_lost += d->sessions_lost;
+    if (d->now_ms) {
+        if (!to->first_ms)
+            to->first_ms = d->first_ms ? d->first_ms : d->now_ms;
+        to->now_ms = d->now_ms;
+    }
+}
+
+/* Everything the batch did in memory is finished: it committed. */
+static void finish_batch(struct ingest *ig)
+{
+    for (struct dev_entry *e = ig->touched; e; e = e->next_touched) {
+        if (e->flush_n) {
+            e->n_pending -= e->flush_n;
+            e->flushed_ms = e->flush_ms;
+        }
+        e->is_new = false;
+        e->n_batch = 0;
+        e->flush_n = 0;
+    }
+    ig->touched = NULL;
+}
+
+/*
+ * The batch rolled back: undo what it did in memory. Devices it created do
+ * not exist (their entries are forgotten), the others lose the messages the
+ * batch counted (they will be redelivered and counted then), and metric ids
+ * it may have created are forgotten with the whole metric cache.
+ */
+static void undo_batch(struct ingest *ig)
+{
+    struct dev_entry *e = ig->touched, *next;
+
+    for (; e; e = next) {
+        next = e->next_touched;
+        if (e->is_new) {
+            strmap_put(ig->devices, e->name, NULL); /* replaces: cannot fail */
+            xfree(e);
+            continue;
+        }
+        e->n_pending -= e->n_batch;
+        e->last_seen_ms = e->last_seen_before_ms;
+        e->n_batch = 0;
+        e->flush_n = 0;
+    }
+    ig->touched = NULL;
+    strmap_free(ig->metrics);
+    ig->metrics = strmap_new(); /* NULL is retried by the next batch */
+}
+
+/* End the open batch: committed (@rc 0) or rolled back. */
+static int end_batch(struct ingest *ig, int rc)
+{
+    if (rc == 0) {
+        rc = store_commit(ig->st); /* rolls back itself when it fails */
+    } else {
+        store_rollback(ig->st);
+    }
+    if (ig->rules.committed)
+        ig->rules.committed(ig->rules.ud, rc == 0);
+    if (rc == 0) {
+        finish_batch(ig);
+        memset(&ig->notes, 0, sizeof(ig->notes));
+    } else {
+        undo_batch(ig);
+    }
+    ig->in_batch = false;
+    ig->n_batch = 0;
+    memset(&ig->delta, 0, sizeof(ig->delta));
+    return rc;
+}
+
+/* The open batch cannot commit any more: roll it back now (the write lock
+ * is released), and remember why until the caller ends it. */
+static int fail_batch(struct ingest *ig, int rc)
+{
+    end_batch(ig, rc);
+    ig->in_batch = true;
+    ig->failed_rc = rc;
+    return rc;
+}
+
+int ingest_begin(struct ingest *ig)
+{
     int rc;
 
+    if (ig->in_batch)
+        return ig->failed_rc;
     if (!ig->metrics || !ig->devices) {
         if (!ig->metrics)
             ig->metrics = strmap_new();
@@ -456,50 +609,103 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
         if (!ig->metrics || !ig->devices)
             return COL_ERR_NOMEM;
     }
-    m.delta.received = 1;
-    m.delta.now_ms = now_ms;
     rc = store_begin(ig->st);
     if (rc)
         return rc;
+    ig->in_batch = true;
+    ig->failed_rc = 0;
+    ig->batch++;
+    ig->n_batch = 0;
+    ig->touched = NULL;
+    memset(&ig->delta, 0, sizeof(ig->delta));
+    return 0;
+}
+
+int ingest_add(struct ingest *ig, const char *topic, const void *payload, size_t len,
+               int64_t now_ms)
+{
+    struct msg_ctx m = {.ig = ig, .topic = topic, .payload = payload, .len = len, .now_ms = now_ms};
+    int rc = ingest_begin(ig);
+
+    if (rc)
+        return rc;
+    m.delta.received = 1;
+    m.delta.now_ms = now_ms;
     rc = process(&m);
-    if (rc == 0)
-        rc = store_count(ig->st, &m.delta);
-    if (rc == 0)
-        rc = store_commit(ig->st);
-    else
-        store_rollback(ig->st);
-    if (ig->rules.committed)
-        ig->rules.committed(ig->rules.ud, rc == 0);
-    if (rc) {
-        /* Devices and metrics created by the failed transaction do not exist. */
-        clear_devices(ig);
-        strmap_free(ig->metrics);
-        ig->metrics = strmap_new();
+    if (rc)
+        return fail_batch(ig, rc);
+    add_delta(&ig->delta, &m.delta);
+    ig->n_batch++;
+    return 0;
+}
+
+int ingest_commit(struct ingest *ig)
+{
+    int rc;
+
+    if (!ig->in_batch)
+        return 0;
+    if (ig->failed_rc) {
+        rc = ig->failed_rc;
+        ig->in_batch = false;
+        ig->failed_rc = 0;
         return rc;
     }
-    if (m.flushed) {
-        m.flushed->flushed_ms = now_ms;
-        m.flushed->n_pending = 0;
+    add_delta(&ig->delta, &ig->notes);
+    rc = store_count(ig->st, &ig->delta);
+    return end_batch(ig, rc);
+}
+
+void ingest_rollback(struct ingest *ig)
+{
+    if (!ig->in_batch)
+        return;
+    if (!ig->failed_rc)
+        end_batch(ig, COL_ERR_INVAL);
+    ig->in_batch = false;
+    ig->failed_rc = 0;
+}
+
+size_t ingest_batch_size(const struct ingest *ig)
+{
+    return ig->in_batch && !ig->failed_rc ? ig->n_batch : 0;
+}
+
+int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
+                   int64_t now_ms)
+{
+    int rc = ingest_add(ig, topic, payload, len, now_ms);
+
+    if (rc) {
+        ingest_rollback(ig);
+        return rc;
     }
-    return 0;
+    return ingest_commit(ig);
 }
 
 int ingest_reject(struct ingest *ig, const char *source, const char *reason, const char *detail,
                   const void *payload, size_t len, int64_t now_ms)
 {
     struct store_delta delta = {.received = 1, .now_ms = now_ms};
-    int rc = store_begin(ig->st);
+    bool is_own = !ig->in_batch;
+    int rc = ingest_begin(ig);
 
     if (rc)
         return rc;
     rc = store_reject(ig->st, now_ms, source, reason, detail, payload, len);
-    if (rc == 0)
-        rc = store_count(ig->st, &delta);
-    if (rc) {
-        store_rollback(ig->st);
-        return rc;
-    }
-    return store_commit(ig->st);
+    if (rc)
+        return is_own ? end_batch(ig, rc) : fail_batch(ig, rc);
+    add_delta(&ig->delta, &delta);
+    ig->n_batch++;
+    return is_own ? ingest_commit(ig) : 0;
+}
+
+void ingest_note(struct ingest *ig, enum ingest_note what)
+{
+    if (what == INGEST_NOTE_QOS_DOWNGRADE)
+        ig->notes.qos_downgrades++;
+    else if (what == INGEST_NOTE_SESSION_LOST)
+        ig->notes.sessions_lost++;
 }
 
 struct flush_ctx {
@@ -514,7 +720,7 @@ static void flush_one(const char *key, void *val, void *ud)
     struct flush_ctx *fc = ud;
 
     (void)key;
-    if (!e->n_pending || fc->rc)
+    if (!e || !e->n_pending || fc->rc)
         return;
     if (fc->is_pass2) {
         e->n_pending = 0;
@@ -527,14 +733,19 @@ static void flush_one(const char *key, void *val, void *ud)
 int ingest_flush(struct ingest *ig)
 {
     struct flush_ctx fc = {ig->st, 0, false};
+    bool has_notes = ig->notes.qos_downgrades || ig->notes.sessions_lost;
     int rc;
 
+    if (NEVER(ig->in_batch))
+        return COL_ERR_INVAL;
     if (!ig->devices)
         return 0;
     rc = store_begin(ig->st);
     if (rc)
         return rc;
     strmap_each(ig->devices, flush_one, &fc);
+    if (fc.rc == 0 && has_notes)
+        fc.rc = store_count(ig->st, &ig->notes);
     if (fc.rc) {
         store_rollback(ig->st);
         return fc.rc;
@@ -542,6 +753,7 @@ int ingest_flush(struct ingest *ig)
     rc = store_commit(ig->st);
     if (rc)
         return rc;
+    memset(&ig->notes, 0, sizeof(ig->notes));
     fc.is_pass2 = true;
     strmap_each(ig->devices, flush_one, &fc);
     return 0;
