@@ -126,9 +126,10 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, cons
             /* Delivered at QoS 0, a message is not acknowledged at all: the
              * broker forgets it once sent, and one lost in transit (or in a
              * batch that fails) is gone. */
-            log_err("mqtt: broker granted QoS %d for %s, asked for %lld: its messages are not "
-                    "acknowledged and can be lost (check the broker's max_qos and ACLs)",
-                    granted[i], m->cfg->topics.v[i], m->cfg->qos);
+            log_err("mqtt: subscribed to %s at QoS %d only, asked for %lld: the broker does "
+                    "not wait for acknowledgements, so its messages can be lost (check the "
+                    "broker's max_qos and ACLs)",
+                    m->cfg->topics.v[i], granted[i], m->cfg->qos);
         } else {
             log_info("mqtt: subscribed to %s (QoS %d)", m->cfg->topics.v[i], granted[i]);
             continue;
