@@ -58,6 +58,25 @@ int store_metric_id(struct store *st, const char *name, const char *unit, int64_
 int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_t metric,
                          double value, int flags);
 
+/* One reading of a device, for store_readings_insert(). */
+struct store_reading {
+    int64_t ts_ms;
+    int64_t metric;
+    double value;
+    int flags;
+};
+
+#define STORE_INSERT_MAX 8
+
+/*
+ * Insert @n (1..STORE_INSERT_MAX) readings of @device in one statement,
+ * leaving any whose key (time, device, metric) already exists as it is.
+ * One statement for a message's readings costs about half of one per
+ * reading. Returns how many were inserted (n: all of them were new), or a
+ * negative COL_ERR_*.
+ */
+int store_readings_insert(struct store *st, int64_t device, const struct store_reading *r, int n);
+
 /*
  * The reading (@ts_ms, @device, @metric) exists (store_reading_insert
  * returned 0): when its value or flags differ from @value and @flags, the
