@@ -52,6 +52,12 @@ struct dev_entry {
     int64_t dirty_hour; /* last hour the batch marked for the rollups */
 };
 
+/* A reading ready to be written, with what the rules need to know about it. */
+struct pending_row {
+    struct store_reading r;
+    const struct profile_field *pf;
+};
+
 struct ingest {
     const struct config *cfg;
     struct store *st;
@@ -60,6 +66,7 @@ struct ingest {
     struct strmap *devices; /* name → struct dev_entry* (owned; NULL = forgotten) */
     struct strmap *metrics; /* name → (void*)(intptr_t)id */
     struct dec_field *fields;
+    struct pending_row *rows; /* a message's readings, written together */
     size_t max_fields;
     struct ingest_rules rules; /* instant rules; all NULL = none */
     /* The open batch */
@@ -121,9 +128,10 @@ struct ingest *ingest_new(const struct config *cfg, struct store *st, struct pro
     ig->st = st;
     ig->max_fields = (size_t)cfg->ingest.max_fields;
     ig->fields = xcalloc(ig->max_fields, sizeof(*ig->fields));
+    ig->rows = xcalloc(ig->max_fields, sizeof(*ig->rows));
     ig->metrics = strmap_new();
     ig->devices = strmap_new();
-    if (!ig->fields || !ig->metrics || !ig->devices) {
+    if (!ig->fields || !ig->rows || !ig->metrics || !ig->devices) {
         ingest_free(ig);
         return NULL;
     }
@@ -150,6 +158,7 @@ void ingest_free(struct ingest *ig)
     profile_set_free(ig->profiles);
     registry_free(ig->reg);
     xfree(ig->fields);
+    xfree(ig->rows);
     xfree(ig);
 }
 
@@ -350,13 +359,18 @@ static int check_time(struct msg_ctx *m, const struct dec_field *f, int64_t ts)
     return rc < 0 ? rc : 1;
 }
 
-static int store_field(struct msg_ctx *m, struct dev_entry *dev, const struct dec_field *f,
-                       int64_t msg_ts)
+/*
+ * Check and convert one field into @row. Returns 1 when @row holds a
+ * reading to write, 0 when the field gives none (unknown, null, or
+ * rejected and recorded), <0 on a database error.
+ */
+static int prepare_field(struct msg_ctx *m, const struct dev_entry *dev, const struct dec_field *f,
+                         int64_t msg_ts, struct pending_row *row)
 {
     const struct profile_field *pf = profile_field_find(dev->profile, f->name);
     double v;
-    int64_t ts, mid, hour;
-    int rc, flags;
+    int64_t ts, mid;
+    int rc;
 
     if (!pf) {
         m->delta.unknown_fields++;
@@ -389,42 +403,99 @@ static int store_field(struct msg_ctx *m, struct dev_entry *dev, const struct de
     rc = metric_id(m->ig, pf, &mid);
     if (rc)
         return rc;
-    flags = f->flag ? (unsigned char)f->flag : 0;
-    rc = store_reading_insert(m->ig->st, ts, dev->id, mid, v, flags);
-    if (rc < 0)
-        return rc;
-    if (rc == 0) {
-        /* The key exists: the same value is a duplicate (a redelivery, a
-         * device resending), another value a correction that wins. */
-        rc = store_reading_correct(m->ig->st, ts, dev->id, mid, v, flags, m->now_ms, m->topic);
-        if (rc < 0)
+    row->r = (struct store_reading){ts, mid, v, f->flag ? (unsigned char)f->flag : 0};
+    row->pf = pf;
+    return 1;
+}
+
+/* A stored reading of @dev: the rules see it, its hour's rollups must be recomputed. */
+static int stored(struct msg_ctx *m, struct dev_entry *dev, const struct pending_row *row,
+                  bool has_rules)
+{
+    const struct ingest_rules *rules = &m->ig->rules;
+    int64_t ts = row->r.ts_ms, hour;
+    int rc;
+
+    if (has_rules && rules->on_reading && rules->wants_metric(rules->ud, row->pf->metric)) {
+        rc = rules->on_reading(rules->ud, dev->profile->domain, dev->site, dev->name,
+                               row->pf->metric, row->pf->unit, row->r.value, ts, m->now_ms);
+        if (rc)
             return rc;
-        if (rc == 0) {
-            m->delta.duplicate_readings++;
-            return 0;
-        }
-        m->delta.corrections++;
-        log_dbg("ingest: %s %s at %lld ms corrected to %g by %s", dev->name, pf->metric,
-                (long long)ts, v, m->topic);
-    } else {
-        m->delta.stored_readings++;
-        /* Instant rules look at new readings; a correction reaches the rules
-         * through the rollups of its hour, which are recomputed. */
-        if (m->ig->rules.on_reading && m->ig->rules.wants_metric(m->ig->rules.ud, pf->metric)) {
-            rc = m->ig->rules.on_reading(m->ig->rules.ud, dev->profile->domain, dev->site,
-                                         dev->name, pf->metric, pf->unit, v, ts, m->now_ms);
-            if (rc)
-                return rc;
-        }
     }
-    /* The hour's rollups must be recomputed; marked once per device-hour and
-     * batch (the rollup pass cannot remove the mark inside our transaction). */
+    /* Marked once per device-hour and batch (the rollup pass cannot remove
+     * the mark inside our transaction). */
     hour = ts - ((ts % 3600000) + 3600000) % 3600000;
     if (hour != dev->dirty_hour) {
         rc = store_mark_dirty(m->ig->st, hour, dev->id);
         if (rc)
             return rc;
         dev->dirty_hour = hour;
+    }
+    return 0;
+}
+
+/*
+ * A reading whose key existed, or may have (when only some of a
+ * statement's rows were new, @is_unsure: the statement does not say which).
+ * The same value is a duplicate (a redelivery, a device resending),
+ * another value a correction that wins. Unsure rows with our value are
+ * counted from @n_new (how many were new) and all go to the rules, so a
+ * new reading is never missed; rules take a repeated (time, value) as
+ * they took it the first time.
+ */
+static int existed(struct msg_ctx *m, struct dev_entry *dev, const struct pending_row *row,
+                   bool is_unsure, int *n_new)
+{
+    int rc = store_reading_correct(m->ig->st, row->r.ts_ms, dev->id, row->r.metric, row->r.value,
+                                   row->r.flags, m->now_ms, m->topic);
+
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        m->delta.corrections++;
+        log_dbg("ingest: %s %s at %lld ms corrected to %g by %s", dev->name, row->pf->metric,
+                (long long)row->r.ts_ms, row->r.value, m->topic);
+        /* A correction reaches the rules through the rollups of its hour. */
+        return stored(m, dev, row, false);
+    }
+    if (!is_unsure) {
+        m->delta.duplicate_readings++;
+        return 0;
+    }
+    if (*n_new > 0) {
+        m->delta.stored_readings++;
+        (*n_new)--;
+    } else {
+        m->delta.duplicate_readings++;
+    }
+    return stored(m, dev, row, true);
+}
+
+/* Write a message's readings, STORE_INSERT_MAX to a statement. <0 only for database errors. */
+static int write_rows(struct msg_ctx *m, struct dev_entry *dev, const struct pending_row *rows,
+                      int n)
+{
+    struct store_reading chunk[STORE_INSERT_MAX];
+
+    for (int at = 0; at < n; at += STORE_INSERT_MAX) {
+        int k = n - at < STORE_INSERT_MAX ? n - at : STORE_INSERT_MAX;
+        int n_new, rc;
+
+        for (int i = 0; i < k; i++)
+            chunk[i] = rows[at + i].r;
+        n_new = store_readings_insert(m->ig->st, dev->id, chunk, k);
+        if (n_new < 0)
+            return n_new;
+        for (int i = 0; i < k; i++) {
+            if (n_new == k) {
+                m->delta.stored_readings++;
+                rc = stored(m, dev, &rows[at + i], true);
+            } else {
+                rc = existed(m, dev, &rows[at + i], n_new > 0, &n_new);
+            }
+            if (rc)
+                return rc;
+        }
     }
     return 0;
 }
@@ -440,7 +511,7 @@ static int process(struct msg_ctx *m)
     struct dec_msg msg;
     struct dec_error err;
     struct dec_opts opts;
-    int n, rc;
+    int n, rc, n_rows = 0;
 
     if ((long long)m->len > c->max_payload)
         return reject(m, "payload_too_large", "%zu bytes, the limit is %lld", m->len,
@@ -476,10 +547,15 @@ static int process(struct msg_ctx *m)
                               ig->fields[i].name, dev->profile->name);
     }
     for (int i = 0; i < n; i++) {
-        rc = store_field(m, dev, &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms);
+        rc = prepare_field(m, dev, &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms,
+                           &ig->rows[n_rows]);
         if (rc < 0)
             return rc;
+        n_rows += rc;
     }
+    rc = write_rows(m, dev, ig->rows, n_rows);
+    if (rc)
+        return rc;
     dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
     dev->n_pending++;
     dev->n_batch++;

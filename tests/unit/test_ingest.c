@@ -739,6 +739,34 @@ static void test_correction_wins_and_is_kept(void **state)
     assert_true(r.value[0] == 23.4);
 }
 
+static void test_partly_known_message(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+    struct rows r;
+
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":23.4,\"so2\":5}", NOW_MS);
+    /* pm25 again, so2 corrected, pm10 and no2 new: one statement, sorted out row by row. */
+    deliver(fx, TOPIC, "{\"ts\":1732579200,\"pm25\":23.4,\"so2\":6,\"pm10\":41,\"no2\":30.2}",
+            NOW_MS + 1000);
+    s = stats(fx);
+    assert_int_equal(s.stored_readings, 4);
+    assert_int_equal(s.duplicate_readings, 1);
+    assert_int_equal(s.corrections, 1);
+    assert_int_equal(s.stored_messages, 2);
+    assert_int_equal(rows_of(fx, "aqm-01", NULL, &r), 4);
+    /* More readings than one statement takes (STORE_INSERT_MAX). */
+    deliver(fx, "xh/air/xujiahui/aqm-02",
+            "{\"ts\":1732579200,\"pm25\":1,\"pm10\":2,\"so2\":3,\"no2\":4,\"co\":0.5,"
+            "\"o3\":6,\"temp\":20,\"humidity\":50,\"pres\":1013,\"wspm\":2,\"rain\":0}",
+            NOW_MS + 2000);
+    s = stats(fx);
+    assert_int_equal(s.stored_readings, 4 + 11);
+    assert_true(11 > STORE_INSERT_MAX);
+    assert_int_equal(s.duplicate_readings, 1);
+    assert_int_equal(sql_value(fx, "SELECT count(*) FROM readings"), 15);
+}
+
 static void test_notes_counted(void **state)
 {
     struct fixture *fx = *state;
@@ -787,6 +815,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_batch_leaves_no_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_of_open_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correction_wins_and_is_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partly_known_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notes_counted, setup, teardown),
     };
 
