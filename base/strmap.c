@@ -87,11 +87,19 @@ static int grow(struct strmap *m)
 int strmap_put(struct strmap *m, const char *key, void *val)
 {
     uint32_t h = fnv1a(key);
-    struct slot *s;
+    struct slot *s = find_slot(m->slots, m->cap, key, h);
 
-    if ((m->n + 1) * 2 > m->cap && grow(m))
-        return COL_ERR_NOMEM;
-    s = find_slot(m->slots, m->cap, key, h);
+    /* Replacing never allocates, so it cannot fail (ingest relies on it to
+     * forget entries after a rollback). */
+    if (s->key) {
+        s->val = val;
+        return 0;
+    }
+    if ((m->n + 1) * 2 > m->cap) {
+        if (grow(m))
+            return COL_ERR_NOMEM;
+        s = find_slot(m->slots, m->cap, key, h);
+    }
     if (!s->key) {
         s->key = xstrdup(key);
         if (!s->key)

@@ -13,7 +13,7 @@ struct strmap;
 struct strmap *strmap_new(void);
 /* Frees the map and its key copies, not the values. Accepts NULL. */
 void strmap_free(struct strmap *m);
-/* Insert or replace. 0 or COL_ERR_NOMEM. */
+/* Insert or replace. 0 or COL_ERR_NOMEM (replacing an existing key never fails). */
 int strmap_put(struct strmap *m, const char *key, void *val);
 /* The value for @key or NULL. */
 void *strmap_get(const struct strmap *m, const char *key);

@@ -61,7 +61,29 @@ static int on_message(void *ud, const char *topic, const void *payload, size_t l
 {
     struct daemon *dm = ud;
 
-    return ingest_message(dm->ig, topic, payload, len, wall_ms());
+    return ingest_add(dm->ig, topic, payload, len, wall_ms());
+}
+
+static int on_commit(void *ud)
+{
+    struct daemon *dm = ud;
+
+    return ingest_commit(dm->ig);
+}
+
+static void on_rollback(void *ud)
+{
+    struct daemon *dm = ud;
+
+    ingest_rollback(dm->ig);
+}
+
+static void on_note(void *ud, enum mqtt_note what)
+{
+    struct daemon *dm = ud;
+
+    ingest_condition(dm->ig, what == MQTT_NOTE_QOS_DOWNGRADE ? INGEST_COND_QOS_DOWNGRADE
+                                                             : INGEST_COND_SESSION_LOST);
 }
 
 static void log_error_line(void *ud, const char *msg)
@@ -210,9 +232,18 @@ int cli_run(int argc, char **argv)
     dm.ig = ingest_new(dm.cfg, st, &ps, &reg);
     if (!dm.ig)
         goto out;
-    mq = mqtt_in_new(&dm.cfg->mqtt, on_message, &dm);
-    if (!mq)
-        goto out;
+    {
+        const struct mqtt_limits lim = {(long)dm.cfg->ingest.batch_max, dm.cfg->ingest.batch_ms,
+                                        (uint32_t)dm.cfg->ingest.max_payload};
+        const struct mqtt_sink sink = {on_message, on_commit, on_rollback, on_note,
+                                       on_reload,  on_tick,   &dm};
+        struct store_stats ss;
+        mq = mqtt_in_new(&dm.cfg->mqtt, &lim, &sink);
+        if (!mq)
+            goto out;
+        /* A database that has received messages had a session at the broker. */
+        mqtt_in_expect_session(mq, store_stats_read(st, &ss) == 0 && ss.received > 0);
+    }
     /* Rule evaluation routes through the channels; the delivery threads own them. */
     routing = chans;
     dm.alerts = alerts_new(dm.cfg, st, NULL, routing);
@@ -249,7 +280,7 @@ int cli_run(int argc, char **argv)
     is_blocked = false;
     log_info("run: collector %s started (database %s, broker %s:%lld)", dm.cfg->gateway.id,
              dm.cfg->storage.path, dm.cfg->mqtt.host, dm.cfg->mqtt.port);
-    if (mqtt_in_run(mq, &stop_flag, &reload_flag, on_reload, on_tick, &dm) == 0)
+    if (mqtt_in_run(mq, &stop_flag, &reload_flag) == 0)
         rc = EXIT_OK;
     if (ingest_flush(dm.ig))
         log_warn("ingest: device bookkeeping not written at exit");

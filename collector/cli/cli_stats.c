@@ -97,6 +97,8 @@ static void print_text(const struct config *cfg, const struct store_stats *s,
     printf("stored readings     %lld\n", (long long)s->stored_readings);
     printf("duplicates          %lld messages (%lld readings)\n", (long long)s->duplicates,
            (long long)s->duplicate_readings);
+    printf("corrections         %lld readings (%lld messages only corrected)\n",
+           (long long)s->corrections, (long long)s->corrected_messages);
     printf("unknown fields      %lld (ignored)\n", (long long)s->unknown_fields);
     printf("rejected            %lld (%lld kept in the rejects table)\n",
            (long long)s->rejected_total, (long long)s->n_rejects_kept);
@@ -107,6 +109,12 @@ static void print_text(const struct config *cfg, const struct store_stats *s,
     for (size_t i = 0; i < s->n_notes; i++)
         printf("  %-24s %lld\n", s->notes[i].reason, (long long)s->notes[i].n);
     printf("devices             %lld\n", (long long)s->n_devices);
+    printf("qos downgrades      %lld%s\n", (long long)s->qos_downgrades,
+           s->qos_downgrades ? " (subscriptions granted below the QoS asked for: see the log)"
+                             : "");
+    printf("sessions lost       %lld%s\n", (long long)s->sessions_lost,
+           s->sessions_lost ? " (reconnects that found no session: queued messages may be gone)"
+                            : "");
     printf("rollup pending      %lld device-hours\n", (long long)s->rollup_pending);
     printf("first message       %s\n", first);
     printf("last message        %s\n", last);
@@ -139,6 +147,10 @@ static int print_json(const struct config *cfg, const struct store_stats *s,
     cJSON_AddNumberToObject(o, "duplicates", (double)s->duplicates);
     cJSON_AddNumberToObject(o, "duplicate_readings", (double)s->duplicate_readings);
     cJSON_AddNumberToObject(o, "unknown_fields", (double)s->unknown_fields);
+    cJSON_AddNumberToObject(o, "corrections", (double)s->corrections);
+    cJSON_AddNumberToObject(o, "corrected_messages", (double)s->corrected_messages);
+    cJSON_AddNumberToObject(o, "qos_downgrades", (double)s->qos_downgrades);
+    cJSON_AddNumberToObject(o, "sessions_lost", (double)s->sessions_lost);
     cJSON_AddNumberToObject(o, "rejected_total", (double)s->rejected_total);
     for (size_t i = 0; i < s->n_reasons; i++)
         cJSON_AddNumberToObject(rej, s->reasons[i].reason, (double)s->reasons[i].n);
@@ -206,7 +218,8 @@ int cli_stats(int argc, char **argv)
         if (opt == 'h') {
             printf("usage: collector stats -c CONFIG [--json]\n\n"
                    "Counters read from the database: received, stored messages and readings,\n"
-                   "duplicates, rejected by reason, first and last message, database size,\n"
+                   "duplicates, corrections, rejected by reason, subscriptions granted below\n"
+                   "the QoS asked for, sessions lost, first and last message, database size,\n"
                    "alert delivery per channel (delivered, pending, failed attempts,\n"
                    "expired), and the upload ledger (days delivered, pending, failing).\n");
             return EXIT_OK;

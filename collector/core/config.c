@@ -90,8 +90,10 @@ static const struct cfg_key mqtt_keys[] = {
      "Fixed client id: the broker keeps the session (and queued messages) under it", NULL, NULL, 0},
     {"topics", CFG_STRLIST, "[\"xh/#\"]", OFF(mqtt.topics), 0, 0,
      "Subscriptions; wildcards and $share/group/ prefixes allowed", NULL, NULL, 0},
-    {"qos", CFG_INT, "1", OFF(mqtt.qos), 0, 2,
-     "Subscription QoS; 1 or 2 for at-least-once delivery into the database", NULL, NULL, 0},
+    {"qos", CFG_INT, "1", OFF(mqtt.qos), 0, 1,
+     "Subscription QoS: 1 acknowledges a message only once it is on disk; 0 has no "
+     "acknowledgement (a message in transit can be lost); 2 is refused",
+     NULL, NULL, 0},
     {"username", CFG_STR, NULL, OFF(mqtt.username), 0, 0, "Broker user name", NULL, NULL, 0},
     {"password_file", CFG_STR, NULL, OFF(mqtt.password_file), 0, 0,
      "File holding the broker password (first line)", NULL, NULL, CFG_F_PATH},
@@ -102,7 +104,8 @@ static const struct cfg_key mqtt_keys[] = {
     {"keepalive", CFG_DURATION, "30s", OFF(mqtt.keepalive_ms), 5000, 65535000, "Keepalive interval",
      NULL, NULL, 0},
     {"session_expiry", CFG_DURATION, "7d", OFF(mqtt.session_expiry_ms), 0, 4294967295000LL,
-     "MQTT 5 session-expiry interval: how long the broker keeps our session while we are away",
+     "MQTT 5 session-expiry interval: how long the broker keeps our session while we are away "
+     "(must be more than 0 unless clean_session is on)",
      NULL, NULL, 0},
     {"clean_session", CFG_BOOL, "false", OFF(mqtt.clean_session), 0, 0,
      "Start a new session on every connect (loses messages queued while stopped)", NULL, NULL, 0},
@@ -132,9 +135,10 @@ static const struct cfg_key retention_keys[] = {
 static const struct cfg_key storage_keys[] = {
     {"path", CFG_STR, "/var/lib/collector/collector.db", OFF(storage.path), 0, 0,
      "SQLite database file", NULL, NULL, CFG_F_PATH},
-    {"synchronous", CFG_ENUM, "normal", OFF(storage.synchronous), 0, 0,
-     "normal: a power cut may lose the last commits but never corrupts; full: fsync every "
-     "commit",
+    {"synchronous", CFG_ENUM, "full", OFF(storage.synchronous), 0, 0,
+     "full: every commit (one per batch of messages) is fsynced before the batch is "
+     "acknowledged; normal: commits are fsynced only at checkpoints, so a power cut (not a "
+     "crash) can lose what was acknowledged since the last checkpoint",
      sync_choices, NULL, 0},
     {"busy_timeout", CFG_DURATION, "5s", OFF(storage.busy_timeout_ms), 0, 600000,
      "How long a connection waits for a lock held by another", NULL, NULL, 0},
@@ -152,7 +156,18 @@ static const struct cfg_key ingest_keys[] = {
     {"max_age", CFG_DURATION, "0", OFF(ingest.max_age_ms), 0, 0,
      "Reject readings older than this (0 disables, as replaying history needs)", NULL, NULL, 0},
     {"max_payload", CFG_SIZE, "64KiB", OFF(ingest.max_payload), 16, 16777216,
-     "Reject payloads larger than this", NULL, NULL, 0},
+     "Reject payloads larger than this; with MQTT 5 the broker is also told not to send "
+     "larger packets (Maximum Packet Size), so they never reach the collector's memory",
+     NULL, NULL, 0},
+    {"batch_max", CFG_INT, "500", OFF(ingest.batch_max), 1, 65535,
+     "Messages committed together at most: one transaction and one fsync per batch, and "
+     "the batch's acknowledgements leave after its commit",
+     NULL, NULL, 0},
+    {"batch_ms", CFG_DURATION, "5ms", OFF(ingest.batch_ms), 0, 1000,
+     "A batch is committed at most this long after its first message even while more are "
+     "readable (bounds the acknowledgement delay; 0: a batch per message); it is committed "
+     "sooner when nothing more is readable",
+     NULL, NULL, 0},
     {"max_fields", CFG_INT, "256", OFF(ingest.max_fields), 1, 4096,
      "Reject payloads with more values than this", NULL, NULL, 0},
     {"hj212_listen", CFG_STR, "", OFF(ingest.hj212_listen), 0, 0,
@@ -559,10 +574,36 @@ static int bind_scalar(struct binder *b, const struct cfg_key *k, const char *te
     return 0;
 }
 
+/*
+ * Values that a key's type and bounds accept in principle but that would
+ * break a promise the collector makes; refused with the reason, so that an
+ * operator does not mistake them for a typo.
+ */
+static const struct {
+    const char *key, *value, *why;
+} refused_values[] = {
+    {"mqtt.qos", "2",
+     "QoS 2 is refused: libmosquitto answers a QoS 2 message with PUBREC, which hands it over, "
+     "before the collector sees it, so it would be acknowledged before it is on disk; use 1"},
+};
+
+static const char *refusal(const char *section, const struct cfg_key *k, const char *text)
+{
+    char full[128];
+
+    snprintf(full, sizeof(full), "%s.%s", section, k->name);
+    for (size_t i = 0; i < sizeof(refused_values) / sizeof(refused_values[0]); i++)
+        if (strcmp(refused_values[i].key, full) == 0 && strcmp(refused_values[i].value, text) == 0)
+            return refused_values[i].why;
+    return NULL;
+}
+
 /* Expand the environment in a scalar node and bind it; errors are file:line. */
-static int bind_node_scalar(struct binder *b, const struct cfg_key *k, const struct ynode *n)
+static int bind_node_scalar(struct binder *b, const struct cfg_key *k, const struct ynode *n,
+                            const char *section)
 {
     char err[256];
+    const char *why;
     char *text;
     int rc;
 
@@ -573,6 +614,12 @@ static int bind_node_scalar(struct binder *b, const struct cfg_key *k, const str
     text = config_expand_env(n->scalar, env_lookup, err, sizeof(err));
     if (!text) {
         diag_error(b->d, n->file, n->line, "%s", err);
+        return COL_ERR_CONFIG;
+    }
+    why = refusal(section, k, text);
+    if (why) {
+        diag_error(b->d, n->file, n->line, "%s.%s: %s", section, k->name, why);
+        xfree(text);
         return COL_ERR_CONFIG;
     }
     rc = bind_scalar(b, k, text, n->file, n->line);
@@ -666,7 +713,7 @@ static int bind_key(struct binder *b, const struct cfg_key *k, const struct ynod
         return bind_default(b, k);
     if (k->type == CFG_STRLIST)
         return bind_strlist(b, k, val);
-    return bind_node_scalar(b, k, val);
+    return bind_node_scalar(b, k, val, section);
 }
 
 static int bind_section(struct binder *b, const struct cfg_key *keys, const struct ynode *map,
@@ -891,6 +938,37 @@ static int check_upload(struct config *c, struct diag *d)
     return rc;
 }
 
+/* Where @section.@key was written (file and line), or the config file itself. */
+static void key_place(const struct config *c, const struct ynode *root, const char *section,
+                      const char *key, const char **file, int *line)
+{
+    const struct ynode *sect = root ? ynode_get(root, section) : NULL;
+    const struct ynode *n = sect && sect->kind == YNODE_MAP ? ynode_get(sect, key) : NULL;
+
+    *file = n ? n->file : c->file;
+    *line = n ? n->line : 0;
+}
+
+/*
+ * A persistent session only keeps messages while the collector is away if
+ * the broker keeps the session: with MQTT 5 an expiry of 0 ends it at the
+ * disconnect, and whatever was queued for us is dropped.
+ */
+static int check_session(struct config *c, const struct ynode *root, struct diag *d)
+{
+    const char *file;
+    int line;
+
+    if (c->mqtt.protocol != MQTT_V5 || c->mqtt.clean_session || c->mqtt.session_expiry_ms > 0)
+        return 0;
+    key_place(c, root, "mqtt", "session_expiry", &file, &line);
+    diag_error(d, file, line,
+               "mqtt.session_expiry must be more than 0 with a persistent session (clean_session "
+               "off): with 0 the broker ends the session when the collector disconnects and "
+               "drops the messages queued for it");
+    return COL_ERR_CONFIG;
+}
+
 static int check_cross(struct config *c, const struct ynode *root, struct diag *d)
 {
     const struct cfg_tls *tls = &c->mqtt.tls;
@@ -1022,6 +1100,7 @@ static struct config *load(const char *path, const char *text, size_t len, const
             goto fail;
         }
         check_cross(c, doc->root, d);
+        check_session(c, doc->root, d);
     }
     if (d->n_errors != before)
         goto fail;

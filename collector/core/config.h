@@ -82,6 +82,9 @@ struct cfg_ingest {
     long long max_payload;
     long long max_fields;
     char *hj212_listen; /* "host:port" of the HJ 212 TCP listener; empty = off */
+    /* Group commit: most messages per transaction; longest a batch stays open (ms). */
+    long long batch_max;
+    long long batch_ms;
 };
 
 enum { UNKNOWN_REJECT = 0, UNKNOWN_REGISTER = 1 };

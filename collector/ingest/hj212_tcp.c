@@ -5,6 +5,12 @@
  * is a protocol error that closes the connection. The thread owns its
  * ingest and store, so the MQTT thread never waits for it except on
  * SQLite's write lock (busy timeout).
+ *
+ * Group commit as on MQTT: the packets of one poll pass, from every
+ * connection, go into one batch; after its COMMIT the pass's 9014
+ * responses are sent, and when the commit fails no response is sent and
+ * the connections that had packets in the batch are closed (their
+ * dataloggers resend).
  */
 #include "hj212_tcp.h"
 #include "col_err.h"
@@ -34,12 +40,17 @@
 #define HJ212_MAX_CLIENTS 64
 #define HJ212_BUF (HJ212_PACKET_MAX + 64)
 #define HJ212_IDLE_MS (15 * 60 * 1000)
+#define HJ212_RESP_MAX 256
+#define HJ212_RESP_BUF (8 * HJ212_RESP_MAX)
 
 struct conn {
     int fd;
     char peer[64];
     size_t n;
     int64_t last_ms;
+    bool in_batch; /* packets of this connection are in the open batch */
+    size_t n_resp; /* responses waiting for the batch's commit */
+    char resp[HJ212_RESP_BUF];
     char buf[HJ212_BUF];
 };
 
@@ -143,17 +154,51 @@ static int send_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Ingest one packet (without CRLF); returns <0 when the connection must close. */
-static int handle_packet(struct hj212_tcp *t, struct conn *c, const char *pkt, size_t len)
+/*
+ * Commit the open batch, then send the responses it allowed; when the
+ * commit failed, close the connections whose packets were in it, without a
+ * response (their dataloggers resend).
+ */
+static void settle(struct hj212_tcp *t)
 {
+    int rc = ingest_commit(t->ig);
+
+    for (int i = 0; i < HJ212_MAX_CLIENTS; i++) {
+        struct conn *c = t->conns[i];
+        if (!c || !c->in_batch)
+            continue;
+        c->in_batch = false;
+        if (rc) {
+            c->n_resp = 0;
+            drop(t, i, "storage failed; packets not acknowledged");
+            continue;
+        }
+        if (c->n_resp && send_all(c->fd, c->resp, c->n_resp)) {
+            drop(t, i, "cannot send the data responses");
+            continue;
+        }
+        c->n_resp = 0;
+    }
+}
+
+/*
+ * Add one packet (without CRLF) of connection @i to the open batch, its
+ * response (if it asks for one) to wait for the commit. Returns <0 when the
+ * batch failed; then connection @i may be gone (t->conns[i] no longer
+ * @c).
+ */
+static int handle_packet(struct hj212_tcp *t, int i, const char *pkt, size_t len)
+{
+    struct conn *c = t->conns[i];
     struct hj212_header h;
     struct dec_error err;
     const char *seg;
     size_t seg_len;
-    char topic[96], source[96], resp[256];
+    char topic[96], source[96];
     int rc, n;
 
     t->n_packets++;
+    c->in_batch = true;
     snprintf(source, sizeof(source), "tcp:%s", c->peer);
     if (hj212_unframe(pkt, len, &seg, &seg_len, &err) < 0 ||
         hj212_parse_header(seg, seg_len, &h, &err) < 0) {
@@ -162,16 +207,21 @@ static int handle_packet(struct hj212_tcp *t, struct conn *c, const char *pkt, s
         return rc;
     }
     snprintf(topic, sizeof(topic), "hj212/%02d/%s", h.st, h.mn[0] ? h.mn : "unknown");
-    rc = ingest_message(t->ig, topic, pkt, len, wall_ms());
+    rc = ingest_add(t->ig, topic, pkt, len, wall_ms());
     if (rc)
-        return rc; /* not committed: no acknowledgement; the datalogger resends */
+        return rc; /* the batch failed: no acknowledgement; the datalogger resends */
     if (!hj212_wants_ack(&h) || !h.qn[0])
         return 0;
-    n = hj212_build_response(&h, resp, sizeof(resp));
+    if (c->n_resp + HJ212_RESP_MAX > sizeof(c->resp)) {
+        settle(t); /* no room for another response: commit what we have */
+        if (t->conns[i] != c)
+            return COL_ERR_IO;
+        c->in_batch = true;
+    }
+    n = hj212_build_response(&h, c->resp + c->n_resp, sizeof(c->resp) - c->n_resp);
     if (n <= 0)
         return 0;
-    if (send_all(c->fd, resp, (size_t)n))
-        return COL_ERR_IO;
+    c->n_resp += (size_t)n;
     t->n_acks++;
     return 0;
 }
@@ -193,10 +243,8 @@ static void read_conn(struct hj212_tcp *t, int i)
     for (size_t k = 0; k + 1 < c->n; k++) {
         if (c->buf[k] != '\r' || c->buf[k + 1] != '\n')
             continue;
-        if (handle_packet(t, c, c->buf + start, k - start) < 0) {
-            drop(t, i, "storage failed; packet not acknowledged");
-            return;
-        }
+        if (handle_packet(t, i, c->buf + start, k - start) < 0)
+            return; /* the batch failed: settle() closes the connection */
         start = k + 2;
         k++;
     }
@@ -264,6 +312,7 @@ static void *run(void *arg)
             else if (t->conns[map[k]])
                 read_conn(t, map[k]);
         }
+        settle(t); /* one commit for the pass, then its responses */
     }
     ingest_flush(t->ig);
     return NULL;

@@ -5,6 +5,15 @@
  * rejecting are short stable codes (documented in docs/operations.md),
  * because operators count and alert on them; what a value becomes is
  * decided by devices/assess.h, which `collector decode` shares.
+ *
+ * Messages are added to an open batch (one transaction). Everything in
+ * memory that a batch changes is either finished after its COMMIT or undone
+ * after its ROLLBACK: the device entries it touched are on a list, entries
+ * it created are dropped, the metric cache is cleared, and the rules'
+ * evaluator is told through committed(). So a failed batch leaves memory
+ * as it was before the batch began, and the messages, redelivered, are
+ * ingested as if for the first time. A message may name several devices
+ * (a SenML pack): each one it touches goes on that list.
  */
 #include "ingest.h"
 #include "assess.h"
@@ -38,11 +47,29 @@ struct dev_entry {
     int64_t flushed_ms;   /* when the row was last written */
     int64_t n_pending;    /* messages not yet added to the row's count */
     unsigned warned;      /* DEC_NOTE_* bits already logged for this device */
+    /* What the open batch did to this entry, finished or undone at its end. */
+    uint64_t batch;                 /* the batch that touched it last */
+    struct dev_entry *next_touched; /* the open batch's list */
+    bool is_new;                    /* created by the open batch */
+    int64_t n_batch;                /* messages of the open batch counted in n_pending */
+    int64_t last_seen_before_ms;    /* last_seen_ms when the batch touched it first */
+    int64_t flush_n;                /* n_pending the batch wrote to the row; 0: not written */
+    int64_t flush_ms;
+    int64_t dirty_hour; /* last hour the batch marked for the rollups */
 };
 
+/* A reading ready to be written, with what the rules need to know about it. */
+struct pending_row {
+    struct store_reading r;
+    const struct profile_field *pf;
+    struct dev_entry *dev;
+};
+
+/* A note counted by ingest_note(), waiting for a commit. */
 struct pending_note {
     const char *name; /* static */
     int64_t n;
+    int64_t n_batch; /* of @n, added while the open batch was undecided */
 };
 
 struct ingest {
@@ -50,12 +77,21 @@ struct ingest {
     struct store *st;
     struct profile_set *profiles;
     struct registry *reg;
-    struct strmap *devices; /* name → struct dev_entry* (owned) */
+    struct strmap *devices; /* name → struct dev_entry* (owned; NULL = forgotten) */
     struct strmap *metrics; /* name → (void*)(intptr_t)id */
     struct dec_field *fields;
     struct dev_entry **field_dev; /* per field: its device, NULL when rejected */
+    struct pending_row *rows;     /* a message's readings, written together */
     size_t max_fields;
-    struct ingest_rules rules;                    /* instant rules; all NULL = none */
+    struct ingest_rules rules; /* instant rules; all NULL = none */
+    /* The open batch */
+    bool in_batch;
+    int failed_rc;  /* a database error ended the open batch: it can only fail */
+    uint64_t batch; /* sequence number of the open (or last) batch */
+    size_t n_batch; /* messages in it */
+    struct store_delta delta;
+    struct dev_entry *touched;
+    struct store_delta conds;                     /* ingest_condition(), until a commit */
     struct pending_note notes[MAX_PENDING_NOTES]; /* ingest_note(), until a commit */
     size_t n_notes;
 };
@@ -110,9 +146,10 @@ struct ingest *ingest_new(const struct config *cfg, struct store *st, struct pro
     ig->max_fields = (size_t)cfg->ingest.max_fields;
     ig->fields = xcalloc(ig->max_fields, sizeof(*ig->fields));
     ig->field_dev = xcalloc(ig->max_fields, sizeof(*ig->field_dev));
+    ig->rows = xcalloc(ig->max_fields, sizeof(*ig->rows));
     ig->metrics = strmap_new();
     ig->devices = strmap_new();
-    if (!ig->fields || !ig->field_dev || !ig->metrics || !ig->devices) {
+    if (!ig->fields || !ig->field_dev || !ig->rows || !ig->metrics || !ig->devices) {
         ingest_free(ig);
         return NULL;
     }
@@ -140,6 +177,7 @@ void ingest_free(struct ingest *ig)
     registry_free(ig->reg);
     xfree(ig->fields);
     xfree(ig->field_dev);
+    xfree(ig->rows);
     xfree(ig);
 }
 
@@ -158,6 +196,9 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
     struct profile_set *old_p = ig->profiles;
     struct registry *old_r = ig->reg;
 
+    if (NEVER(ig->in_batch))
+        return COL_ERR_INVAL;
+
     if (ingest_flush(ig))
         log_warn("ingest: device bookkeeping not written before reload");
 
@@ -173,7 +214,7 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
     return sync_registry(ig);
 }
 
-/* What a message has produced so far; committed as one unit. */
+/* What a message has produced so far; added to its batch as one unit. */
 struct msg_ctx {
     struct ingest *ig;
     const char *topic;
@@ -181,9 +222,6 @@ struct msg_ctx {
     size_t len;
     int64_t now_ms;
     int n_rejects;
-    struct dev_entry *flushed[MAX_MSG_DEVICES]; /* device rows written in this transaction */
-    size_t n_flushed;
-    int64_t dirty_hour; /* last hour marked for the rollup pass */
     int64_t n_unstorable;
     struct store_delta delta;
 };
@@ -202,6 +240,22 @@ static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
     m->n_rejects++;
     log_dbg("ingest: rejected %s from %s: %s", reason, m->topic, detail);
     return store_reject(m->ig->st, m->now_ms, m->topic, reason, detail, m->payload, m->len);
+}
+
+/* Put @e on the open batch's list (once per batch). */
+static void touch(struct ingest *ig, struct dev_entry *e)
+{
+    if (e->batch == ig->batch)
+        return;
+    e->batch = ig->batch;
+    e->next_touched = ig->touched;
+    ig->touched = e;
+    e->is_new = false;
+    e->n_batch = 0;
+    e->last_seen_before_ms = e->last_seen_ms;
+    e->flush_n = 0;
+    e->flush_ms = 0;
+    e->dirty_hour = INT64_MIN;
 }
 
 /*
@@ -270,6 +324,9 @@ static int resolve_device(struct msg_ctx *m, const struct profile *matched, cons
         xfree(e);
         return COL_ERR_NOMEM;
     }
+    /* Its row (and id) may exist only in the open batch: forgotten if it fails. */
+    touch(ig, e);
+    e->is_new = true;
     *out = e;
     return 1;
 }
@@ -286,7 +343,7 @@ static int metric_id(struct ingest *ig, const struct profile_field *pf, int64_t 
     rc = store_metric_id(ig->st, pf->metric, pf->unit, id);
     if (rc)
         return rc;
-    /* A rollback clears this cache (ingest_message), so an id created by a
+    /* A rollback clears this cache (undo_batch), so an id created by a
      * transaction that did not commit is never reused. */
     return strmap_put(ig->metrics, pf->metric, (void *)(intptr_t)*id);
 }
@@ -305,15 +362,18 @@ static int check_time(struct msg_ctx *m, const char *what, int64_t ts)
     return rc < 0 ? rc : 1;
 }
 
-static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const struct dec_field *f,
-                       int64_t msg_ts)
+/*
+ * Check and convert one field into @row. Returns 1 when @row holds a
+ * reading to write, 0 when the field gives none (unknown, null, or
+ * rejected and recorded), <0 on a database error.
+ */
+static int prepare_field(struct msg_ctx *m, struct dev_entry *dev, const struct dec_field *f,
+                         int64_t msg_ts, struct pending_row *row)
 {
     const struct cfg_ingest *c = &m->ig->cfg->ingest;
     const struct assess_limits lim = {m->now_ms, c->max_future_ms, c->max_age_ms};
-    const struct profile_field *pf;
     struct assessment a;
-    double v;
-    int64_t ts, mid;
+    int64_t mid;
     int rc;
 
     assess_value(dev->profile, f, msg_ts, &lim, &a);
@@ -327,37 +387,114 @@ static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const str
         m->n_unstorable++;
         return 0;
     case ASSESS_REJECT:
-        return reject(m, a.reason, "%s", a.detail);
+        rc = reject(m, a.reason, "%s", a.detail);
+        return rc < 0 ? rc : 0;
     default:
         break;
     }
-    pf = a.pf;
-    v = a.value;
-    ts = a.ts_ms;
-    rc = metric_id(m->ig, pf, &mid);
+    rc = metric_id(m->ig, a.pf, &mid);
     if (rc)
         return rc;
-    rc = store_reading_insert(m->ig->st, ts, dev->id, mid, v, f->flag ? (unsigned char)f->flag : 0);
-    if (rc < 0)
-        return rc;
-    if (rc == 0) {
-        m->delta.duplicate_readings++;
-        return 0;
-    }
-    m->delta.stored_readings++;
-    if (m->ig->rules.on_reading && m->ig->rules.wants_metric(m->ig->rules.ud, pf->metric)) {
-        rc = m->ig->rules.on_reading(m->ig->rules.ud, dev->profile->domain, dev->site, dev->name,
-                                     pf->metric, pf->unit, v, ts, m->now_ms);
+    row->r = (struct store_reading){a.ts_ms, mid, a.value, f->flag ? (unsigned char)f->flag : 0};
+    row->pf = a.pf;
+    row->dev = dev;
+    return 1;
+}
+
+/* A stored reading of @dev: the rules see it, its hour's rollups must be recomputed. */
+static int stored(struct msg_ctx *m, struct dev_entry *dev, const struct pending_row *row,
+                  bool has_rules)
+{
+    const struct ingest_rules *rules = &m->ig->rules;
+    int64_t ts = row->r.ts_ms, hour;
+    int rc;
+
+    if (has_rules && rules->on_reading && rules->wants_metric(rules->ud, row->pf->metric)) {
+        rc = rules->on_reading(rules->ud, dev->profile->domain, dev->site, dev->name,
+                               row->pf->metric, row->pf->unit, row->r.value, ts, m->now_ms);
         if (rc)
             return rc;
     }
-    /* The hour's rollups must be recomputed; once per hour per message. */
-    int64_t hour = ts - ((ts % 3600000) + 3600000) % 3600000;
-    if (hour != m->dirty_hour) {
+    /* Marked once per device-hour and batch (the rollup pass cannot remove
+     * the mark inside our transaction). */
+    hour = ts - ((ts % 3600000) + 3600000) % 3600000;
+    if (hour != dev->dirty_hour) {
         rc = store_mark_dirty(m->ig->st, hour, dev->id);
         if (rc)
             return rc;
-        m->dirty_hour = hour;
+        dev->dirty_hour = hour;
+    }
+    return 0;
+}
+
+/*
+ * A reading whose key existed, or may have (when only some of a
+ * statement's rows were new, @is_unsure: the statement does not say which).
+ * The same value is a duplicate (a redelivery, a device resending),
+ * another value a correction that wins. Unsure rows with our value are
+ * counted from @n_new (how many were new) and all go to the rules, so a
+ * new reading is never missed; rules take a repeated (time, value) as
+ * they took it the first time.
+ */
+static int existed(struct msg_ctx *m, struct dev_entry *dev, const struct pending_row *row,
+                   bool is_unsure, int *n_new)
+{
+    int rc = store_reading_correct(m->ig->st, row->r.ts_ms, dev->id, row->r.metric, row->r.value,
+                                   row->r.flags, m->now_ms, m->topic);
+
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        m->delta.corrections++;
+        log_dbg("ingest: %s %s at %lld ms corrected to %g by %s", dev->name, row->pf->metric,
+                (long long)row->r.ts_ms, row->r.value, m->topic);
+        /* A correction reaches the rules through the rollups of its hour. */
+        return stored(m, dev, row, false);
+    }
+    if (!is_unsure) {
+        m->delta.duplicate_readings++;
+        return 0;
+    }
+    if (*n_new > 0) {
+        m->delta.stored_readings++;
+        (*n_new)--;
+    } else {
+        m->delta.duplicate_readings++;
+    }
+    return stored(m, dev, row, true);
+}
+
+/*
+ * Write a message's readings, STORE_INSERT_MAX of a device to a statement
+ * (the rows of a device are together but for packs that interleave their
+ * devices). <0 only for database errors.
+ */
+static int write_rows(struct msg_ctx *m, const struct pending_row *rows, int n)
+{
+    struct store_reading chunk[STORE_INSERT_MAX];
+
+    for (int at = 0; at < n;) {
+        struct dev_entry *dev = rows[at].dev;
+        int k = 0, n_new, rc;
+
+        while (k < STORE_INSERT_MAX && at + k < n && rows[at + k].dev == dev) {
+            chunk[k] = rows[at + k].r;
+            k++;
+        }
+        n_new = store_readings_insert(m->ig->st, dev->id, chunk, k);
+        if (n_new < 0)
+            return n_new;
+        for (int i = 0; i < k; i++) {
+            if (n_new == k) {
+                m->delta.stored_readings++;
+                rc = stored(m, dev, &rows[at + i], true);
+            } else {
+                rc = existed(m, dev, &rows[at + i], n_new > 0, &n_new);
+            }
+            if (rc)
+                return rc;
+        }
+        at += k;
     }
     return 0;
 }
@@ -365,19 +502,23 @@ static int store_field(struct msg_ctx *m, const struct dev_entry *dev, const str
 /* Add @n to the note @name waiting for the next commit (names are static). */
 static void note_add(struct ingest *ig, const char *name, int64_t n)
 {
+    /* A note of a batch that is still undecided goes with it if it rolls back. */
+    int64_t in_batch = ig->in_batch && !ig->failed_rc ? n : 0;
+
     for (size_t i = 0; i < ig->n_notes; i++) {
         if (strcmp(ig->notes[i].name, name) == 0) {
             ig->notes[i].n += n;
+            ig->notes[i].n_batch += in_batch;
             return;
         }
     }
     if (ig->n_notes < MAX_PENDING_NOTES)
-        ig->notes[ig->n_notes++] = (struct pending_note){name, n};
+        ig->notes[ig->n_notes++] = (struct pending_note){name, n, in_batch};
     else
         log_warn("ingest: note '%s' not counted (too many kinds at once)", name);
 }
 
-/* Write the pending notes in the open transaction; cleared once it commits. */
+/* Write the pending notes in the open transaction; cleared once it commits (drop_notes). */
 static int write_notes(struct ingest *ig)
 {
     for (size_t i = 0; i < ig->n_notes; i++) {
@@ -387,6 +528,20 @@ static int write_notes(struct ingest *ig)
             return rc;
     }
     return 0;
+}
+
+/* The pending notes were committed (@is_committed), or the batch that had some rolled back. */
+static void drop_notes(struct ingest *ig, bool is_committed)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < ig->n_notes; i++) {
+        struct pending_note *pn = &ig->notes[i];
+
+        if (!is_committed && pn->n > pn->n_batch)
+            ig->notes[k++] = (struct pending_note){pn->name, pn->n - pn->n_batch, 0};
+    }
+    ig->n_notes = k;
 }
 
 void ingest_note(struct ingest *ig, const char *name, int64_t n)
@@ -432,9 +587,10 @@ static int count_notes(struct msg_ctx *m, unsigned notes)
 
 /*
  * Resolve the device of every value into ig->field_dev (NULL for values of
- * a device that is rejected, recorded once per device). A payload of one
- * device, the usual case, resolves once. @n == 0 resolves the message's
- * device alone, into *@first. Returns <0 only for database errors.
+ * a device that is rejected, recorded once per device) and put each device
+ * on the open batch's list. A payload of one device, the usual case,
+ * resolves once. @n == 0 resolves the message's device alone, into *@first.
+ * Returns <0 only for database errors.
  */
 static int resolve_values(struct msg_ctx *m, const struct profile *prof, const char *site,
                           const char *topic_device, const struct dec_msg *msg, int n,
@@ -466,6 +622,8 @@ static int resolve_values(struct msg_ctx *m, const struct profile *prof, const c
             }
             if (rc < 0)
                 return rc;
+            if (dev)
+                touch(ig, dev);
             if (n_names < MAX_MSG_DEVICES) {
                 names[n_names] = name;
                 devs[n_names++] = dev;
@@ -479,23 +637,28 @@ static int resolve_values(struct msg_ctx *m, const struct profile *prof, const c
     return 0;
 }
 
-/* last_seen and the message count of @dev, written at most once a second. */
+/*
+ * last_seen and the message count of @dev (on the batch's list), its row
+ * written at most once a second and once per batch.
+ */
 static int device_seen(struct msg_ctx *m, struct dev_entry *dev)
 {
     int rc;
 
     dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
     dev->n_pending++;
-    if (m->now_ms - dev->flushed_ms < DEVICE_FLUSH_MS || m->n_flushed >= MAX_MSG_DEVICES)
+    dev->n_batch++;
+    if (dev->flush_n || m->now_ms - dev->flushed_ms < DEVICE_FLUSH_MS)
         return 0;
     rc = store_device_seen(m->ig->st, dev->id, dev->last_seen_ms, dev->n_pending);
     if (rc)
         return rc;
-    m->flushed[m->n_flushed++] = dev;
+    dev->flush_n = dev->n_pending;
+    dev->flush_ms = m->now_ms;
     return 0;
 }
 
-/* Everything between BEGIN and COMMIT; returns <0 only for database errors. */
+/* Everything a message does in the open batch; returns <0 only for database errors. */
 static int process(struct msg_ctx *m)
 {
     struct ingest *ig = m->ig;
@@ -506,7 +669,7 @@ static int process(struct msg_ctx *m)
     struct dec_msg msg;
     struct dec_error err;
     struct dec_opts opts;
-    int n, rc;
+    int n, rc, n_rows = 0;
 
     if ((long long)m->len > c->max_payload)
         return reject(m, "payload_too_large", "%zu bytes, the limit is %lld", m->len,
@@ -545,10 +708,15 @@ static int process(struct msg_ctx *m)
     for (int i = 0; i < n; i++) {
         if (!ig->field_dev[i])
             continue;
-        rc = store_field(m, ig->field_dev[i], &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms);
+        rc = prepare_field(m, ig->field_dev[i], &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms,
+                           &ig->rows[n_rows]);
         if (rc < 0)
             return rc;
+        n_rows += rc;
     }
+    rc = write_rows(m, ig->rows, n_rows);
+    if (rc)
+        return rc;
     {
         struct dev_entry *seen[MAX_MSG_DEVICES];
         size_t n_seen = 0;
@@ -575,6 +743,8 @@ static int process(struct msg_ctx *m)
     }
     if (m->delta.stored_readings > 0)
         m->delta.stored_messages = 1;
+    else if (m->delta.corrections > 0)
+        m->delta.corrected_messages = 1;
     else if (m->delta.duplicate_readings > 0)
         m->delta.duplicates = 1;
     else if (m->n_rejects == 0 && m->n_unstorable == 0)
@@ -583,17 +753,106 @@ static int process(struct msg_ctx *m)
     return 0;
 }
 
-int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
-                   int64_t now_ms)
+static void add_delta(struct store_delta *to, const struct store_delta *d)
 {
-    struct msg_ctx m = {.ig = ig,
-                        .topic = topic,
-                        .payload = payload,
-                        .len = len,
-                        .now_ms = now_ms,
-                        .dirty_hour = INT64_MIN};
+    to->received += d->received;
+    to->stored_messages += d->stored_messages;
+    to->stored_readings += d->stored_readings;
+    to->duplicates += d->duplicates;
+    to->duplicate_readings += d->duplicate_readings;
+    to->unknown_fields += d->unknown_fields;
+    to->corrections += d->corrections;
+    to->corrected_messages += d->corrected_messages;
+    to->qos_downgrades += d->qos_downgrades;
+    to->sessions_lost += d->sessions_lost;
+    if (d->now_ms) {
+        if (!to->first_ms)
+            to->first_ms = d->first_ms ? d->first_ms : d->now_ms;
+        to->now_ms = d->now_ms;
+    }
+}
+
+/* Everything the batch did in memory is finished: it committed. */
+static void finish_batch(struct ingest *ig)
+{
+    for (struct dev_entry *e = ig->touched; e; e = e->next_touched) {
+        if (e->flush_n) {
+            e->n_pending -= e->flush_n;
+            e->flushed_ms = e->flush_ms;
+        }
+        e->is_new = false;
+        e->n_batch = 0;
+        e->flush_n = 0;
+    }
+    ig->touched = NULL;
+}
+
+/*
+ * The batch rolled back: undo what it did in memory. Devices it created do
+ * not exist (their entries are forgotten), the others lose the messages the
+ * batch counted (they will be redelivered and counted then), and metric ids
+ * it may have created are forgotten with the whole metric cache.
+ */
+static void undo_batch(struct ingest *ig)
+{
+    struct dev_entry *e = ig->touched, *next;
+
+    for (; e; e = next) {
+        next = e->next_touched;
+        if (e->is_new) {
+            strmap_put(ig->devices, e->name, NULL); /* replaces: cannot fail */
+            xfree(e);
+            continue;
+        }
+        e->n_pending -= e->n_batch;
+        e->last_seen_ms = e->last_seen_before_ms;
+        e->n_batch = 0;
+        e->flush_n = 0;
+    }
+    ig->touched = NULL;
+    strmap_free(ig->metrics);
+    ig->metrics = strmap_new(); /* NULL is retried by the next batch */
+}
+
+/* End the open batch: committed (@rc 0) or rolled back. */
+static int end_batch(struct ingest *ig, int rc)
+{
+    if (rc == 0) {
+        rc = store_commit(ig->st); /* rolls back itself when it fails */
+    } else {
+        store_rollback(ig->st);
+    }
+    if (ig->rules.committed)
+        ig->rules.committed(ig->rules.ud, rc == 0);
+    if (rc == 0) {
+        finish_batch(ig);
+        memset(&ig->conds, 0, sizeof(ig->conds));
+    } else {
+        undo_batch(ig);
+    }
+    drop_notes(ig, rc == 0);
+    ig->in_batch = false;
+    ig->n_batch = 0;
+    memset(&ig->delta, 0, sizeof(ig->delta));
+    return rc;
+}
+
+/* The open batch cannot commit any more: roll it back now (the write lock
+ * is released), and remember why until the caller ends it. */
+static int fail_batch(struct ingest *ig, int rc)
+{
+    end_batch(ig, rc);
+    ig->in_batch = true;
+    ig->failed_rc = rc;
+    return rc;
+}
+
+int ingest_begin(struct ingest *ig)
+{
     int rc;
 
+    if (ig->in_batch)
+        return ig->failed_rc;
     if (!ig->metrics || !ig->devices) {
         if (!ig->metrics)
             ig->metrics = strmap_new();
@@ -602,58 +861,105 @@ int ingest_message(struct ingest *ig, const char *topic, const void *payload, si
         if (!ig->metrics || !ig->devices)
             return COL_ERR_NOMEM;
     }
-    m.delta.received = 1;
-    m.delta.now_ms = now_ms;
     rc = store_begin(ig->st);
     if (rc)
         return rc;
+    ig->in_batch = true;
+    ig->failed_rc = 0;
+    ig->batch++;
+    ig->n_batch = 0;
+    ig->touched = NULL;
+    memset(&ig->delta, 0, sizeof(ig->delta));
+    return 0;
+}
+
+int ingest_add(struct ingest *ig, const char *topic, const void *payload, size_t len,
+               int64_t now_ms)
+{
+    struct msg_ctx m = {.ig = ig, .topic = topic, .payload = payload, .len = len, .now_ms = now_ms};
+    int rc = ingest_begin(ig);
+
+    if (rc)
+        return rc;
+    m.delta.received = 1;
+    m.delta.now_ms = now_ms;
     rc = process(&m);
-    if (rc == 0)
-        rc = write_notes(ig);
-    if (rc == 0)
-        rc = store_count(ig->st, &m.delta);
-    if (rc == 0)
-        rc = store_commit(ig->st);
-    else
-        store_rollback(ig->st);
-    if (ig->rules.committed)
-        ig->rules.committed(ig->rules.ud, rc == 0);
-    if (rc) {
-        /* Devices and metrics created by the failed transaction do not exist. */
-        clear_devices(ig);
-        strmap_free(ig->metrics);
-        ig->metrics = strmap_new();
+    if (rc)
+        return fail_batch(ig, rc);
+    add_delta(&ig->delta, &m.delta);
+    ig->n_batch++;
+    return 0;
+}
+
+int ingest_commit(struct ingest *ig)
+{
+    int rc;
+
+    if (!ig->in_batch)
+        return 0;
+    if (ig->failed_rc) {
+        rc = ig->failed_rc;
+        ig->in_batch = false;
+        ig->failed_rc = 0;
         return rc;
     }
-    for (size_t i = 0; i < m.n_flushed; i++) {
-        m.flushed[i]->flushed_ms = now_ms;
-        m.flushed[i]->n_pending = 0;
+    add_delta(&ig->delta, &ig->conds);
+    rc = write_notes(ig);
+    if (rc == 0)
+        rc = store_count(ig->st, &ig->delta);
+    return end_batch(ig, rc);
+}
+
+void ingest_rollback(struct ingest *ig)
+{
+    if (!ig->in_batch)
+        return;
+    if (!ig->failed_rc)
+        end_batch(ig, COL_ERR_INVAL);
+    ig->in_batch = false;
+    ig->failed_rc = 0;
+}
+
+size_t ingest_batch_size(const struct ingest *ig)
+{
+    return ig->in_batch && !ig->failed_rc ? ig->n_batch : 0;
+}
+
+int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
+                   int64_t now_ms)
+{
+    int rc = ingest_add(ig, topic, payload, len, now_ms);
+
+    if (rc) {
+        ingest_rollback(ig);
+        return rc;
     }
-    ig->n_notes = 0; /* written by the commit */
-    return 0;
+    return ingest_commit(ig);
 }
 
 int ingest_reject(struct ingest *ig, const char *source, const char *reason, const char *detail,
                   const void *payload, size_t len, int64_t now_ms)
 {
     struct store_delta delta = {.received = 1, .now_ms = now_ms};
-    int rc = store_begin(ig->st);
+    bool is_own = !ig->in_batch;
+    int rc = ingest_begin(ig);
 
     if (rc)
         return rc;
     rc = store_reject(ig->st, now_ms, source, reason, detail, payload, len);
-    if (rc == 0)
-        rc = write_notes(ig);
-    if (rc == 0)
-        rc = store_count(ig->st, &delta);
-    if (rc) {
-        store_rollback(ig->st);
-        return rc;
-    }
-    rc = store_commit(ig->st);
-    if (rc == 0)
-        ig->n_notes = 0;
-    return rc;
+    if (rc)
+        return is_own ? end_batch(ig, rc) : fail_batch(ig, rc);
+    add_delta(&ig->delta, &delta);
+    ig->n_batch++;
+    return is_own ? ingest_commit(ig) : 0;
+}
+
+void ingest_condition(struct ingest *ig, enum ingest_condition what)
+{
+    if (what == INGEST_COND_QOS_DOWNGRADE)
+        ig->conds.qos_downgrades++;
+    else if (what == INGEST_COND_SESSION_LOST)
+        ig->conds.sessions_lost++;
 }
 
 void ingest_hj212_topic(const struct ingest *ig, const char *st, const char *mn, char *out,
@@ -682,7 +988,7 @@ static void flush_one(const char *key, void *val, void *ud)
     struct flush_ctx *fc = ud;
 
     (void)key;
-    if (!e->n_pending || fc->rc)
+    if (!e || !e->n_pending || fc->rc)
         return;
     if (fc->is_pass2) {
         e->n_pending = 0;
@@ -695,14 +1001,19 @@ static void flush_one(const char *key, void *val, void *ud)
 int ingest_flush(struct ingest *ig)
 {
     struct flush_ctx fc = {ig->st, 0, false};
+    bool has_conds = ig->conds.qos_downgrades || ig->conds.sessions_lost;
     int rc;
 
+    if (NEVER(ig->in_batch))
+        return COL_ERR_INVAL;
     if (!ig->devices)
         return 0;
     rc = store_begin(ig->st);
     if (rc)
         return rc;
     strmap_each(ig->devices, flush_one, &fc);
+    if (fc.rc == 0 && has_conds)
+        fc.rc = store_count(ig->st, &ig->conds);
     if (fc.rc == 0)
         fc.rc = write_notes(ig);
     if (fc.rc) {
@@ -712,7 +1023,8 @@ int ingest_flush(struct ingest *ig)
     rc = store_commit(ig->st);
     if (rc)
         return rc;
-    ig->n_notes = 0;
+    memset(&ig->conds, 0, sizeof(ig->conds));
+    drop_notes(ig, true);
     fc.is_pass2 = true;
     strmap_each(ig->devices, flush_one, &fc);
     return 0;

@@ -1,13 +1,14 @@
 /*
- * Ingest: one MQTT message in, one committed transaction out.
+ * Ingest: MQTT messages in, committed transactions out (group commit).
  *
  * topic → profile (topic pattern) → device (registry, database, or
  * auto-registration by policy) → decoder → per field: mapping, unit
- * conversion, range and time checks → readings. Everything a message
- * causes — readings, counters, rejects — commits in one transaction before
- * ingest_message() returns, which is what lets the MQTT layer acknowledge
- * only what is stored. A device's last_seen is written with the message at
- * most once a second (see ingest_flush).
+ * conversion, range and time checks → readings. Messages are added to an
+ * open batch, one transaction: everything they cause — readings,
+ * corrections, counters, rejects, rule state — commits together when
+ * ingest_commit() returns 0, which is what lets the MQTT layer acknowledge
+ * the batch only once it is stored. A device's last_seen is written at most
+ * once a second (see ingest_flush).
  */
 #ifndef INGEST_H
 #define INGEST_H
@@ -38,14 +39,59 @@ void ingest_free(struct ingest *ig);
 int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct registry **reg);
 
 /*
- * Process one message received at @now_ms (UTC). Returns 0 when the
- * message is committed — stored, counted as a duplicate, or kept in the
- * rejects table — and a negative COL_ERR_* when the database failed and
- * nothing was committed (the message must not be acknowledged).
- * Not thread-safe: one ingest per thread.
+ * Open a batch (BEGIN IMMEDIATE; waits up to storage.busy_timeout for the
+ * write lock). ingest_add() opens one itself when none is open. 0 or a
+ * COL_ERR_*; with a batch already open, 0 (or the error that failed it).
+ */
+int ingest_begin(struct ingest *ig);
+
+/*
+ * Add one message received at @now_ms (UTC) to the open batch (opening one
+ * if needed). Returns 0 when the message is in the batch — to be stored,
+ * counted as a duplicate or a correction, or kept in the rejects table —
+ * and a negative COL_ERR_* when the database failed: then the whole batch
+ * is rolled back at once (memory included) and every later call until
+ * ingest_commit() or ingest_rollback() returns the same error, so that
+ * nothing of the batch can be mistaken for stored.
+ */
+int ingest_add(struct ingest *ig, const char *topic, const void *payload, size_t len,
+               int64_t now_ms);
+
+/*
+ * COMMIT the open batch. 0 means every message added since ingest_begin()
+ * is durable (as durable as storage.synchronous makes a commit) and may be
+ * acknowledged; a negative COL_ERR_* means none of them is stored and the
+ * in-memory state is as before the batch. 0 when no batch is open. Blocks
+ * for the commit (with synchronous full, its fsync).
+ */
+int ingest_commit(struct ingest *ig);
+
+/* Roll the open batch back (e.g. shutting down with it undecided). Accepts no batch. */
+void ingest_rollback(struct ingest *ig);
+
+/* Messages in the open batch (0: none open, or it failed). */
+size_t ingest_batch_size(const struct ingest *ig);
+
+/*
+ * One message as its own batch: ingest_add() then ingest_commit(). Returns
+ * 0 when it is committed, a negative COL_ERR_* when nothing was (the
+ * message must not be acknowledged). With a batch open, the message joins
+ * it and the batch commits. Not thread-safe: one ingest per thread.
  */
 int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
                    int64_t now_ms);
+
+/* Conditions worth counting that happen outside any message. */
+enum ingest_condition {
+    INGEST_COND_QOS_DOWNGRADE, /* the broker granted a subscription below the QoS asked for */
+    INGEST_COND_SESSION_LOST,  /* a reconnect found no session: queued messages may be gone */
+};
+
+/*
+ * Count @what in the stats table with the next commit (a batch or
+ * ingest_flush()); kept until one commits.
+ */
+void ingest_condition(struct ingest *ig, enum ingest_condition what);
 
 /*
  * Instant rules on stored readings, evaluated inside the message's
@@ -68,8 +114,9 @@ void ingest_set_rules(struct ingest *ig, const struct ingest_rules *rules);
 
 /*
  * Keep a message that never reached a decoder (e.g. a TCP packet with a bad
- * checksum) in the rejects table under @reason, in its own transaction.
- * @source stands where the topic would be. 0 or a COL_ERR_*.
+ * checksum) in the rejects table under @reason: in the open batch, or in a
+ * transaction of its own when none is open. @source stands where the topic
+ * would be. 0 or a COL_ERR_* (with a batch open, as ingest_add()).
  */
 int ingest_reject(struct ingest *ig, const char *source, const char *reason, const char *detail,
                   const void *payload, size_t len, int64_t now_ms);
@@ -77,7 +124,9 @@ int ingest_reject(struct ingest *ig, const char *source, const char *reason, con
 /*
  * Count @n occurrences of the note @name (a static string: an HJ 212
  * command that carries no data, a split message reassembled; see
- * docs/devices.md). Written with the next commit of this ingest.
+ * docs/devices.md). Written with the next commit of this ingest; a note
+ * counted while a batch is open goes with that batch if it rolls back (its
+ * packets will be sent again and noted again).
  */
 void ingest_note(struct ingest *ig, const char *name, int64_t n);
 
@@ -92,10 +141,11 @@ void ingest_hj212_topic(const struct ingest *ig, const char *st, const char *mn,
                         size_t outsz);
 
 /*
- * Write pending per-device bookkeeping (last_seen, message counts) in one
- * transaction. ingest_message() writes a device's row at most once per
- * second, so that a busy device does not rewrite the same page with every
- * message; call this periodically and before exit. 0 or a COL_ERR_*.
+ * Write pending per-device bookkeeping (last_seen, message counts) and
+ * pending notes in one transaction. A batch writes a device's row at most
+ * once per second, so that a busy device does not rewrite the same page
+ * with every message; call this periodically and before exit, between
+ * batches (never with one open). 0 or a COL_ERR_*.
  */
 int ingest_flush(struct ingest *ig);
 

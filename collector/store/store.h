@@ -1,9 +1,9 @@
 /*
  * The SQLite store: schema and migrations, and the statements ingest runs
  * for every message. One struct store is one connection; threads each open
- * their own. The caller brackets a message with store_begin/store_commit so
- * that readings, the device's last_seen, counters and rejects of one message
- * commit together or not at all.
+ * their own. The caller brackets a batch of messages with
+ * store_begin/store_commit so that readings, the devices' last_seen,
+ * counters and rejects of the batch commit together or not at all.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -15,7 +15,7 @@
 struct cfg_storage;
 struct store;
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /*
  * Open (creating if needed) the database at cfg->path: WAL mode, the
@@ -68,6 +68,36 @@ int store_metric_id(struct store *st, const char *name, const char *unit, int64_
 int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_t metric,
                          double value, int flags);
 
+/* One reading of a device, for store_readings_insert(). */
+struct store_reading {
+    int64_t ts_ms;
+    int64_t metric;
+    double value;
+    int flags;
+};
+
+#define STORE_INSERT_MAX 8
+
+/*
+ * Insert @n (1..STORE_INSERT_MAX) readings of @device in one statement,
+ * leaving any whose key (time, device, metric) already exists as it is.
+ * One statement for a message's readings costs about half of one per
+ * reading. Returns how many were inserted (n: all of them were new), or a
+ * negative COL_ERR_*.
+ */
+int store_readings_insert(struct store *st, int64_t device, const struct store_reading *r, int n);
+
+/*
+ * The reading (@ts_ms, @device, @metric) exists (store_reading_insert
+ * returned 0): when its value or flags differ from @value and @flags, the
+ * new ones replace them and the old ones are kept in the corrections table
+ * with the receive time @now_ms and @topic (may be NULL). Returns 1 for a
+ * correction, 0 when the stored reading is the same (a duplicate), or a
+ * negative COL_ERR_*. The caller marks the hour for the rollups.
+ */
+int store_reading_correct(struct store *st, int64_t ts_ms, int64_t device, int64_t metric,
+                          double value, int flags, int64_t now_ms, const char *topic);
+
 /*
  * Mark the hour starting at @hour_ms (UTC) of @device for the rollup pass to
  * recompute. Cheap when already marked (no page is written).
@@ -92,7 +122,11 @@ int store_error(struct store *st, const char *what);
 /* Run SQL without results; 0 or COL_ERR_DB (logged). */
 int store_exec(struct store *st, const char *sql);
 
-/* Per-message counter deltas, added by store_count(). */
+/*
+ * Counter deltas of a message or a batch, added by store_count(). @now_ms
+ * is the receive time of the last message (0: leaves last_received as it
+ * is), @first_ms that of the first (0: @now_ms).
+ */
 struct store_delta {
     int64_t received;
     int64_t stored_messages;
@@ -100,7 +134,12 @@ struct store_delta {
     int64_t duplicates;
     int64_t duplicate_readings;
     int64_t unknown_fields;
+    int64_t corrections;        /* readings whose value a later message changed */
+    int64_t corrected_messages; /* messages that only corrected readings */
+    int64_t qos_downgrades;     /* subscriptions granted below the QoS asked for */
+    int64_t sessions_lost;      /* reconnects that found no session at the broker */
     int64_t now_ms;
+    int64_t first_ms;
 };
 int store_count(struct store *st, const struct store_delta *d);
 
@@ -123,6 +162,7 @@ struct store_reason_count {
 struct store_stats {
     int64_t received, stored_messages, stored_readings, duplicates, duplicate_readings;
     int64_t unknown_fields, rejected_total;
+    int64_t corrections, corrected_messages, qos_downgrades, sessions_lost;
     int64_t first_received_ms, last_received_ms;
     int64_t n_devices, n_rejects_kept;
     int64_t rollup_pending; /* device-hours waiting for the rollup pass */

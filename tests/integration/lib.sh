@@ -39,6 +39,7 @@ free_port() {
 # start_broker: a mosquitto on 127.0.0.1:$BROKER_PORT with persistence, and
 # a queue deep enough to hold everything a test publishes while the
 # collector is down (the default max_queued_messages of 1000 is not).
+# $BROKER_EXTRA, if set, is appended to its configuration.
 BROKER_PID=
 start_broker() {
   BROKER_PORT=${BROKER_PORT:-$(free_port)}
@@ -52,6 +53,7 @@ persistence_location $T/broker/
 autosave_interval 1
 max_queued_messages 1000000
 max_inflight_messages 100
+${BROKER_EXTRA:-}
 CONF
   mosquitto -c "$T/broker/mosquitto.conf" >>"$T/broker.log" 2>&1 &
   BROKER_PID=$!

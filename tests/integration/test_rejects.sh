@@ -20,7 +20,8 @@ pub xh/air/xujiahui/aqm-01 "{\"ts\": $now, \"pm25\": -3}"                       
 pub xh/air/xujiahui/aqm-01 "{\"ts\": $((now + 86400)), \"pm25\": 3}"            # timestamp_future
 pub xh/air/xujiahui/aqm-01 '{"ts": "yesterday", "pm25": 3}'                     # bad_timestamp
 pub xh/air/xujiahui/aqm-01 "{\"ts\": $now, \"rssi\": -70}"                      # no_readings
-pub xh/air/xujiahui/aqm-01 "$(printf '{"ts": %d, "pm25": 1, "x": "%02000d"}' "$now" 0)" # too large
+# over max_payload, within the Maximum Packet Size announced (max_payload + 1 KiB)
+pub xh/air/xujiahui/aqm-01 "$(printf '{"ts": %d, "pm25": 1, "x": "%01100d"}' "$now" 0)" # too large
 printf '{"ts": %d, "pm25": 1, "name": "\xff\xfe"}' "$now" >"$T/bad-utf8"
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t xh/air/xujiahui/aqm-01 -f "$T/bad-utf8" # invalid_utf8
 pub xh/lab/somewhere/x-01 '{"laeq": 55}'                                        # unmatched_topic

@@ -128,8 +128,8 @@ static void check_defaults(const struct config *c)
     assert_null(c->mqtt.tls.cert_file);
     assert_false(c->mqtt.tls.is_insecure);
     assert_string_equal(c->storage.path, "/var/lib/collector/collector.db");
-    assert_int_equal(c->storage.synchronous, STORE_SYNC_NORMAL);
-    assert_int_equal(c->storage.synchronous, 0);
+    assert_int_equal(c->storage.synchronous, STORE_SYNC_FULL);
+    assert_int_equal(c->storage.synchronous, 1);
     assert_int_equal(c->storage.busy_timeout_ms, 5000);
     assert_int_equal(c->storage.max_size, 0);
     assert_int_equal(c->storage.retention.raw_ms, 2592000000LL);      /* 30 d */
@@ -140,6 +140,8 @@ static void check_defaults(const struct config *c)
     assert_int_equal(c->ingest.max_age_ms, 0);
     assert_int_equal(c->ingest.max_payload, 65536); /* 64 KiB */
     assert_int_equal(c->ingest.max_fields, 256);
+    assert_int_equal(c->ingest.batch_max, 500);
+    assert_int_equal(c->ingest.batch_ms, 5);
     assert_string_equal(c->ingest.hj212_listen, "");
     assert_string_equal(c->devices.profiles, "/etc/collector/profiles");
     assert_null(c->devices.registry);
@@ -194,7 +196,7 @@ static void test_values_and_paths(void **state)
                     "  host: broker.local\n"
                     "  port: 8883\n"
                     "  topics: [\"xh/air/#\", \"$share/g/xh/water/#\"]\n"
-                    "  qos: 2\n"
+                    "  qos: 0\n"
                     "  protocol: 3.1.1\n"
                     "  keepalive: 1m\n"
                     "  clean_session: yes\n"
@@ -205,7 +207,7 @@ static void test_values_and_paths(void **state)
                     "    insecure: on\n"
                     "storage:\n"
                     "  path: data/c.db\n"
-                    "  synchronous: full\n"
+                    "  synchronous: normal\n"
                     "  max_size: 8GiB\n"
                     "  retention: {raw: 7d, rejects_max_rows: 500}\n"
                     "ingest: {max_payload: 1MiB, max_future: 90s}\n"
@@ -218,7 +220,7 @@ static void test_values_and_paths(void **state)
     assert_int_equal(c->mqtt.port, 8883);
     assert_int_equal(c->mqtt.topics.n, 2);
     assert_string_equal(c->mqtt.topics.v[1], "$share/g/xh/water/#");
-    assert_int_equal(c->mqtt.qos, 2);
+    assert_int_equal(c->mqtt.qos, 0);
     assert_int_equal(c->mqtt.protocol, MQTT_V311);
     assert_int_equal(c->mqtt.keepalive_ms, 60000);
     assert_true(c->mqtt.clean_session);
@@ -231,7 +233,7 @@ static void test_values_and_paths(void **state)
     assert_string_equal(c->mqtt.tls.key_file, want);
     snprintf(want, sizeof(want), "%s/data/c.db", fx->dir);
     assert_string_equal(c->storage.path, want);
-    assert_int_equal(c->storage.synchronous, STORE_SYNC_FULL);
+    assert_int_equal(c->storage.synchronous, STORE_SYNC_NORMAL);
     assert_int_equal(c->storage.retention.raw_ms, 604800000); /* 7 * 86 400 000 */
     assert_int_equal(c->storage.retention.hourly_ms, 157680000000LL);
     assert_int_equal(c->storage.retention.rejects_max_rows, 500);
@@ -285,7 +287,7 @@ static void test_every_error_kind_in_one_load(void **state)
     /* Reported in table order, unknown keys after each section's known ones. */
     assert_int_equal(fx->d.n_errors, 9);
     expect_msg(fx, 0, ":2: 'port' must be an integer, not 'abc'");
-    expect_msg(fx, 1, ":3: 'qos' = 3 is out of range [0, 2]");
+    expect_msg(fx, 1, ":3: 'qos' = 3 is out of range [0, 1]");
     expect_msg(fx, 2, ":4: 'protocol' must be one of 3.1.1, 5, not '4'");
     expect_msg(fx, 3,
                ":5: 'keepalive' must be a duration such as 500ms, 30s, 5m, 2h, 30d, "
@@ -332,6 +334,37 @@ static void test_range_and_shape_errors(void **state)
                      ":2: 'level' must be one of error, warn, info, debug, not 'loud'");
     expect_one_error(fx, "storage:\n  retention:\n    raw: -1d\n",
                      ":3: 'raw' must be a duration such as 500ms, 30s, 5m, 2h, 30d, not '-1d'");
+}
+
+/* QoS 2 and a persistent session that the broker ends at once would break the
+ * delivery guarantee: refused with the reason, at the line that says it. */
+static void test_guarantee_refusals(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const qos2[] = {"mqtt.qos=2"};
+    struct config *c;
+
+    expect_one_error(fx, "gateway: {id: g}\nmqtt:\n  qos: 2\n",
+                     ":3: mqtt.qos: QoS 2 is refused: libmosquitto answers a QoS 2 message with "
+                     "PUBREC, which hands it over, before the collector sees it, so it would be "
+                     "acknowledged before it is on disk; use 1");
+    cap_init(&fx->cap, &fx->d);
+    assert_null(load(fx, "", qos2, 1));
+    assert_int_equal(fx->d.n_errors, 1);
+    assert_non_null(strstr(fx->cap.msg[0], "--set:1: mqtt.qos: QoS 2 is refused"));
+    expect_one_error(fx, "mqtt:\n  session_expiry: 0\n",
+                     ":2: mqtt.session_expiry must be more than 0 with a persistent session "
+                     "(clean_session off): with 0 the broker ends the session when the collector "
+                     "disconnects and drops the messages queued for it");
+    /* Fine with a clean session, and with MQTT 3.1.1 (which has no expiry). */
+    c = load_ok(fx, "mqtt:\n  session_expiry: 0\n  clean_session: true\n");
+    config_free(c);
+    c = load_ok(fx, "mqtt:\n  session_expiry: 0\n  protocol: 3.1.1\n");
+    config_free(c);
+    c = load_ok(fx, "ingest:\n  batch_max: 64\n  batch_ms: 2ms\n");
+    assert_int_equal(c->ingest.batch_max, 64);
+    assert_int_equal(c->ingest.batch_ms, 2);
+    config_free(c);
 }
 
 static void test_file_errors(void **state)
@@ -812,6 +845,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_value_as_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_error_kind_in_one_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_range_and_shape_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guarantee_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_overrides, setup, teardown),
