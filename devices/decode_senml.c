@@ -787,8 +787,7 @@ static int record_fields(const struct record *r, size_t idx, const struct base *
                          const struct dec_opts *opt, struct dec_field *out, size_t *n, size_t max,
                          unsigned *notes, struct dec_error *err)
 {
-    struct dec_field rec;
-    struct dec_field *f;
+    struct dec_field rec, value, sum;
     bool has_value, has_sum;
     int rc;
 
@@ -803,25 +802,20 @@ static int record_fields(const struct record *r, size_t idx, const struct base *
         memcpy(rec.unit, b->bu, sizeof(rec.unit));
     if (rc)
         return rc;
-    if (*n >= max)
+    /* Both are resolved in locals: out[] is written only below its bound. */
+    value = rec;
+    sum = rec;
+    rc = record_value(r, idx, b, &value, &has_value, err);
+    if (rc == 0)
+        rc = record_sum(r, idx, b, &sum, &has_sum, err);
+    if (rc)
+        return rc;
+    if (*n + (size_t)has_value + (size_t)has_sum > max)
         return fail(err, DEC_ERR_TOO_MANY, "more than %zu values", max);
-    f = &out[*n];
-    *f = rec;
-    rc = record_value(r, idx, b, f, &has_value, err);
-    if (rc)
-        return rc;
-    if (has_value) {
-        (*n)++;
-        if (*n >= max && (has(r, L_S) || b->has_bs))
-            return fail(err, DEC_ERR_TOO_MANY, "more than %zu values", max);
-        f = &out[*n];
-        *f = rec;
-    }
-    rc = record_sum(r, idx, b, f, &has_sum, err);
-    if (rc)
-        return rc;
+    if (has_value)
+        out[(*n)++] = value;
     if (has_sum)
-        (*n)++;
+        out[(*n)++] = sum;
     /* §4.2: exactly one value field unless there is a sum. */
     if (!has_value && !has_sum)
         return fail(err, DEC_ERR_SHAPE, "record %zu: no value (v, vs, vb, vd or s)", idx);

@@ -802,6 +802,32 @@ static void test_too_many(void **state)
     assert_int_equal(decode_n(three, strlen(three), 0, &r), DEC_ERR_TOO_MANY);
 }
 
+/* A full out[] is never written past its end: a slot after it stays as it was. */
+static void test_too_many_writes_within_bounds(void **state)
+{
+    static const char three[] =
+        "[{\"n\":\"a\",\"v\":1},{\"n\":\"b\",\"v\":2},{\"n\":\"c\",\"v\":3}]";
+    static const char value_and_sum[] = "[{\"n\":\"a\",\"v\":1},{\"n\":\"b\",\"v\":2,\"s\":5}]";
+    struct dec_field f[4], guard;
+    struct dec_msg msg;
+    struct dec_error err;
+
+    memset(f, 0x5A, sizeof(f));
+    memset(&guard, 0x5A, sizeof(guard));
+    assert_int_equal(decoder_senml.decode(NULL, three, strlen(three), &msg, f, 3, &err), 3);
+    assert_memory_equal(&f[3], &guard, sizeof(guard));
+    /* The second record needs two slots and only one is left. */
+    memset(f, 0x5A, sizeof(f));
+    assert_int_equal(
+        decoder_senml.decode(NULL, value_and_sum, strlen(value_and_sum), &msg, f, 2, &err),
+        DEC_ERR_TOO_MANY);
+    assert_memory_equal(&f[2], &guard, sizeof(guard));
+    assert_int_equal(
+        decoder_senml.decode(NULL, value_and_sum, strlen(value_and_sum), &msg, f, 3, &err), 3);
+    assert_true(f[2].is_sum);
+    assert_true(f[2].num == 5.0);
+}
+
 static void test_every_truncation_rejected(void **state)
 {
     size_t len = strlen(station_pack);
@@ -863,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_too_many),
+        cmocka_unit_test(test_too_many_writes_within_bounds),
         cmocka_unit_test(test_every_truncation_rejected),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_decoding_allocates_nothing),
