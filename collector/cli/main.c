@@ -29,6 +29,7 @@ static const struct {
     {"stats", cli_stats, "show ingest counters from the database"},
     {"query", cli_query, "list stored readings"},
     {"alerts", cli_alerts, "list active and recent alerts; acknowledge one"},
+    {"decode", cli_decode, "show how a payload would be ingested; writes nothing"},
     {"report", cli_report, "compliance with the plan's targets for a year"},
     {"rollup", cli_rollup, "bring hourly/daily statistics and AQI up to date now"},
     {"upload", cli_upload, "send due days to the district data pool now (catch-up)"},
