@@ -173,6 +173,10 @@ static const struct cfg_key ingest_keys[] = {
     {"hj212_listen", CFG_STR, "", OFF(ingest.hj212_listen), 0, 0,
      "host:port to accept HJ 212-2017 packets over TCP (e.g. 0.0.0.0:9212); empty disables", NULL,
      NULL, 0},
+    {"hj212_split_timeout", CFG_DURATION, "60s", OFF(ingest.hj212_split_timeout_ms), 100, 3600000,
+     "How long the HJ 212 listener holds the parts of a split message (PNUM/PNO) for the "
+     "rest; a message still incomplete then is rejected (split_incomplete), every part kept",
+     NULL, NULL, 0},
     {0},
 };
 

@@ -963,6 +963,13 @@ void ingest_hj212_topic(const struct ingest *ig, const char *st, const char *mn,
         (void)snprintf(out, outsz, "%s", alt);
 }
 
+int ingest_hj212_crc(const struct ingest *ig, const char *topic)
+{
+    const struct profile *p = profile_set_match(ig->profiles, topic, NULL, 0, NULL, 0);
+
+    return p ? (int)p->hj212_crc : (int)DEC_CRC_HJ212;
+}
+
 struct flush_ctx {
     struct store *st;
     int rc;
