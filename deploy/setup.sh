@@ -8,10 +8,14 @@ packages=(
   build-essential cmake pkg-config clang clang-format
   libmosquitto-dev mosquitto mosquitto-clients
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libcjson-dev libyaml-dev
-  libmicrohttpd-dev zlib1g-dev libcmocka-dev
+  libmicrohttpd-dev zlib1g-dev libcmocka-dev libsystemd-dev
   python3 procps openssl libssl-dev
-  nginx prometheus-alertmanager chromium
+  nginx prometheus prometheus-alertmanager chromium fonts-wqy-zenhei
+  dpkg-dev lintian systemd man-db
 )
+# prometheus: promtool (metrics lint, alerting-rule tests) and a real
+# scraper; fonts-wqy-zenhei: Chinese text in rendered HTML reports;
+# dpkg-dev, lintian, systemd (systemd-analyze), man-db: the Debian package.
 # Node.js runs the S3-compatible test server (s3rver, from the npm registry).
 # Where Node.js and npm are already installed (possibly not from Debian),
 # Debian's npm would conflict with them: only install it when missing.

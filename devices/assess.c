@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "profile.h"
+#include "textparse.h"
 
 void assess_label(const struct dec_field *f, char *out, size_t outsz)
 {
@@ -134,4 +135,87 @@ int assess_pack_devices(const char *topic_device, const struct dec_msg *msg, cha
                    "devices needs a topic without a {device} level",
                    msg->n_devices, topic_device);
     return 1;
+}
+
+int assess_message(const struct profile_set *ps, const char *topic, const void *payload, size_t len,
+                   long long max_payload, int64_t now_ms, const struct decoder *dec,
+                   struct dec_field *out, size_t max, struct assess_msg *a)
+{
+    struct dec_error err;
+    struct dec_opts opts;
+    int n;
+
+    memset(a, 0, sizeof(*a));
+    if ((long long)len > max_payload) {
+        a->reason = "payload_too_large";
+        (void)snprintf(a->detail, sizeof(a->detail), "%zu bytes, the limit is %lld", len,
+                       max_payload);
+        return -1;
+    }
+    if (!utf8_valid(payload, len) || !utf8_valid(topic, strlen(topic))) {
+        a->reason = "invalid_utf8";
+        (void)snprintf(a->detail, sizeof(a->detail), "payload or topic is not valid UTF-8");
+        return -1;
+    }
+    a->profile =
+        profile_set_match(ps, topic, a->site, sizeof(a->site), a->device, sizeof(a->device));
+    if (!a->profile) {
+        a->reason = "unmatched_topic";
+        (void)snprintf(a->detail, sizeof(a->detail), "no device profile matches topic '%s'", topic);
+        return -1;
+    }
+    a->decoder = dec ? dec : a->profile->decoder;
+    profile_dec_opts(a->profile, now_ms, &opts);
+    n = a->decoder->decode(&opts, payload, len, &a->msg, out, max, &err);
+    if (n < 0) {
+        a->reason = assess_decode_reason(n);
+        (void)snprintf(a->detail, sizeof(a->detail), "%s decoder: %s", a->decoder->name,
+                       err.detail);
+        return -1;
+    }
+    a->is_decoded = true;
+    if (assess_pack_devices(a->device, &a->msg, a->detail, sizeof(a->detail))) {
+        char detail[ASSESS_DETAIL_MAX];
+
+        a->reason = "malformed";
+        (void)snprintf(detail, sizeof(detail), "%s", a->detail);
+        (void)snprintf(a->detail, sizeof(a->detail), "%s decoder: %.*s", a->decoder->name,
+                       (int)(sizeof(a->detail) - 32), detail);
+        return -1;
+    }
+    return n;
+}
+
+int assess_strict(const struct profile *p, const struct dec_field *f, char *detail,
+                  size_t detail_sz)
+{
+    if (!p->is_strict || strcmp(f->name, p->time_field) == 0 || profile_field_for(p, f))
+        return 0;
+    (void)snprintf(detail, detail_sz, "field '%s' is not in strict profile %s", f->name, p->name);
+    return 1;
+}
+
+int assess_unknown_device(const char *name, const char *site, bool is_register, char *detail,
+                          size_t detail_sz)
+{
+    if (!name[0]) {
+        (void)snprintf(detail, detail_sz, "neither the topic nor the payload names a device");
+        return 1;
+    }
+    if (!is_register) {
+        (void)snprintf(detail, detail_sz, "device '%s' is not in the registry", name);
+        return 1;
+    }
+    if (!site[0]) {
+        (void)snprintf(detail, detail_sz, "device '%s' is unknown and the topic names no site",
+                       name);
+        return 1;
+    }
+    return 0;
+}
+
+void assess_no_readings(const struct profile *p, char *detail, size_t detail_sz)
+{
+    (void)snprintf(detail, detail_sz, "no field of the payload maps to a metric of profile %s",
+                   p->name);
 }

@@ -10,6 +10,7 @@
 #ifndef ASSESS_H
 #define ASSESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@
 
 struct profile;
 struct profile_field;
+struct profile_set;
 
 #define ASSESS_DETAIL_MAX 256
 
@@ -85,6 +87,55 @@ const char *assess_device(const char *topic_device, const struct dec_msg *msg,
  */
 int assess_pack_devices(const char *topic_device, const struct dec_msg *msg, char *detail,
                         size_t detail_sz);
+
+/* The topic levels ingest keeps for a message, like ingest's own buffers. */
+#define ASSESS_LEVEL_MAX 128
+
+/* What the message-level rules made of a payload (assess_message). */
+struct assess_msg {
+    const struct profile *profile; /* matched by the topic; NULL when none */
+    const struct decoder *decoder; /* the decoder that read the payload; NULL before */
+    char site[ASSESS_LEVEL_MAX];   /* the topic's {site} level, "" when it has none */
+    char device[ASSESS_LEVEL_MAX]; /* the topic's {device} level, "" when it has none */
+    struct dec_msg msg;            /* valid when is_decoded */
+    bool is_decoded;               /* the decoder accepted the payload (msg.notes count) */
+    const char *reason;            /* static reject reason code; NULL when not rejected */
+    char detail[ASSESS_DETAIL_MAX];
+};
+
+/*
+ * The rules a message passes before its values are looked at, in ingest's
+ * order: its size against @max_payload (ingest.max_payload), UTF-8 of
+ * payload and topic, a profile of @ps whose pattern matches @topic, the
+ * decoder (@dec, or the profile's when NULL) with the profile's options at
+ * receive time @now_ms, and a pack's devices against the topic. Returns
+ * the number of values written to @out (at most @max), or -1 with
+ * @a->reason and @a->detail set (a->is_decoded says whether the decoder got
+ * as far as accepting it). No I/O.
+ */
+int assess_message(const struct profile_set *ps, const char *topic, const void *payload, size_t len,
+                   long long max_payload, int64_t now_ms, const struct decoder *dec,
+                   struct dec_field *out, size_t max, struct assess_msg *a);
+
+/*
+ * A strict profile (@p->is_strict) refuses a value that no field maps,
+ * other than its time field. Returns 0, or 1 with the detail of the
+ * "unknown_field" reject in @detail.
+ */
+int assess_strict(const struct profile *p, const struct dec_field *f, char *detail,
+                  size_t detail_sz);
+
+/*
+ * The rule for device @name (maybe "") that is neither in the registry nor
+ * in the database: with @is_register (devices.unknown: register) and a
+ * topic naming site @site it is registered there (returns 0); otherwise it
+ * is rejected as "unknown_device" (returns 1, the detail in @detail).
+ */
+int assess_unknown_device(const char *name, const char *site, bool is_register, char *detail,
+                          size_t detail_sz);
+
+/* The detail of the "no_readings" reject of a message of profile @p. */
+void assess_no_readings(const struct profile *p, char *detail, size_t detail_sz);
 
 /* @f's name as details show it: "pm25", "energy@sum", "@%RH" for an unnamed value. */
 void assess_label(const struct dec_field *f, char *out, size_t outsz);

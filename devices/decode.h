@@ -103,6 +103,9 @@ enum dec_senml_device {
     DEC_SENML_NAME,     /* the whole resolved name is the device; the field name is "" */
 };
 
+/* HJ 212 times are Beijing time (China Standard Time, UTC+8): the default utc_offset_s. */
+#define DEC_HJ212_UTC_OFFSET_S (8L * 3600)
+
 /*
  * Options from the device profile that change how a payload is read. Zero
  * is the default of every member, so {NULL, offset} initialisers still work.

@@ -582,7 +582,7 @@ void profile_dec_opts(const struct profile *p, int64_t now_ms, struct dec_opts *
 {
     memset(out, 0, sizeof(*out));
     out->time_field = p->time_field;
-    out->utc_offset_s = 8 * 3600; /* HJ 212 local times are China Standard Time */
+    out->utc_offset_s = DEC_HJ212_UTC_OFFSET_S;
     out->now_ms = now_ms;
     out->crc = p->hj212_crc;
     out->senml_device = p->senml_device;

@@ -3,8 +3,10 @@
 # the project, runs unit, integration and fuzz-corpus tests, then rebuilds
 # with AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
 # again, fuzzes each parser for a bounded time when clang is present, and
-# checks formatting and banned functions. Exit status 0 only if all pass.
+# checks formatting and banned functions, and builds, installs, removes and
+# purges the Debian package (tests/package.sh). Exit status 0 only if all pass.
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 30, 0 skips)
+#   PACKAGE=0        skip the package step
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -63,6 +65,10 @@ if [ "${FUZZ_SECONDS:-30}" != 0 ] && command -v clang >/dev/null && [ -f tests/f
   step "fuzzing (${FUZZ_SECONDS:-30}s per target)" bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 fi
 step "lint (clang-format, banned functions, arrows between rooms)" lint
+if [ "${PACKAGE:-1}" != 0 ]; then
+  step "Debian package (build, install, check as the collector user, remove, purge)" \
+    bash tests/package.sh
+fi
 
 echo
 printf '%s\n' "${summary[@]}"

@@ -45,5 +45,6 @@ int cli_rollup(int argc, char **argv);
 int cli_upload(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_alerts(int argc, char **argv);
+int cli_decode(int argc, char **argv);
 
 #endif

@@ -242,6 +242,11 @@ static void page_metrics(void *ud, const char *path, struct http_reply *r)
     for (size_t i = 0; i < s.n_reasons; i++)
         labelled(r, "collector_messages_rejected_total", "reason", s.reasons[i].reason,
                  (double)s.reasons[i].n);
+    metric_head(r, "collector_notes_total", "counter",
+                "Payloads accepted by a documented leniency, and HJ 212 commands and values "
+                "counted but not stored, by note (docs/devices.md).");
+    for (size_t i = 0; i < s.n_notes; i++)
+        labelled(r, "collector_notes_total", "note", s.notes[i].reason, (double)s.notes[i].n);
     metric(r, "collector_rejects_kept", "gauge", "Rejected messages kept in the rejects table.",
            (double)s.n_rejects_kept);
     metric(r, "collector_devices", "gauge", "Devices known to the collector.", (double)s.n_devices);

@@ -142,3 +142,16 @@ void cal_format_time(int64_t ms, char *out, size_t sz)
         n += (size_t)snprintf(out + n, sz - n, ".%03d", (int)(((ms % 1000) + 1000) % 1000));
     snprintf(out + n, sz - n, "%.3s:%.2s", z, z + 3);
 }
+
+void cal_format_utc(int64_t ms, char *out, size_t sz)
+{
+    time_t t = secs_of(ms);
+    struct tm tm;
+    size_t n;
+
+    gmtime_r(&t, &tm);
+    n = strftime(out, sz, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (ms % 1000)
+        n += (size_t)snprintf(out + n, sz - n, ".%03d", (int)(((ms % 1000) + 1000) % 1000));
+    snprintf(out + n, sz - n, "Z");
+}

@@ -51,4 +51,7 @@ int cal_parse_time(const char *s, int64_t *out_ms);
 /* Format @ms as local ISO 8601 with offset ("2024-11-26T08:00:00+08:00", ms if any). */
 void cal_format_time(int64_t ms, char *out, size_t sz);
 
+/* Format @ms as UTC ISO 8601 ("2024-11-26T00:00:00Z", ms if any). */
+void cal_format_utc(int64_t ms, char *out, size_t sz);
+
 #endif

@@ -173,11 +173,15 @@ static const struct cfg_key ingest_keys[] = {
     {"hj212_listen", CFG_STR, "", OFF(ingest.hj212_listen), 0, 0,
      "host:port to accept HJ 212-2017 packets over TCP (e.g. 0.0.0.0:9212); empty disables", NULL,
      NULL, 0},
+    {"hj212_split_timeout", CFG_DURATION, "60s", OFF(ingest.hj212_split_timeout_ms), 100, 3600000,
+     "How long the HJ 212 listener holds the parts of a split message (PNUM/PNO) for the "
+     "rest; a message still incomplete then is rejected (split_incomplete), every part kept",
+     NULL, NULL, 0},
     {0},
 };
 
 static const struct cfg_key devices_keys[] = {
-    {"profiles", CFG_STR, "/etc/collector/profiles", OFF(devices.profiles), 0, 0,
+    {"profiles", CFG_STR, "/usr/share/collector/profiles", OFF(devices.profiles), 0, 0,
      "Directory of device profiles (*.yaml)", NULL, NULL, CFG_F_PATH},
     {"registry", CFG_STR, NULL, OFF(devices.registry), 0, 0,
      "Site and device registry (YAML); unset means no registered devices", NULL, NULL, CFG_F_PATH},
@@ -1154,44 +1158,111 @@ static const char *type_name(const struct cfg_key *k)
     }
 }
 
-static void write_keys(FILE *out, const struct cfg_key *keys, const char *prefix, int depth,
-                       bool markdown)
+/* The value @values gives for the key @full ("section.key=value"), or NULL. */
+static const char *given_value(const char *full, const char *const *values, size_t n_values,
+                               unsigned char *used)
 {
+    size_t len = strlen(full);
+
+    for (size_t i = 0; i < n_values; i++) {
+        if (strncmp(values[i], full, len) == 0 && values[i][len] == '=') {
+            used[i] = 1;
+            return values[i] + len + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Text for roff: a leading '.' or '\'' would be a request, '\' an escape, '-' a hyphen. */
+static void roff_text(FILE *out, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", out);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", out);
+        else if (*s == '-')
+            fputs("\\-", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void write_choices(FILE *out, const struct cfg_key *k)
+{
+    if (k->type != CFG_ENUM)
+        return;
+    fputs(" (", out);
+    for (size_t i = 0; k->choices[i]; i++)
+        fprintf(out, "%s%s", i ? ", " : "", k->choices[i]);
+    fputs(")", out);
+}
+
+struct ref_out {
+    FILE *out;
+    enum config_ref fmt;
+    const char *const *values;
+    size_t n_values;
+    unsigned char *used; /* per value: it named a key */
+};
+
+static void write_keys(struct ref_out *ro, const struct cfg_key *keys, const char *prefix,
+                       int depth)
+{
+    FILE *out = ro->out;
+
     for (const struct cfg_key *k = keys; k->name; k++) {
         char full[128];
+        const char *given;
         int n = snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", k->name);
         if (n < 0 || (size_t)n >= sizeof(full))
             continue;
         if (k->type == CFG_SECTION) {
-            if (markdown) {
+            if (ro->fmt == CONFIG_REF_MARKDOWN) {
                 if (depth == 0)
                     fprintf(out,
                             "\n## `%s` — %s\n\n| key | type | default | meaning |\n"
                             "| --- | --- | --- | --- |\n",
                             full, k->help);
+            } else if (ro->fmt == CONFIG_REF_MAN) {
+                fprintf(out, ".SS \"%s: ", full);
+                roff_text(out, k->help);
+                fputs("\"\n", out);
             } else {
                 fprintf(out, "%s%*s# %s\n%*s%s:\n", depth == 0 ? "\n" : "", depth * 2, "", k->help,
                         depth * 2, "", k->name);
             }
-            write_keys(out, k->sub, full, depth + 1, markdown);
+            write_keys(ro, k->sub, full, depth + 1);
             continue;
         }
-        if (markdown) {
-            char choices[200] = "";
-            if (k->type == CFG_ENUM) {
-                size_t l = 0;
-                l += (size_t)snprintf(choices, sizeof(choices), " (");
-                for (size_t i = 0; k->choices[i]; i++)
-                    l += (size_t)snprintf(choices + l, sizeof(choices) - l, "%s%s", i ? ", " : "",
-                                          k->choices[i]);
-                snprintf(choices + l, sizeof(choices) - l, ")");
+        if (ro->fmt == CONFIG_REF_MARKDOWN) {
+            fprintf(out, "| `%s` | %s", full, type_name(k));
+            write_choices(out, k);
+            fprintf(out, " | %s%s%s | %s |\n", k->def ? "`" : "", k->def ? k->def : "unset",
+                    k->def ? "`" : "", k->help);
+        } else if (ro->fmt == CONFIG_REF_MAN) {
+            fputs(".TP\n.B ", out);
+            roff_text(out, full);
+            fprintf(out, "\n%s", type_name(k));
+            write_choices(out, k);
+            fputs(", default ", out);
+            if (k->def) {
+                fputs("\\fB", out);
+                roff_text(out, *k->def ? k->def : "\"\"");
+                fputs("\\fR", out);
+            } else {
+                fputs("unset", out);
             }
-            fprintf(out, "| `%s` | %s%s | %s%s%s | %s |\n", full, type_name(k), choices,
-                    k->def ? "`" : "", k->def ? k->def : "unset", k->def ? "`" : "", k->help);
+            fputs(".\n", out);
+            roff_text(out, k->help);
+            fputs(".\n", out);
         } else {
             bool quote = k->type == CFG_STR || k->type == CFG_ENUM;
+            given = given_value(full, ro->values, ro->n_values, ro->used);
             fprintf(out, "%*s# %s (%s)\n", depth * 2, "", k->help, type_name(k));
-            if (k->def)
+            if (given)
+                fprintf(out, "%*s%s: %s\n", depth * 2, "", k->name, given);
+            else if (k->def)
                 fprintf(out, "%*s%s: %s%s%s\n", depth * 2, "", k->name, quote ? "\"" : "", k->def,
                         quote ? "\"" : "");
             else
@@ -1200,7 +1271,26 @@ static void write_keys(FILE *out, const struct cfg_key *keys, const char *prefix
     }
 }
 
+int config_write_ref(FILE *out, enum config_ref fmt, const char *const *values, size_t n_values)
+{
+    struct ref_out ro = {out, fmt, values, n_values, NULL};
+    int rc = 0;
+
+    if (n_values) {
+        ro.used = xcalloc(n_values, 1);
+        if (!ro.used)
+            return COL_ERR_NOMEM;
+    }
+    write_keys(&ro, top_keys, "", 0);
+    for (size_t i = 0; i < n_values; i++) {
+        if (!ro.used[i] || fmt != CONFIG_REF_YAML)
+            rc = COL_ERR_CONFIG;
+    }
+    xfree(ro.used);
+    return rc;
+}
+
 void config_write_reference(FILE *out, bool markdown)
 {
-    write_keys(out, top_keys, "", 0, markdown);
+    (void)config_write_ref(out, markdown ? CONFIG_REF_MARKDOWN : CONFIG_REF_YAML, NULL, 0);
 }

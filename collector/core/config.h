@@ -81,7 +81,8 @@ struct cfg_ingest {
     long long max_age_ms;
     long long max_payload;
     long long max_fields;
-    char *hj212_listen; /* "host:port" of the HJ 212 TCP listener; empty = off */
+    char *hj212_listen;               /* "host:port" of the HJ 212 TCP listener; empty = off */
+    long long hj212_split_timeout_ms; /* a split HJ 212 message waits this long for its parts */
     /* Group commit: most messages per transaction; longest a batch stays open (ms). */
     long long batch_max;
     long long batch_ms;
@@ -204,5 +205,21 @@ char *config_expand_env(const char *in, const char *(*lookup)(const char *), cha
 
 /* Write every key with its default and help: @markdown for the docs, else YAML. */
 void config_write_reference(FILE *out, bool markdown);
+
+enum config_ref {
+    CONFIG_REF_YAML,     /* an annotated configuration file */
+    CONFIG_REF_MARKDOWN, /* the tables of docs/configuration.md */
+    CONFIG_REF_MAN,      /* the key list of collector.yaml(5), as roff */
+};
+
+/*
+ * Write every key with its type, default and help in format @fmt. For
+ * YAML, each of @values ("section.key=value", the value as YAML text) is
+ * written in place of that key's default, so an example for a particular
+ * installation comes from the same table. Returns 0, or COL_ERR_CONFIG
+ * when a value names no key (or values were given for another format);
+ * the output is written all the same.
+ */
+int config_write_ref(FILE *out, enum config_ref fmt, const char *const *values, size_t n_values);
 
 #endif

@@ -25,7 +25,6 @@
 #include "registry.h"
 #include "store/store.h"
 #include "strmap.h"
-#include "textparse.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -293,13 +292,11 @@ static int resolve_device(struct msg_ctx *m, const struct profile *matched, cons
         if (rc && rc != COL_ERR_NOTFOUND)
             return rc;
         if (rc == COL_ERR_NOTFOUND) {
-            if (ig->cfg->devices.unknown != UNKNOWN_REGISTER) {
-                rc = reject(m, "unknown_device", "device '%s' is not in the registry", name);
-                return rc ? rc : 0;
-            }
-            if (!*site) {
-                rc = reject(m, "unknown_device",
-                            "device '%s' is unknown and the topic names no site", name);
+            char detail[ASSESS_DETAIL_MAX];
+
+            if (assess_unknown_device(name, site, ig->cfg->devices.unknown == UNKNOWN_REGISTER,
+                                      detail, sizeof(detail))) {
+                rc = reject(m, "unknown_device", "%s", detail);
                 return rc ? rc : 0;
             }
             rc = store_device_upsert(ig->st, name, site, matched->name, "auto", &id);
@@ -615,8 +612,10 @@ static int resolve_values(struct msg_ctx *m, const struct profile *prof, const c
             dev = devs[k];
         } else {
             if (!*name) {
-                rc =
-                    reject(m, "unknown_device", "neither the topic nor the payload names a device");
+                char detail[ASSESS_DETAIL_MAX];
+
+                (void)assess_unknown_device(name, site, false, detail, sizeof(detail));
+                rc = reject(m, "unknown_device", "%s", detail);
             } else {
                 rc = resolve_device(m, prof, site, name, &dev);
                 rc = rc > 0 ? 0 : rc;
@@ -664,52 +663,39 @@ static int process(struct msg_ctx *m)
 {
     struct ingest *ig = m->ig;
     const struct cfg_ingest *c = &ig->cfg->ingest;
-    char site[128], device[128], detail[256];
-    const struct profile *prof;
+    char detail[ASSESS_DETAIL_MAX];
+    struct assess_msg a;
+    const struct dec_msg *msg = &a.msg;
     struct dev_entry *dev = NULL;
-    struct dec_msg msg;
-    struct dec_error err;
-    struct dec_opts opts;
     int n, rc, n_rows = 0;
 
-    if ((long long)m->len > c->max_payload)
-        return reject(m, "payload_too_large", "%zu bytes, the limit is %lld", m->len,
-                      c->max_payload);
-    if (!utf8_valid(m->payload, m->len) || !utf8_valid(m->topic, strlen(m->topic)))
-        return reject(m, "invalid_utf8", "payload or topic is not valid UTF-8");
-    prof = profile_set_match(ig->profiles, m->topic, site, sizeof(site), device, sizeof(device));
-    if (!prof)
-        return reject(m, "unmatched_topic", "no device profile matches topic '%s'", m->topic);
-    profile_dec_opts(prof, m->now_ms, &opts);
-    n = prof->decoder->decode(&opts, m->payload, m->len, &msg, ig->fields, ig->max_fields, &err);
+    n = assess_message(ig->profiles, m->topic, m->payload, m->len, c->max_payload, m->now_ms, NULL,
+                       ig->fields, ig->max_fields, &a);
+    if (a.is_decoded) {
+        rc = count_notes(m, msg->notes);
+        if (rc)
+            return rc;
+    }
     if (n < 0)
-        return reject(m, assess_decode_reason(n), "%s decoder: %s", prof->decoder->name,
-                      err.detail);
-    rc = count_notes(m, msg.notes);
-    if (rc)
-        return rc;
-    if (assess_pack_devices(device, &msg, detail, sizeof(detail)))
-        return reject(m, "malformed", "%s decoder: %s", prof->decoder->name, detail);
-    rc = resolve_values(m, prof, site, device, &msg, n, &dev);
+        return reject(m, a.reason, "%s", a.detail);
+    rc = resolve_values(m, a.profile, a.site, a.device, msg, n, &dev);
     if (rc < 0 || !dev)
         return rc;
-    if (msg.ts_ms) {
-        rc = check_time(m, "message", msg.ts_ms);
+    if (msg->ts_ms) {
+        rc = check_time(m, "message", msg->ts_ms);
         if (rc)
             return rc < 0 ? rc : 0;
     }
     for (int i = 0; i < n; i++) {
         const struct dev_entry *d = ig->field_dev[i];
 
-        if (d && d->profile->is_strict && strcmp(ig->fields[i].name, d->profile->time_field) != 0 &&
-            !profile_field_for(d->profile, &ig->fields[i]))
-            return reject(m, "unknown_field", "field '%s' is not in strict profile %s",
-                          ig->fields[i].name, d->profile->name);
+        if (d && assess_strict(d->profile, &ig->fields[i], detail, sizeof(detail)))
+            return reject(m, "unknown_field", "%s", detail);
     }
     for (int i = 0; i < n; i++) {
         if (!ig->field_dev[i])
             continue;
-        rc = prepare_field(m, ig->field_dev[i], &ig->fields[i], msg.ts_ms ? msg.ts_ms : m->now_ms,
+        rc = prepare_field(m, ig->field_dev[i], &ig->fields[i], msg->ts_ms ? msg->ts_ms : m->now_ms,
                            &ig->rows[n_rows]);
         if (rc < 0)
             return rc;
@@ -731,7 +717,7 @@ static int process(struct msg_ctx *m)
             if (!d || k < n_seen || n_seen == MAX_MSG_DEVICES)
                 continue;
             seen[n_seen++] = d;
-            warn_notes(d, msg.notes);
+            warn_notes(d, msg->notes);
             rc = device_seen(m, d);
             if (rc)
                 return rc;
@@ -748,9 +734,10 @@ static int process(struct msg_ctx *m)
         m->delta.corrected_messages = 1;
     else if (m->delta.duplicate_readings > 0)
         m->delta.duplicates = 1;
-    else if (m->n_rejects == 0 && m->n_unstorable == 0)
-        return reject(m, "no_readings", "no field of the payload maps to a metric of profile %s",
-                      dev->profile->name);
+    else if (m->n_rejects == 0 && m->n_unstorable == 0) {
+        assess_no_readings(dev->profile, detail, sizeof(detail));
+        return reject(m, "no_readings", "%s", detail);
+    }
     return 0;
 }
 
@@ -975,6 +962,13 @@ void ingest_hj212_topic(const struct ingest *ig, const char *st, const char *mn,
     rd = registry_device(ig->reg, mn);
     if (rd && profile_hj212_topic(rd->profile, mn, alt, sizeof(alt)) == 0)
         (void)snprintf(out, outsz, "%s", alt);
+}
+
+int ingest_hj212_crc(const struct ingest *ig, const char *topic)
+{
+    const struct profile *p = profile_set_match(ig->profiles, topic, NULL, 0, NULL, 0);
+
+    return p ? (int)p->hj212_crc : (int)DEC_CRC_HJ212;
 }
 
 struct flush_ctx {

@@ -141,6 +141,13 @@ void ingest_hj212_topic(const struct ingest *ig, const char *st, const char *mn,
                         size_t outsz);
 
 /*
+ * The checksum mode (enum dec_crc, profile key hj212_crc) of the profile
+ * that topic @topic matches: what an HJ 212 packet ingested under @topic
+ * must carry. DEC_CRC_HJ212 when no profile matches.
+ */
+int ingest_hj212_crc(const struct ingest *ig, const char *topic);
+
+/*
  * Write pending per-device bookkeeping (last_seen, message counts) and
  * pending notes in one transaction. A batch writes a device's row at most
  * once per second, so that a busy device does not rewrite the same page

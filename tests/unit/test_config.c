@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "col_err.h"
 #include "core/config.h"
 #include "diag.h"
 #include "test_util.h"
@@ -143,7 +144,7 @@ static void check_defaults(const struct config *c)
     assert_int_equal(c->ingest.batch_max, 500);
     assert_int_equal(c->ingest.batch_ms, 5);
     assert_string_equal(c->ingest.hj212_listen, "");
-    assert_string_equal(c->devices.profiles, "/etc/collector/profiles");
+    assert_string_equal(c->devices.profiles, "/usr/share/collector/profiles");
     assert_null(c->devices.registry);
     assert_int_equal(c->devices.unknown, UNKNOWN_REJECT);
     assert_int_equal(c->rules.paths.n, 0);
@@ -771,6 +772,36 @@ static void test_reference_loads_back(void **state)
     config_free(c);
 }
 
+/* Values given for a key replace its default in the YAML; a misspelt key is an error. */
+static void test_reference_with_values(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const values[] = {"rules.paths=[\"/usr/share/collector/rules\"]",
+                                         "devices.registry=\"/etc/collector/registry.yaml\""};
+    static const char *const typo[] = {"rules.path=[]"};
+    struct config *c;
+    FILE *f = fopen(fx->path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(config_write_ref(f, CONFIG_REF_YAML, values, 2), 0);
+    fclose(f);
+    cap_init(&fx->cap, &fx->d);
+    c = config_load(fx->path, NULL, 0, &fx->d);
+    assert_non_null(c);
+    assert_int_equal(c->rules.paths.n, 1);
+    assert_string_equal(c->rules.paths.v[0], "/usr/share/collector/rules");
+    assert_string_equal(c->devices.registry, "/etc/collector/registry.yaml");
+    assert_string_equal(c->mqtt.host, "127.0.0.1"); /* the others keep their defaults */
+    config_free(c);
+
+    f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    assert_int_equal(config_write_ref(f, CONFIG_REF_YAML, typo, 1), COL_ERR_CONFIG);
+    assert_int_equal(config_write_ref(f, CONFIG_REF_MAN, values, 1), COL_ERR_CONFIG);
+    assert_int_equal(config_write_ref(f, CONFIG_REF_MAN, NULL, 0), 0);
+    fclose(f);
+}
+
 /* ---- allocation failures ---- */
 
 static const char alloc_doc[] = "gateway: {id: gw}\n"
@@ -858,6 +889,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alert_channels_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_channels_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_loads_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reference_with_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_allocation_failures, setup, teardown),
     };
 
