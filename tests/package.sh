@@ -28,7 +28,13 @@ fi
 getent passwd collector >/dev/null && fail "a user 'collector' exists already"
 
 t0=$(date +%s)
-deb=${PKG_DEB:-$(bash deploy/package.sh | tail -n 1)}
+if [ -n "${PKG_DEB:-}" ]; then
+  deb=$PKG_DEB
+else
+  deb=$(bash deploy/package.sh 2>"$T/package.log" | tail -n 1) ||
+    { tail -n 40 "$T/package.log" >&2; fail "deploy/package.sh failed"; }
+  grep '^package: lintian: [0-9]* errors' "$T/package.log" | sed 's/^package: //' || true
+fi
 [ -f "$deb" ] || fail "deploy/package.sh printed no package path"
 pass "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB) in $(($(date +%s) - t0)) s"
 
@@ -48,14 +54,14 @@ getent group collector >/dev/null || fail "no collector group after install"
   fail "/var/lib/collector is $(stat -c '%a %U %G' /var/lib/collector), not 750 collector collector"
 for f in /usr/bin/collector /usr/bin/devsim /etc/collector/collector.yaml /etc/collector/registry.yaml \
   /lib/systemd/system/collector.service /usr/share/man/man1/collector.1.gz \
-  /usr/share/man/man5/collector.yaml.5.gz; do
+  /usr/share/man/man5/collector.yaml.5.gz /usr/share/collector/prometheus/collector-alerts.yml; do
   [ -e "$f" ] || fail "$f not installed"
 done
 [ -n "$(ls /usr/share/collector/profiles/*.yaml)" ] || fail "no profiles installed"
 [ -n "$(ls /usr/share/collector/rules/*.yaml)" ] || fail "no rules installed"
 grep -qx /etc/collector/collector.yaml <(dpkg-query --showformat='${Conffiles}\n' -W "$PKG" |
   awk '{print $1}') || fail "collector.yaml is not a conffile"
-pass "installed: user and group collector, /var/lib/collector 750, conffiles, profiles, rules, unit, man pages"
+pass "installed: user and group collector, /var/lib/collector 750, conffiles, profiles, rules, unit, man pages, alerting rules"
 
 # the packaged configuration, as the unit runs it
 want=$(/usr/bin/collector check -c deploy/collector.yaml.example | sed -n 's/.* \([0-9][0-9]*\) rules.*/\1/p')

@@ -17,6 +17,7 @@
 #include "xalloc.h"
 #include "core/backoff.h"
 #include "core/clock.h"
+#include "core/watchdog.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -80,10 +81,12 @@ struct notify {
     size_t n_workers;
     atomic_int stop;
     bool has_curl;
+    struct watchdog *wd;
 };
 
 bool notify_stopping(const struct notify_worker *w)
 {
+    wd_beat(w->heart);
     return atomic_load(w->stop) != 0;
 }
 
@@ -336,6 +339,14 @@ static void worker_close(struct worker *k)
     store_close(k->w.st);
 }
 
+static void worker_heart(struct notify *n, struct worker *k)
+{
+    char name[80];
+
+    snprintf(name, sizeof(name), "notify:%s", k->w.ch->name);
+    k->w.heart = watchdog_heart(n->wd, name);
+}
+
 static int worker_open(struct notify *n, struct worker *k, const struct config *cfg,
                        const struct notify_channel *ch)
 {
@@ -387,7 +398,8 @@ static void warn_orphans(struct notify *n, const struct config *cfg)
     store_close(st);
 }
 
-struct notify *notify_start(const struct config *cfg, struct notify_channels **chans)
+struct notify *notify_start(const struct config *cfg, struct notify_channels **chans,
+                            struct watchdog *wd)
 {
     struct notify *n = xcalloc(1, sizeof(*n));
 
@@ -398,6 +410,7 @@ struct notify *notify_start(const struct config *cfg, struct notify_channels **c
     }
     n->chans = *chans;
     *chans = NULL;
+    n->wd = wd;
     if (!n->chans)
         n->chans = xcalloc(1, sizeof(*n->chans));
     if (!n->chans) {
@@ -420,6 +433,7 @@ struct notify *notify_start(const struct config *cfg, struct notify_channels **c
         n->n_workers++;
         if (worker_open(n, k, cfg, &n->chans->v[i]))
             goto fail;
+        worker_heart(n, k);
         if (pthread_create(&k->thread, NULL, run, k)) {
             log_err("notify: cannot start the thread of channel '%s'", k->w.ch->name);
             goto fail;
@@ -440,8 +454,10 @@ void notify_stop(struct notify *n)
     for (size_t i = 0; i < n->n_workers; i++)
         if (n->workers[i].has_thread)
             pthread_join(n->workers[i].thread, NULL);
-    for (size_t i = 0; i < n->n_workers; i++)
+    for (size_t i = 0; i < n->n_workers; i++) {
         worker_close(&n->workers[i]);
+        watchdog_heart_free(n->wd, n->workers[i].w.heart);
+    }
     xfree(n->workers);
     notify_channels_free(n->chans);
     if (n->has_curl)

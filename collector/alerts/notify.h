@@ -19,6 +19,7 @@ struct diag;
 struct notify;
 struct notify_channels;
 struct store;
+struct watchdog;
 struct ynode;
 
 /*
@@ -55,11 +56,13 @@ bool notify_channel_wants(const struct notify_channels *chans, size_t i, const c
 
 /*
  * Start one delivery thread per channel, each with its own store
- * connection. Borrows @cfg until notify_stop(); takes ownership of *@chans
- * and sets it to NULL (also on failure). With no channels no thread is
- * started. NULL on failure (logged).
+ * connection and a heart "notify:<name>" of @wd (the systemd watchdog;
+ * may be NULL). Borrows @cfg and @wd until notify_stop(); takes ownership
+ * of *@chans and sets it to NULL (also on failure). With no channels no
+ * thread is started. NULL on failure (logged).
  */
-struct notify *notify_start(const struct config *cfg, struct notify_channels **chans);
+struct notify *notify_start(const struct config *cfg, struct notify_channels **chans,
+                            struct watchdog *wd);
 /*
  * Stop the threads (an HTTP request or MQTT publish in progress is
  * abandoned and retried at the next start), close their connections and

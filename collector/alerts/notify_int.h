@@ -99,9 +99,14 @@ struct notify_worker {
     void *curl;             /* CURL *, created on first use and reused for keep-alive */
     void *state;            /* the type's */
     struct backoff backoff; /* delays between delivery attempts */
+    struct wd_heart *heart; /* the systemd watchdog's view of this thread; may be NULL */
 };
 
-/* True once notify_stop() was called: long operations give up. */
+/*
+ * True once notify_stop() was called: long operations give up. Every wait
+ * and transfer asks this as it goes, so it also beats the worker's
+ * watchdog heart: a thread that asks is not stuck.
+ */
 bool notify_stopping(const struct notify_worker *w);
 
 /* notify_channel_wants() for one channel. */

@@ -22,6 +22,7 @@
 #include "daemon_http.h"
 #include "core/clock.h"
 #include "core/devices_load.h"
+#include "core/watchdog.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -55,7 +56,37 @@ struct daemon {
     struct alerts *alerts;
     struct wire_hj212 hj212_rules;
     struct daemon_http *http;
+    struct store *st;
+    struct mqtt_in *mq;
+    struct watchdog *wd;
+    struct wd_heart *heart; /* the ingest loop's */
+    int64_t next_status_ms; /* next STATUS= line for systemd */
+    bool was_connected;     /* the broker state the last STATUS= said */
 };
+
+#define STATUS_EVERY_MS 10000
+
+/* The live state for systemd's STATUS= (systemctl status), between batches. */
+static void send_status(struct daemon *dm)
+{
+    const struct cfg_mqtt *mc = &dm->cfg->mqtt;
+    struct store_stats ss;
+
+    if (!watchdog_is_notifying(dm->wd))
+        return;
+    if (store_stats_read(dm->st, &ss)) {
+        watchdog_status(dm->wd, "broker %s:%lld %s; database unreadable", mc->host, mc->port,
+                        mqtt_in_is_connected(dm->mq) ? "connected" : "unreachable, retrying");
+        return;
+    }
+    watchdog_status(dm->wd,
+                    "broker %s:%lld %s; %lld messages received, %lld stored, %lld rejected; "
+                    "%lld device-hours waiting for the rollup",
+                    mc->host, mc->port,
+                    mqtt_in_is_connected(dm->mq) ? "connected" : "unreachable, retrying",
+                    (long long)ss.received, (long long)ss.stored_messages,
+                    (long long)ss.rejected_total, (long long)ss.rollup_pending);
+}
 
 static int on_message(void *ud, const char *topic, const void *payload, size_t len)
 {
@@ -99,10 +130,12 @@ static void on_reload(void *ud)
     struct profile_set *ps = NULL;
     struct registry *reg = NULL;
 
+    watchdog_reloading(dm->wd);
     log_info("reload: reading device profiles and registry");
     if (devices_load(dm->cfg, &d, &ps, &reg)) {
         log_err("reload: %d error%s; keeping the profiles and registry in use", d.n_errors,
                 d.n_errors == 1 ? "" : "s");
+        watchdog_ready(dm->wd, "reload failed; running with the previous profiles and registry");
         return;
     }
     if (ingest_reload(dm->ig, &ps, &reg))
@@ -115,6 +148,8 @@ static void on_reload(void *ud)
         log_err("reload: rules have errors; keeping the rules in use");
     profile_set_free(ps);
     registry_free(reg);
+    watchdog_ready(dm->wd, "reloaded");
+    dm->next_status_ms = 0;
 }
 
 static void on_tick(void *ud)
@@ -123,6 +158,11 @@ static void on_tick(void *ud)
 
     if (ingest_flush(dm->ig))
         log_warn("ingest: cannot write device bookkeeping; will retry");
+    if (mono_ms() >= dm->next_status_ms || mqtt_in_is_connected(dm->mq) != dm->was_connected) {
+        dm->was_connected = mqtt_in_is_connected(dm->mq);
+        send_status(dm);
+        dm->next_status_ms = mono_ms() + STATUS_EVERY_MS;
+    }
 }
 
 /*
@@ -211,6 +251,9 @@ int cli_run(int argc, char **argv)
         return EXIT_USAGE;
     log_set_level((enum log_level)dm.cfg->log.level);
     log_use_syslog(dm.cfg->log.use_syslog);
+    dm.wd = watchdog_new();
+    if (!dm.wd)
+        goto out;
     if (devices_load(dm.cfg, &d, &ps, &reg)) {
         log_err("run: invalid device profiles or registry (%d error%s)", d.n_errors,
                 d.n_errors == 1 ? "" : "s");
@@ -241,6 +284,10 @@ int cli_run(int argc, char **argv)
         mq = mqtt_in_new(&dm.cfg->mqtt, &lim, &sink);
         if (!mq)
             goto out;
+        dm.st = st;
+        dm.mq = mq;
+        dm.heart = watchdog_heart(dm.wd, "ingest");
+        mqtt_in_set_heart(mq, dm.heart);
         /* A database that has received messages had a session at the broker. */
         mqtt_in_expect_session(mq, store_stats_read(st, &ss) == 0 && ss.received > 0);
     }
@@ -258,15 +305,15 @@ int cli_run(int argc, char **argv)
     }
     block_signals(&old_mask);
     is_blocked = true;
-    dm.notify = notify_start(dm.cfg, &chans);
+    dm.notify = notify_start(dm.cfg, &chans, dm.wd);
     if (!dm.notify)
         goto out;
-    dm.sched = sched_start(dm.cfg, routing);
+    dm.sched = sched_start(dm.cfg, routing, dm.wd);
     if (!dm.sched)
         goto out;
     if (*dm.cfg->ingest.hj212_listen) {
         wire_hj212_rules(&dm.hj212_rules, dm.cfg, routing);
-        dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen, &dm.hj212_rules.src);
+        dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen, &dm.hj212_rules.src, dm.wd);
         if (!dm.hj212)
             goto out;
     }
@@ -280,8 +327,20 @@ int cli_run(int argc, char **argv)
     is_blocked = false;
     log_info("run: collector %s started (database %s, broker %s:%lld)", dm.cfg->gateway.id,
              dm.cfg->storage.path, dm.cfg->mqtt.host, dm.cfg->mqtt.port);
+    /* The database is open and every thread runs; the broker session is
+     * made (and retried) by the loop that starts now. */
+    if (watchdog_start(dm.wd))
+        goto out;
+    {
+        char status[300];
+        snprintf(status, sizeof(status), "started; connecting to broker %s:%lld", dm.cfg->mqtt.host,
+                 dm.cfg->mqtt.port);
+        watchdog_ready(dm.wd, status);
+    }
+    dm.next_status_ms = mono_ms() + 1000;
     if (mqtt_in_run(mq, &stop_flag, &reload_flag) == 0)
         rc = EXIT_OK;
+    watchdog_stopping(dm.wd);
     if (ingest_flush(dm.ig))
         log_warn("ingest: device bookkeeping not written at exit");
     log_info("run: stopped");
@@ -302,6 +361,9 @@ out:
     registry_free(reg);
     profile_set_free(ps);
     notify_channels_free(chans);
+    /* Last: the threads above had hearts of it. After STOPPING=1 systemd
+     * bounds the shutdown with TimeoutStopSec=, not with the watchdog. */
+    watchdog_free(dm.wd);
     config_free(dm.cfg);
     return rc;
 }

@@ -20,6 +20,7 @@
 #include "xalloc.h"
 #include "core/clock.h"
 #include "core/devices_load.h"
+#include "core/watchdog.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,11 +40,16 @@ struct sched {
     atomic_int reload;
     struct profile_set *profiles;
     struct alerts *alerts;
+    struct watchdog *wd;
+    struct wd_heart *heart; /* beaten per step and while napping */
 };
 
 static bool sched_stopping(void *ud)
 {
-    return atomic_load(&((struct sched *)ud)->stop) != 0;
+    struct sched *s = ud;
+
+    wd_beat(s->heart);
+    return atomic_load(&s->stop) != 0;
 }
 
 static void nap_ms(struct sched *s, int64_t ms)
@@ -93,6 +99,7 @@ static void *run(void *arg)
         long done = 0;
         if (atomic_exchange(&s->reload, 0))
             do_reload(s);
+        wd_beat(s->heart);
         do {
             int64_t t0 = mono_ms(), took;
             int64_t now = wall_ms();
@@ -101,6 +108,7 @@ static void *run(void *arg)
             /* Each step holds the write lock; leave ingest at least as long
              * again, so a large backlog never starves the incoming data. */
             took = mono_ms() - t0;
+            wd_beat(s->heart);
             if (n > 0)
                 nap_ms(s, took > 20 ? took : 20);
         } while (n > 0 && !atomic_load(&s->stop));
@@ -122,7 +130,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels)
+struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels,
+                          struct watchdog *wd)
 {
     struct sched *s = xcalloc(1, sizeof(*s));
     char err[512];
@@ -130,6 +139,7 @@ struct sched *sched_start(const struct config *cfg, const struct notify_channels
     if (!s)
         return NULL;
     s->cfg = cfg;
+    s->wd = wd;
     s->st = store_open(&cfg->storage, false, err, sizeof(err));
     if (!s->st) {
         log_err("sched: %s", err);
@@ -148,6 +158,7 @@ struct sched *sched_start(const struct config *cfg, const struct notify_channels
         rollup_set_rules(s->ru, &rr);
         wire_gateway_facts(s->alerts, cfg);
     }
+    s->heart = watchdog_heart(wd, "scheduler");
     if (pthread_create(&s->thread, NULL, run, s)) {
         log_err("sched: cannot start the scheduler thread");
         goto fail;
@@ -172,6 +183,7 @@ void sched_stop(struct sched *s)
     upload_stop(s->upload);
     if (s->has_thread)
         pthread_join(s->thread, NULL);
+    watchdog_heart_free(s->wd, s->heart);
     rollup_free(s->ru);
     alerts_free(s->alerts);
     profile_set_free(s->profiles);

@@ -11,12 +11,15 @@ struct config;
 struct sched;
 
 struct notify_channels;
+struct watchdog;
 
 /*
- * Start the thread. Borrows @cfg and @channels (alert routing; may be NULL)
- * until sched_stop(). NULL on failure (logged).
+ * Start the thread. Borrows @cfg, @channels (alert routing; may be NULL)
+ * and @wd (the systemd watchdog, whose "scheduler" heart the thread beats;
+ * may be NULL) until sched_stop(). NULL on failure (logged).
  */
-struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels);
+struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels,
+                          struct watchdog *wd);
 
 /* Ask the thread to reload rules, profiles and registry (SIGHUP). Thread-safe. */
 void sched_reload(struct sched *s);

@@ -30,6 +30,7 @@
 #include "hj212_tcp.h"
 #include "col_err.h"
 #include "core/config.h"
+#include "core/watchdog.h"
 #include "diag.h"
 #include "hj212.h"
 #include "ingest.h"
@@ -85,6 +86,8 @@ struct hj212_tcp {
     struct hj212_reasm *reasm;             /* split messages waiting for their parts */
     char whole[HJ212_PACKET_LONG_MAX + 1]; /* a reassembled message, off the stack */
     long n_packets, n_acks;
+    struct watchdog *wd;
+    struct wd_heart *heart; /* beaten every pass of the loop */
 };
 
 static int listen_on(const char *addr)
@@ -449,6 +452,7 @@ static void *run(void *arg)
         int n = 0;
         int64_t now = mono_ms();
 
+        wd_beat_at(t->heart, now);
         if (atomic_exchange(&t->reload, 0))
             do_reload(t);
         if (now >= next_flush) {
@@ -490,7 +494,7 @@ static void *run(void *arg)
 }
 
 struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
-                                  const struct hj212_rules_source *rules)
+                                  const struct hj212_rules_source *rules, struct watchdog *wd)
 {
     struct hj212_tcp *t = xcalloc(1, sizeof(*t));
     struct diag d = {0};
@@ -525,6 +529,8 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
     t->listen_fd = listen_on(addr);
     if (t->listen_fd < 0)
         goto fail;
+    t->wd = wd;
+    t->heart = watchdog_heart(wd, "hj212");
     if (pthread_create(&t->thread, NULL, run, t)) {
         log_err("hj212: cannot start the listener thread");
         goto fail;
@@ -552,6 +558,7 @@ void hj212_tcp_stop(struct hj212_tcp *t)
     atomic_store(&t->stop, 1);
     if (t->has_thread)
         pthread_join(t->thread, NULL);
+    watchdog_heart_free(t->wd, t->heart);
     for (int i = 0; i < HJ212_MAX_CLIENTS; i++)
         if (t->conns[i])
             drop(t, i, "shutting down");

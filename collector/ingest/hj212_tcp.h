@@ -14,6 +14,7 @@
 struct config;
 struct store;
 struct hj212_tcp;
+struct watchdog;
 
 /*
  * Where the listener's thread gets its instant rules: an evaluator of its
@@ -30,12 +31,13 @@ struct hj212_rules_source {
 };
 
 /*
- * Start listening on @addr ("host:port"; "0.0.0.0:9212") on a new thread.
- * Borrows @cfg and @rules (may be NULL: no rules) until hj212_tcp_stop().
- * NULL on failure (logged).
+ * Start listening on @addr ("host:port"; "0.0.0.0:9212") on a new thread,
+ * which beats the heart "hj212" of @wd (the systemd watchdog; may be NULL)
+ * every pass. Borrows @cfg, @rules (may be NULL: no rules) and @wd until
+ * hj212_tcp_stop(). NULL on failure (logged).
  */
 struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
-                                  const struct hj212_rules_source *rules);
+                                  const struct hj212_rules_source *rules, struct watchdog *wd);
 
 /* Ask the listener to reload profiles and registry (SIGHUP). Thread-safe. */
 void hj212_tcp_reload(struct hj212_tcp *t);

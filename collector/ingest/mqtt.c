@@ -17,6 +17,7 @@
 #include "xalloc.h"
 #include "core/backoff.h"
 #include "core/clock.h"
+#include "core/watchdog.h"
 
 #include <errno.h>
 #include <mosquitto.h>
@@ -56,13 +57,19 @@ struct mqtt_in {
     int64_t batch_t0_ms; /* when its first message arrived */
     int batch_rc;        /* non-zero: a message could not be added; nothing may be acknowledged */
     long n_batches;
-    atomic_bool is_up; /* is_connected, for other threads (the HTTP endpoint) */
+    atomic_bool is_up;      /* is_connected, for other threads (the HTTP endpoint) */
+    struct wd_heart *heart; /* beaten every turn of the loop and while napping; may be NULL */
 };
 
 static void set_connected(struct mqtt_in *m, bool v)
 {
     m->is_connected = v;
     atomic_store(&m->is_up, v);
+}
+
+void mqtt_in_set_heart(struct mqtt_in *m, struct wd_heart *heart)
+{
+    m->heart = heart;
 }
 
 bool mqtt_in_is_connected(const struct mqtt_in *m)
@@ -316,15 +323,26 @@ static int start_connect(struct mqtt_in *m)
     return rc;
 }
 
+struct nap_watch {
+    struct mqtt_in *m;
+    volatile sig_atomic_t *stop;
+};
+
+/* Waiting for a reconnect is progress too: the loop beats while it naps. */
 static bool is_stopping(void *ud)
 {
-    return *(volatile sig_atomic_t *)ud != 0;
+    struct nap_watch *nw = ud;
+
+    wd_beat(nw->m->heart);
+    return *nw->stop != 0;
 }
 
 /* Sleep up to @ms, waking at once on a stop request. */
-static void nap(int64_t ms, volatile sig_atomic_t *stop)
+static void nap(struct mqtt_in *m, int64_t ms, volatile sig_atomic_t *stop)
 {
-    clock_nap(ms, 50, is_stopping, (void *)stop);
+    struct nap_watch nw = {m, stop};
+
+    clock_nap(ms, 50, is_stopping, &nw);
 }
 
 static int64_t backoff_ms(struct mqtt_in *m)
@@ -482,6 +500,7 @@ int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_ato
         int64_t now = mono_ms(), wait_ms;
         int rc;
 
+        wd_beat_at(m->heart, now);
         /* Between batches: none is open here. */
         if (reload && *reload) {
             *reload = 0;
@@ -499,7 +518,7 @@ int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_ato
                 complain(&m->down, now, "mqtt: cannot connect to %s:%lld: %s", m->cfg->host,
                          m->cfg->port,
                          rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-                nap(backoff_ms(m), stop);
+                nap(m, backoff_ms(m), stop);
                 continue;
             }
             m->has_socket = true;
@@ -517,7 +536,7 @@ int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_ato
                          m->cfg->port,
                          rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
             mosquitto_disconnect(m->mosq);
-            nap(backoff_ms(m), stop);
+            nap(m, backoff_ms(m), stop);
             continue;
         }
         check_silence(m, mono_ms());

@@ -26,6 +26,7 @@
 
 struct cfg_mqtt;
 struct mqtt_in;
+struct wd_heart;
 
 /* Conditions that weaken the delivery guarantee, for the sink to count. */
 enum mqtt_note {
@@ -87,6 +88,14 @@ uint32_t mqtt_max_packet_size(uint32_t max_payload);
  * error. Blocks.
  */
 int mqtt_in_run(struct mqtt_in *m, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+
+/*
+ * Beat @heart (borrowed; NULL: none) on every turn of mqtt_in_run() and
+ * while it waits to reconnect, so the systemd watchdog sees the ingest
+ * loop make progress (core/watchdog.h). A commit that never returns stops
+ * the beats. Call before mqtt_in_run().
+ */
+void mqtt_in_set_heart(struct mqtt_in *m, struct wd_heart *heart);
 
 /* True while the broker session is up (CONNACK accepted). Thread-safe. */
 bool mqtt_in_is_connected(const struct mqtt_in *m);
