@@ -1590,8 +1590,11 @@ static int add_dependents(struct rollup *r, const char *site, int64_t dev, int64
  * readings retention removed (merged into the stored hour), a day whose
  * hourly statistics are gone (its daily figures are final).
  */
+#define COLLECT_BUDGET_MS 15
+
 static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_done)
 {
+    int64_t t0 = mono_ms();
     long n = read_dirty(r, max_hours, before_ms);
     int64_t prev_h = INT64_MIN;
     int rc = 0;
@@ -1603,13 +1606,21 @@ static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_do
     for (long i = 0; rc == 0 && i < n; i++) {
         int64_t h = r->dirty[2 * i], dev = r->dirty[2 * i + 1];
         char site[SITE_MAX], day[11];
-        int pruned = day_pruned(r, h);
+        int pruned;
 
         if (h > prev_h + HOUR_MS)
             rc = segment_flush(r); /* a gap: the next segment starts here */
-        prev_h = h;
         if (rc)
             break;
+        /* The pass holds the write lock: at a new hour, stop once the time
+         * budget is spent (what depends on the hours so far costs about as
+         * much again); the rest stays dirty for the next pass. */
+        if (h != prev_h && i > 0 && mono_ms() - t0 >= COLLECT_BUDGET_MS) {
+            rc = segment_flush(r);
+            break;
+        }
+        prev_h = h;
+        pruned = day_pruned(r, h);
         rc = device_site(r, dev, site);
         if (rc == COL_ERR_NOTFOUND || (pruned & 2)) {
             if (pruned & 2) {
@@ -1668,6 +1679,20 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     rc = store_commit(r->st);
     rules_committed(r, rc == 0);
     return rc ? rc : n;
+}
+
+int64_t rollup_pending(struct rollup *r)
+{
+    struct db_stmt *s = query(r, "SELECT count(*) FROM dirty_hours", "");
+    int64_t n;
+    int rc;
+
+    if (!s)
+        return COL_ERR_DB;
+    rc = db_step(s);
+    n = rc == DB_ROW ? db_col_i64(s, 0) : rc;
+    db_reset(s);
+    return n;
 }
 
 /* True when no hour in [t0, t1) waits for the rollups (its figures are final). */
