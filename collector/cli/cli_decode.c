@@ -19,6 +19,7 @@
 #include "assess.h"
 #include "decode.h"
 #include "diag.h"
+#include "hj212.h"
 #include "profile.h"
 #include "registry.h"
 #include "xalloc.h"
@@ -63,7 +64,9 @@ static void usage(FILE *out)
                  "Without --topic, or when no profile matches T, it shows what the format's\n"
                  "decoder alone finds (HJ 212 checksums of every mode are then accepted, and\n"
                  "the mode found is named). --format reads the payload with that decoder\n"
-                 "instead of the profile's (default: the profile's, else auto).\n\n"
+                 "instead of the profile's (default: the profile's, else auto). On the HJ 212\n"
+                 "listener's topics (hj212/ST/MN) a command that carries no data (2081, 1013,\n"
+                 "9011-9014, parameter commands) is shown with the answer the listener gives.\n\n"
                  "--json prints one object per value: device, metric (name without a profile),\n"
                  "value, unit, ts (UTC ms), flag, verdict (store, unmapped, empty, unstorable,\n"
                  "reject, with reject and detail); a message rejected as a whole is one\n"
@@ -428,6 +431,69 @@ static void show_value(struct out *o, const struct dev_verdict *dv, const struct
     }
 }
 
+/*
+ * An HJ 212 packet on the TCP listener's topics ("hj212/...") whose CN
+ * carries no data: the listener counts it, answers it or not
+ * (hj212_build_reply), and never rejects it. Returns 1 when @buf is such
+ * a packet with the checksum of the topic's profile (shown), else 0: it
+ * goes through ingest's rules like any other (and a bad checksum is
+ * rejected there).
+ */
+static int show_command(struct out *o, const struct profile_set *ps, const char *topic,
+                        const char *buf, size_t len)
+{
+    const struct profile *p = profile_set_match(ps, topic, NULL, 0, NULL, 0);
+    char reply[HJ212_PACKET_MAX + 1];
+    struct hj212_header h;
+    struct dec_error err;
+    const char *seg, *name;
+    size_t seg_len;
+    enum hj212_cmd_class cls;
+    int n;
+
+    if (strncmp(topic, "hj212/", 6) != 0 ||
+        hj212_unframe_mode(buf, len, p ? p->hj212_crc : DEC_CRC_HJ212, &seg, &seg_len, NULL, &err) <
+            0 ||
+        hj212_parse_header(seg, seg_len, &h, &err) < 0)
+        return 0;
+    cls = hj212_cmd_classify(h.cn);
+    if (cls == HJ212_CMD_DATA) {
+        if (h.pnum > 0 && !o->is_json)
+            printf("split     part PNO=%d of PNUM=%d: the TCP listener holds it until every part\n"
+                   "          has come and stores them as one message; below, this part alone\n",
+                   h.pno, h.pnum);
+        return 0;
+    }
+    name = hj212_cmd_class_name(cls);
+    n = hj212_build_reply(&h, reply, sizeof(reply));
+    if (o->is_json) {
+        cJSON *j = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(j, "device", h.mn);
+        cJSON_AddNumberToObject(j, "command", h.cn);
+        cJSON_AddStringToObject(j, "note", name);
+        if (n > 0) {
+            while (n > 0 && (reply[n - 1] == '\r' || reply[n - 1] == '\n'))
+                reply[--n] = '\0';
+            cJSON_AddStringToObject(j, "reply", reply);
+        } else {
+            cJSON_AddNullToObject(j, "reply");
+        }
+        print_json(j);
+        return 1;
+    }
+    printf("topic     %s\n", topic);
+    printf("command   CN=%04d from %s: carries no data; the TCP listener counts it as %s\n", h.cn,
+           h.mn[0] ? h.mn : "(no MN)", name);
+    if (n > 0)
+        printf("reply     %.*s  (after the batch's commit)\n", n - 2, reply);
+    else
+        printf("reply     none (%s)\n",
+               cls == HJ212_CMD_REPLY ? "a reply is never answered" : "no answer asked for");
+    printf("result    accepted: never a reject (over MQTT it would be: only data is read there)\n");
+    return 1;
+}
+
 /* With a matching profile: ingest's rules, minus the database. Returns the exit code. */
 static int with_profile(struct out *o, const struct config *cfg, const struct registry *reg,
                         const char *topic, const struct assess_msg *a, int n,
@@ -588,6 +654,10 @@ int cli_decode(int argc, char **argv)
     now_ms = wall_ms();
     if (!topic) {
         rc = decoder_alone(&o, dec ? dec : &decoder_auto, buf, len, now_ms, fields, max);
+        goto out;
+    }
+    if (show_command(&o, ps, topic, buf, len)) {
+        rc = EXIT_OK;
         goto out;
     }
     n = assess_message(ps, topic, buf, len, cfg->ingest.max_payload, now_ms, dec, fields, max, &a);

@@ -201,6 +201,22 @@ static void page_metrics(void *ud, const char *path, struct http_reply *r)
            mqtt_in_is_connected(dh->mq) ? 1 : 0);
     metric(r, "collector_start_time_seconds", "gauge", "When the daemon started (Unix time).",
            (double)dh->started_ms / 1000.0);
+    {
+        struct store_lock_waits w;
+
+        store_lock_waits(&w);
+        metric(r, "collector_ingest_lock_wait_seconds_total", "counter",
+               "Time ingest transactions waited for the database's write lock.",
+               (double)w.total_us / 1e6);
+        metric(r, "collector_ingest_lock_waits_total", "counter",
+               "Ingest transactions begun (each waited for the write lock, if held).", (double)w.n);
+        metric(r, "collector_ingest_lock_wait_max_seconds", "gauge",
+               "The longest wait of one ingest transaction for the write lock since start.",
+               (double)w.max_us / 1e6);
+        metric(r, "collector_ingest_lock_waits_over_50ms_total", "counter",
+               "Ingest transactions that waited more than 50 ms for the write lock.",
+               (double)w.n_over_50ms);
+    }
     metric(r, "collector_disk_free_bytes", "gauge",
            "Free space on the database's file system for the collector.",
            disk_free(dh->cfg->storage.path));

@@ -13,6 +13,8 @@
 
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
 int64_t mono_ms(void);
+/* The same clock in microseconds (for measuring short waits). */
+int64_t mono_us(void);
 /* Wall clock (UTC) in milliseconds since the epoch. */
 int64_t wall_ms(void);
 

@@ -5,6 +5,9 @@
  * MQTT topic "hj212/<ST>/<MN>" (so device profiles select it by system
  * code and the registry by MN), and when the packet's Flag asks for it the
  * 9014 data response is sent — only after the packet is committed.
+ * Commands that carry no data are counted and answered or ignored, never
+ * rejected; split messages are reassembled before they are stored
+ * (docs/devices.md).
  */
 #ifndef HJ212_TCP_H
 #define HJ212_TCP_H

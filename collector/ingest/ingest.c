@@ -142,6 +142,7 @@ struct ingest *ingest_new(const struct config *cfg, struct store *st, struct pro
         return NULL;
     ig->cfg = cfg;
     ig->st = st;
+    store_track_lock_waits(st); /* what other writers cost ingest, for /metrics */
     ig->max_fields = (size_t)cfg->ingest.max_fields;
     ig->fields = xcalloc(ig->max_fields, sizeof(*ig->fields));
     ig->field_dev = xcalloc(ig->max_fields, sizeof(*ig->field_dev));

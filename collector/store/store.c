@@ -14,11 +14,13 @@
 #include "store_int.h"
 #include "col_err.h"
 #include "db.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "xalloc.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -203,8 +205,12 @@ struct store {
     long long rejects_max_age_ms;
     unsigned n_rejects_since_prune;
     bool in_tx;
+    bool tracks_lock_waits;
     struct db_cache cache; /* db_prepare()'s statements */
 };
+
+/* Lock waits of the connections that track them, for the whole process. */
+static _Atomic int64_t lock_waits_n, lock_waits_total_us, lock_waits_max_us, lock_waits_over_50ms;
 
 struct db_cache *store_cache(struct store *st)
 {
@@ -534,10 +540,39 @@ static int step_done(struct store *st, enum stmt_id id, const char *what)
     return 0;
 }
 
+void store_track_lock_waits(struct store *st)
+{
+    st->tracks_lock_waits = true;
+}
+
+void store_lock_waits(struct store_lock_waits *out)
+{
+    out->n = atomic_load(&lock_waits_n);
+    out->total_us = atomic_load(&lock_waits_total_us);
+    out->max_us = atomic_load(&lock_waits_max_us);
+    out->n_over_50ms = atomic_load(&lock_waits_over_50ms);
+}
+
+static void note_lock_wait(int64_t us)
+{
+    int64_t max = atomic_load(&lock_waits_max_us);
+
+    atomic_fetch_add(&lock_waits_n, 1);
+    atomic_fetch_add(&lock_waits_total_us, us);
+    if (us > 50000)
+        atomic_fetch_add(&lock_waits_over_50ms, 1);
+    while (us > max && !atomic_compare_exchange_weak(&lock_waits_max_us, &max, us))
+        ;
+}
+
 int store_begin(struct store *st)
 {
+    int64_t t0 = st->tracks_lock_waits ? mono_us() : 0;
     int rc = step_done(st, S_BEGIN, "begin");
 
+    /* BEGIN IMMEDIATE returns once this connection holds the write lock. */
+    if (st->tracks_lock_waits)
+        note_lock_wait(mono_us() - t0);
     st->in_tx = rc == 0;
     return rc;
 }

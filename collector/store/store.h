@@ -41,6 +41,17 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/*
+ * How long store_begin() waited for the write lock, summed over the
+ * connections that asked to be tracked (the ingest connections), for the
+ * whole process: what the rollups and other writers cost ingest.
+ */
+struct store_lock_waits {
+    int64_t n, total_us, max_us, n_over_50ms;
+};
+void store_track_lock_waits(struct store *st);
+void store_lock_waits(struct store_lock_waits *out);
+
 /* Schema version found in the file (PRAGMA user_version). */
 int store_schema_version(struct store *st);
 

@@ -2,9 +2,10 @@
  * libFuzzer target for the HJ 212 decoder and helpers. Each input is tried
  * twice: as a whole packet, and as a data segment framed with a correct
  * length and CRC, so mutations reach the header and CP readers instead of
- * dying at the CRC. The input's size picks the checksum mode. An accepted
- * packet's reply must itself unframe and parse; a packet with PNUM/PNO goes
- * through reassembly, whose rebuilt message must unframe and parse too.
+ * dying at the CRC. The input's size picks the checksum mode. A packet
+ * accepted under a mode carries that mode's note; its reply must itself
+ * unframe and parse; a packet with PNUM/PNO goes through reassembly, whose
+ * rebuilt message must unframe and parse too.
  * Replayed as a ctest test under gcc (replay_main.c).
  */
 #include <stddef.h>
@@ -41,6 +42,29 @@ static void check_reply(const struct hj212_header *h)
     fuzz_require(hj212_cmd_classify(back.cn) == HJ212_CMD_REPLY);
 }
 
+/*
+ * A data packet the decoder accepts under the mode that matched carries the
+ * note of that mode, and only that one (what `collector stats` counts).
+ */
+static void check_crc_note(const char *pkt, size_t len, enum dec_crc used)
+{
+    struct dec_opts opt = {.utc_offset_s = DEC_HJ212_UTC_OFFSET_S, .crc = used};
+    struct dec_field out[FUZZ_MAX_FIELDS];
+    struct dec_error err;
+    struct dec_msg msg;
+    unsigned crc_notes;
+
+    if (decoder_hj212.decode(&opt, pkt, len, &msg, out, FUZZ_MAX_FIELDS, &err) < 0)
+        return;
+    crc_notes = msg.notes & (DEC_NOTE_HJ212_CRC_MODBUS | DEC_NOTE_HJ212_CRC_SWAPPED);
+    if (used == DEC_CRC_MODBUS)
+        fuzz_require(crc_notes == DEC_NOTE_HJ212_CRC_MODBUS);
+    else if (used == DEC_CRC_MODBUS_SWAPPED)
+        fuzz_require(crc_notes == DEC_NOTE_HJ212_CRC_SWAPPED);
+    else
+        fuzz_require(crc_notes == 0);
+}
+
 /* Any packet whose framing and header parse: its reply, and its reassembly. */
 static void check_packet(const char *pkt, size_t len, enum dec_crc mode)
 {
@@ -57,6 +81,7 @@ static void check_packet(const char *pkt, size_t len, enum dec_crc mode)
         hj212_parse_header(seg, seg_len, &h, &err) != 0)
         return;
     fuzz_require(mode == DEC_CRC_ANY || used == mode);
+    check_crc_note(pkt, len, used);
     check_reply(&h);
     if (h.pnum == 0)
         return;

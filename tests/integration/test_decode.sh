@@ -214,6 +214,15 @@ write("modbus.pkt", frame(rtd, m))
 write("modbus_swapped.pkt", frame(rtd, ((m & 0xFF) << 8) | (m >> 8)))
 # The same data as the air station's, but checksummed with Modbus.
 write("air_modbus.pkt", frame(air, crc_modbus(air.encode())))
+# Commands without data: a restart notice asking for an answer, a reply.
+restart = ("QN=20241126080000010;ST=22;CN=2081;PW=123456;MN=010000A8900016F000169DC0;Flag=5;"
+           "CP=&&RestartTime=20241126075900&&")
+write("restart.pkt", frame(restart, crc_hj212(restart.encode())))
+ack = "QN=20241126080000011;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&"
+write("ack.pkt", frame(ack, crc_hj212(ack.encode())))
+part = ("QN=20241126090000001;ST=22;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;"
+        "PNUM=2;PNO=1;CP=&&DataTime=20241126090000;a34004-Avg=40.0,a34004-Flag=N&&")
+write("part.pkt", frame(part, crc_hj212(part.encode())))
 PY
 
 decode --topic hj212/22/010000A8900016F000169DC0 "$T/air.pkt"
@@ -257,6 +266,37 @@ decode "$T/modbus_swapped.pkt"
 has "hj212_crc_modbus_swapped"
 has "LOGGER0001 a34004-Rtd = 41.5  at 2024-11-25T23:55:00Z (2024-11-26T07:55:00+08:00)  flag N"
 pass "CRC modes: modbus profile accepts Modbus, refuses swapped; no topic names the mode"
+
+# Commands that carry no data, on the listener's topics: counted, answered, never rejects.
+decode --topic hj212/22/010000A8900016F000169DC0 --json "$T/restart.pkt"
+[ "$RC" = 0 ] || fail "2081 exits $RC: $(cat "$T/out")"
+python3 - "$T/out" <<'PY' || fail "2081 reply: $(cat "$T/out")"
+import json, sys
+def crc_hj212(seg):
+    c = 0xFFFF
+    for b in seg:
+        c = (c >> 8) ^ b
+        for _ in range(8):
+            lsb = c & 1
+            c >>= 1
+            if lsb:
+                c ^= 0xA001
+    return c
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 1 and rows[0]["command"] == 2081 and rows[0]["note"] == "hj212_upload_cmd", rows
+reply = rows[0]["reply"].encode()
+body = reply[6:-4]
+assert reply.startswith(b"##%04d" % len(body)) and reply[-4:] == b"%04X" % crc_hj212(body), reply
+assert b"QN=20241126080000010;" in body and b";CN=9014;" in body and b"ST=91;" in body, reply
+PY
+decode --topic hj212/22/010000A8900016F000169DC0 "$T/ack.pkt"
+[ "$RC" = 0 ] || fail "9014 from a device exits $RC"
+has "counts it as hj212_reply_cmd"
+has "reply     none (a reply is never answered)"
+decode --topic hj212/22/010000A8900016F000169DC0 "$T/part.pkt"
+[ "$RC" = 0 ] || fail "a split part with its own DataTime exits $RC"
+has "split     part PNO=1 of PNUM=2: the TCP listener holds it until every part"
+pass "HJ 212 commands without data: the listener's note and answer (9014 with its own CRC); split parts"
 
 # standard input
 RC=0

@@ -266,6 +266,8 @@ pass "rejects only for bad CRCs, the incomplete split and PNO > PNUM; every leni
 curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" >"$T/metrics.txt" || fail "/metrics"
 grep -q '^collector_notes_total{note="hj212_reply_cmd"} 4$' "$T/metrics.txt" ||
   fail "notes not in /metrics: $(grep notes "$T/metrics.txt")"
-pass "/metrics exports the notes"
+promtool check metrics <"$T/metrics.txt" >"$T/promtool.log" 2>&1 ||
+  fail "promtool check metrics: $(cat "$T/promtool.log")"
+pass "/metrics exports the notes (promtool-clean)"
 grep -c "outside HJ 212-2017 Table 5" "$T/collector.log" | grep -qx 1 || fail "ST warning not logged once"
 stop_collector || fail "exit status"

@@ -219,13 +219,104 @@ static void test_reasons_and_labels(void **state)
     assert_string_equal(label, "@%RH");
 }
 
+/* The message rules in ingest's order, each reject with its reason and detail. */
+static void test_message_rules(void **state)
+{
+    struct profile *p = load();
+    struct profile *v[1] = {p};
+    const struct profile_set set = {1, v};
+    const char ok[] = "{\"ts\": 1732600000, \"pm25\": 5}";
+    const char pack[] = "[{\"bn\":\"x:\",\"n\":\"pm25\",\"v\":1},"
+                        "{\"bn\":\"y:\",\"n\":\"pm25\",\"v\":2}]";
+    struct dec_field out[8];
+    struct assess_msg a;
+    int n;
+
+    (void)state;
+    n = assess_message(&set, "a/s1/d1", ok, strlen(ok), 10, NOW_MS, NULL, out, 8, &a);
+    assert_int_equal(n, -1);
+    assert_string_equal(a.reason, "payload_too_large");
+    assert_string_equal(a.detail, "29 bytes, the limit is 10");
+    assert_false(a.is_decoded);
+    n = assess_message(&set, "a/s1/d1", "{\"pm25\": \"\xff\"}", 13, 1000, NOW_MS, NULL, out, 8, &a);
+    assert_int_equal(n, -1);
+    assert_string_equal(a.reason, "invalid_utf8");
+    n = assess_message(&set, "b/s1/d1", ok, strlen(ok), 1000, NOW_MS, NULL, out, 8, &a);
+    assert_int_equal(n, -1);
+    assert_string_equal(a.reason, "unmatched_topic");
+    assert_string_equal(a.detail, "no device profile matches topic 'b/s1/d1'");
+    assert_null(a.profile);
+    n = assess_message(&set, "a/s1/d1", "{", 1, 1000, NOW_MS, NULL, out, 8, &a);
+    assert_int_equal(n, -1);
+    assert_string_equal(a.reason, "malformed");
+    assert_memory_equal(a.detail, "json decoder: ", 14);
+    assert_ptr_equal(a.profile, p);
+    assert_false(a.is_decoded);
+
+    n = assess_message(&set, "a/s1/d1", ok, strlen(ok), 1000, NOW_MS, NULL, out, 8, &a);
+    assert_true(n >= 1);
+    assert_null(a.reason);
+    assert_true(a.is_decoded);
+    assert_string_equal(a.site, "s1");
+    assert_string_equal(a.device, "d1");
+    assert_true(a.msg.ts_ms == 1732600000000LL);
+    assert_string_equal(out[n - 1].name, "pm25");
+    assert_true(out[n - 1].num == 5);
+
+    /* Two devices in a pack on a topic that names one: decoded, then refused. */
+    n = assess_message(&set, "a/s1/d1", pack, strlen(pack), 1000, NOW_MS, &decoder_senml, out, 8,
+                       &a);
+    assert_int_equal(n, -1);
+    assert_true(a.is_decoded);
+    assert_ptr_equal(a.decoder, &decoder_senml);
+    assert_string_equal(a.reason, "malformed");
+    assert_non_null(strstr(a.detail, "senml decoder: the pack names 2 devices but topic names "
+                                     "device 'd1'"));
+    /* On a topic without a {device} level the pack is fine. */
+    free(p->topics[0]);
+    p->topics[0] = strdup("a/{site}");
+    n = assess_message(&set, "a/s1", pack, strlen(pack), 1000, NOW_MS, &decoder_senml, out, 8, &a);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0].device, "x");
+    assert_string_equal(out[1].device, "y");
+    profile_free(p);
+}
+
+static void test_device_and_strict_rules(void **state)
+{
+    struct profile *p = load();
+    struct dec_field f;
+    char d[ASSESS_DETAIL_MAX];
+
+    (void)state;
+    assert_int_equal(assess_unknown_device("", "s1", true, d, sizeof(d)), 1);
+    assert_string_equal(d, "neither the topic nor the payload names a device");
+    assert_int_equal(assess_unknown_device("d1", "s1", false, d, sizeof(d)), 1);
+    assert_string_equal(d, "device 'd1' is not in the registry");
+    assert_int_equal(assess_unknown_device("d1", "", true, d, sizeof(d)), 1);
+    assert_string_equal(d, "device 'd1' is unknown and the topic names no site");
+    assert_int_equal(assess_unknown_device("d1", "s1", true, d, sizeof(d)), 0);
+
+    f = field("foo", DEC_NUM, 1);
+    assert_int_equal(assess_strict(p, &f, d, sizeof(d)), 0); /* not strict: ignored */
+    p->is_strict = true;
+    assert_int_equal(assess_strict(p, &f, d, sizeof(d)), 1);
+    assert_string_equal(d, "field 'foo' is not in strict profile a");
+    f = field("pm25", DEC_NUM, 1);
+    assert_int_equal(assess_strict(p, &f, d, sizeof(d)), 0);
+    f = field(p->time_field, DEC_NUM, 1);
+    assert_int_equal(assess_strict(p, &f, d, sizeof(d)), 0);
+    assess_no_readings(p, d, sizeof(d));
+    assert_string_equal(d, "no field of the payload maps to a metric of profile a");
+    profile_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_verdicts),
-        cmocka_unit_test(test_value_times),
-        cmocka_unit_test(test_devices),
-        cmocka_unit_test(test_reasons_and_labels),
+        cmocka_unit_test(test_verdicts),      cmocka_unit_test(test_value_times),
+        cmocka_unit_test(test_devices),       cmocka_unit_test(test_reasons_and_labels),
+        cmocka_unit_test(test_message_rules), cmocka_unit_test(test_device_and_strict_rules),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
