@@ -108,7 +108,7 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
     a->cfg = cfg;
     a->st = st;
     a->profiles = profiles;
-    a->channels = channels;
+    a->channels = notify_channels_hold(channels);
     a->last = strmap_new();
     a->rules = load_rules(cfg);
     if (!a->last || !a->rules) {
@@ -129,7 +129,19 @@ void alerts_free(struct alerts *a)
     strmap_free(a->active);
     strmap_free(a->staged);
     xfree(a->undo);
+    notify_channels_release(a->channels);
     xfree(a);
+}
+
+void alerts_set_channels(struct alerts *a, const struct notify_channels *channels)
+{
+    const struct notify_channels *old;
+
+    if (!a || a->channels == channels)
+        return;
+    old = a->channels;
+    a->channels = notify_channels_hold(channels);
+    notify_channels_release(old);
 }
 
 int alerts_reload(struct alerts *a, const struct profile_set *profiles)

@@ -26,9 +26,10 @@ struct notify_channels;
 struct alerts;
 
 /*
- * Borrows everything: @cfg, @st (this thread's connection), @profiles (for
- * device intervals; may be NULL), @channels (routing; may be NULL). Loads
- * the rules named by cfg->rules.paths. NULL on failure (logged).
+ * Borrows @cfg, @st (this thread's connection) and @profiles (for device
+ * intervals; may be NULL); holds @channels (routing; may be NULL) until
+ * alerts_free() or alerts_set_channels(). Loads the rules named by
+ * cfg->rules.paths. NULL on failure (logged).
  */
 struct alerts *alerts_new(const struct config *cfg, struct store *st,
                           const struct profile_set *profiles,
@@ -37,6 +38,13 @@ void alerts_free(struct alerts *a);
 
 /* Reload the rules (SIGHUP). Active alerts keep their state. 0 or COL_ERR_CONFIG (logged). */
 int alerts_reload(struct alerts *a, const struct profile_set *profiles);
+
+/*
+ * Route from now on into @channels (held; the old set is released), after
+ * the channels were reloaded. Call on @a's thread, between transactions:
+ * the rows of a transaction all go to one set.
+ */
+void alerts_set_channels(struct alerts *a, const struct notify_channels *channels);
 
 /* True when some rule watches @series (lets callers skip computing it). */
 bool alerts_has_series(const struct alerts *a, enum rule_series series);

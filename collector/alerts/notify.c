@@ -9,6 +9,7 @@
  * between a send and its commit resends the entry at the next start.
  */
 #include "col_err.h"
+#include "diag.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "notify_int.h"
@@ -411,8 +412,10 @@ struct notify *notify_start(const struct config *cfg, struct notify_channels **c
     n->chans = *chans;
     *chans = NULL;
     n->wd = wd;
-    if (!n->chans)
-        n->chans = xcalloc(1, sizeof(*n->chans));
+    if (!n->chans) {
+        struct diag quiet = {0};
+        n->chans = notify_channels_load(NULL, NULL, &quiet);
+    }
     if (!n->chans) {
         xfree(n);
         return NULL;

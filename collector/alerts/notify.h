@@ -31,8 +31,24 @@ struct ynode;
  */
 struct notify_channels *notify_channels_load(const struct ynode *channels, const char *config_dir,
                                              struct diag *d);
-/* Accepts NULL. Wipes the secrets before freeing them. */
+/*
+ * A set is shared by the delivery threads and every thread that routes
+ * alerts into it, and replaced on SIGHUP while they run: each holder
+ * counts. notify_channels_hold() adds a holder (thread-safe; returns
+ * @chans, NULL for NULL); notify_channels_release() and
+ * notify_channels_free() (the same, for a non-const owner) drop one; the
+ * last drop wipes the secrets and frees the set. Both accept NULL.
+ */
+struct notify_channels *notify_channels_hold(const struct notify_channels *chans);
+void notify_channels_release(const struct notify_channels *chans);
 void notify_channels_free(struct notify_channels *chans);
+
+/*
+ * True when @a and @b configure the same channels in the same order (every
+ * key, and the secrets read from their files): a reload that changes
+ * nothing keeps the delivery threads and their connections.
+ */
+bool notify_channels_equal(const struct notify_channels *a, const struct notify_channels *b);
 
 /*
  * Tell the delivery threads that new outbox rows were committed, so they

@@ -496,19 +496,31 @@ static int load_channel(struct notify_channel *ch, const struct ynode *map, cons
     return bad;
 }
 
+/* An empty set with its counters, held once (by the caller). */
+static struct notify_channels *channels_new(void)
+{
+    struct notify_channels *cs = xcalloc(1, sizeof(*cs));
+
+    if (!cs)
+        return NULL;
+    cs->kick = xcalloc(1, sizeof(*cs->kick));
+    cs->refs = xcalloc(1, sizeof(*cs->refs));
+    if (!cs->kick || !cs->refs) {
+        xfree(cs->kick);
+        xfree(cs->refs);
+        xfree(cs);
+        return NULL;
+    }
+    atomic_init(cs->refs, 1);
+    return cs;
+}
+
 struct notify_channels *notify_channels_load(const struct ynode *channels, const char *config_dir,
                                              struct diag *d)
 {
-    struct notify_channels *cs = xcalloc(1, sizeof(*cs));
+    struct notify_channels *cs = channels_new();
     int bad = 0;
 
-    if (cs) {
-        cs->kick = xcalloc(1, sizeof(*cs->kick));
-        if (!cs->kick) {
-            xfree(cs);
-            cs = NULL;
-        }
-    }
     if (!cs) {
         diag_error(d, channels ? channels->file : "alerts.channels", 0, "out of memory");
         return NULL;
@@ -546,15 +558,73 @@ fail:
     return NULL;
 }
 
-void notify_channels_free(struct notify_channels *cs)
+struct notify_channels *notify_channels_hold(const struct notify_channels *cs)
 {
     if (!cs)
+        return NULL;
+    atomic_fetch_add(cs->refs, 1);
+    /* The counter makes the holder an owner: the set is freed by its last one. */
+    return (struct notify_channels *)cs;
+}
+
+void notify_channels_release(const struct notify_channels *cs)
+{
+    struct notify_channels *own = (struct notify_channels *)cs;
+
+    if (!cs || atomic_fetch_sub(cs->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < cs->n; i++)
-        channel_clear(&cs->v[i]);
-    xfree(cs->v);
-    xfree(cs->kick);
-    xfree(cs);
+    for (size_t i = 0; i < own->n; i++)
+        channel_clear(&own->v[i]);
+    xfree(own->v);
+    xfree(own->kick);
+    xfree(own->refs);
+    xfree(own);
+}
+
+void notify_channels_free(struct notify_channels *cs)
+{
+    notify_channels_release(cs);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb || (a == NULL) != (b == NULL))
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!same_str(a[i], b[i]))
+            return false;
+    return true;
+}
+
+static bool same_channel(const struct notify_channel *a, const struct notify_channel *b)
+{
+    return same_str(a->name, b->name) && a->type == b->type && a->severities == b->severities &&
+           a->events == b->events &&
+           same_list(a->domains, a->n_domains, b->domains, b->n_domains) &&
+           a->expire_ms == b->expire_ms && a->backoff_min_ms == b->backoff_min_ms &&
+           a->backoff_max_ms == b->backoff_max_ms && a->timeout_ms == b->timeout_ms &&
+           same_str(a->url, b->url) && same_str(a->topic, b->topic) &&
+           same_str(a->state_topic, b->state_topic) && same_str(a->host, b->host) &&
+           a->port == b->port && same_str(a->username, b->username) &&
+           same_str(a->password, b->password) && same_str(a->secret, b->secret) &&
+           same_str(a->ca_file, b->ca_file) && same_str(a->from, b->from) &&
+           same_list(a->to, a->n_to, b->to, b->n_to) && a->use_starttls == b->use_starttls &&
+           a->repost_ms == b->repost_ms && same_str(a->generator_url, b->generator_url);
+}
+
+bool notify_channels_equal(const struct notify_channels *a, const struct notify_channels *b)
+{
+    if (notify_channels_count(a) != notify_channels_count(b))
+        return false;
+    for (size_t i = 0; i < notify_channels_count(a); i++)
+        if (!same_channel(&a->v[i], &b->v[i]))
+            return false;
+    return true;
 }
 
 void notify_channels_kick(const struct notify_channels *cs)

@@ -87,6 +87,7 @@ struct notify_channels {
     size_t n;
     struct notify_channel *v;
     atomic_uint *kick; /* bumped by producers after they commit new outbox rows */
+    atomic_int *refs;  /* holders (notify_channels_hold); the last one frees the set */
 };
 
 /* A channel's delivery thread and what it owns. */

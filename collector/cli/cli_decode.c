@@ -457,8 +457,13 @@ static int show_command(struct out *o, const struct profile_set *ps, const char 
         hj212_parse_header(seg, seg_len, &h, &err) < 0)
         return 0;
     cls = hj212_cmd_classify(h.cn);
-    if (cls == HJ212_CMD_DATA)
+    if (cls == HJ212_CMD_DATA) {
+        if (h.pnum > 0 && !o->is_json)
+            printf("split     part PNO=%d of PNUM=%d: the TCP listener holds it until every part\n"
+                   "          has come and stores them as one message; below, this part alone\n",
+                   h.pno, h.pnum);
         return 0;
+    }
     name = hj212_cmd_class_name(cls);
     n = hj212_build_reply(&h, reply, sizeof(reply));
     if (o->is_json) {

@@ -59,9 +59,10 @@ struct daemon {
     struct store *st;
     struct mqtt_in *mq;
     struct watchdog *wd;
-    struct wd_heart *heart; /* the ingest loop's */
-    int64_t next_status_ms; /* next STATUS= line for systemd */
-    bool was_connected;     /* the broker state the last STATUS= said */
+    struct wd_heart *heart;      /* the ingest loop's */
+    int64_t next_status_ms;      /* next STATUS= line for systemd */
+    bool was_connected;          /* the broker state the last STATUS= said */
+    const struct cli_common *cc; /* -c and --set, to read the file again on SIGHUP */
 };
 
 #define STATUS_EVERY_MS 10000
@@ -123,6 +124,56 @@ static void log_error_line(void *ud, const char *msg)
     log_err("%s", msg);
 }
 
+/*
+ * SIGHUP, alert channels: read alerts.channels from the configuration file
+ * again (with the same --set overrides; every other key keeps the value it
+ * had at start) and, when it changed, replace the delivery threads and
+ * route every producer — this thread's rules, the scheduler's, the HJ 212
+ * listener's — into the new set. On any error the channels in use stay.
+ * Entries already in the outbox for a channel that no longer exists stay
+ * there undelivered (the next start warns about them).
+ */
+static void reload_channels(struct daemon *dm)
+{
+    struct diag d = {log_error_line, NULL, 0};
+    struct config *cfg;
+    struct notify_channels *chans = NULL, *old = NULL;
+    const struct notify_channels *now;
+
+    cfg = config_load(dm->cc->config_path, dm->cc->sets, dm->cc->n_sets, &d);
+    if (cfg)
+        chans = notify_channels_load(cfg->alerts.channels, cfg->dir, &d);
+    config_free(cfg);
+    if (!chans) {
+        log_err("reload: %d error%s in the configuration; keeping the alert channels in use",
+                d.n_errors, d.n_errors == 1 ? "" : "s");
+        return;
+    }
+    if (notify_channels_equal(notify_channels_of(dm->notify), chans)) {
+        notify_channels_free(chans);
+        log_info("reload: alert channels unchanged");
+        return;
+    }
+    old = notify_channels_hold(notify_channels_of(dm->notify));
+    notify_stop(dm->notify);
+    dm->notify = notify_start(dm->cfg, &chans, dm->wd);
+    if (!dm->notify) {
+        log_err("reload: the new alert channels cannot start; going on with the old ones");
+        dm->notify = notify_start(dm->cfg, &old, dm->wd);
+        if (!dm->notify)
+            log_err("reload: alert delivery has stopped; alerts wait in the outbox until the "
+                    "collector is restarted");
+        return;
+    }
+    notify_channels_free(old);
+    now = notify_channels_of(dm->notify);
+    alerts_set_channels(dm->alerts, now);
+    sched_set_channels(dm->sched, now);
+    if (dm->hj212)
+        wire_hj212_set_channels(&dm->hj212_rules, now);
+    log_info("reload: alert channels replaced (%zu now)", notify_channels_count(now));
+}
+
 static void on_reload(void *ud)
 {
     struct daemon *dm = ud;
@@ -142,6 +193,7 @@ static void on_reload(void *ud)
         log_err("reload: applying the new registry failed");
     else
         log_info("reload: done");
+    reload_channels(dm);
     hj212_tcp_reload(dm->hj212);
     sched_reload(dm->sched);
     if (dm->alerts && alerts_reload(dm->alerts, NULL))
@@ -240,12 +292,14 @@ int cli_run(int argc, char **argv)
         if (opt == 'h') {
             printf("usage: collector run -c CONFIG [--set section.key=value ...]\n\n"
                    "Runs the collector in the foreground. SIGTERM or SIGINT: finish the message\n"
-                   "in hand, disconnect, exit 0. SIGHUP: reload device profiles and registry.\n");
+                   "in hand, disconnect, exit 0. SIGHUP: reload device profiles, registry, rules\n"
+                   "and alert channels.\n");
             return EXIT_OK;
         }
         if (cli_common_opt(&cc, opt, optarg))
             return EXIT_USAGE;
     }
+    dm.cc = &cc;
     dm.cfg = cli_load_config(&cc, "run");
     if (!dm.cfg)
         return EXIT_USAGE;
@@ -351,6 +405,7 @@ out:
     daemon_http_stop(dm.http);
     /* Producers of alerts stop before the delivery threads that own the routing. */
     hj212_tcp_stop(dm.hj212);
+    wire_hj212_clear(&dm.hj212_rules);
     sched_stop(dm.sched);
     ingest_set_rules(dm.ig, NULL);
     alerts_free(dm.alerts);

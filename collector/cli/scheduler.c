@@ -8,6 +8,7 @@
 #include "col_err.h"
 #include "core/config.h"
 #include "alerts/alerts.h"
+#include "alerts/notify.h"
 #include "cli.h"
 #include "diag.h"
 #include "core/log.h"
@@ -43,6 +44,8 @@ struct sched {
     struct watchdog *wd;
     struct wd_heart *heart; /* beaten per step and while napping */
     uint64_t seen_marked;   /* store_marked_commits() when the last pass began */
+    /* Alert channels reloaded on SIGHUP, held until the thread takes them over. */
+    _Atomic(const struct notify_channels *) next_channels;
 };
 
 static bool sched_stopping(void *ud)
@@ -118,6 +121,13 @@ static void *run(void *arg)
         long done = 0;
         if (atomic_exchange(&s->reload, 0))
             do_reload(s);
+        {
+            const struct notify_channels *nc = atomic_exchange(&s->next_channels, NULL);
+            if (nc) {
+                alerts_set_channels(s->alerts, nc);
+                notify_channels_release(nc);
+            }
+        }
         wd_beat(s->heart);
         do {
             int64_t t0 = mono_ms(), took;
@@ -214,11 +224,18 @@ void sched_stop(struct sched *s)
     if (s->has_thread)
         pthread_join(s->thread, NULL);
     watchdog_heart_free(s->wd, s->heart);
+    notify_channels_release(atomic_exchange(&s->next_channels, NULL));
     rollup_free(s->ru);
     alerts_free(s->alerts);
     profile_set_free(s->profiles);
     store_close(s->st);
     xfree(s);
+}
+
+void sched_set_channels(struct sched *s, const struct notify_channels *channels)
+{
+    if (s)
+        notify_channels_release(atomic_exchange(&s->next_channels, notify_channels_hold(channels)));
 }
 
 void sched_reload(struct sched *s)

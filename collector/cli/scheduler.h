@@ -23,6 +23,13 @@ struct watchdog;
 struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels,
                           struct watchdog *wd);
 
+/*
+ * Route the thread's alerts into @channels (held until the thread takes
+ * them over between two steps) after the channels were reloaded.
+ * Thread-safe.
+ */
+void sched_set_channels(struct sched *s, const struct notify_channels *channels);
+
 /* Ask the thread to reload rules, profiles and registry (SIGHUP). Thread-safe. */
 void sched_reload(struct sched *s);
 /* Stop and free; finishes the step in progress. Accepts NULL. */

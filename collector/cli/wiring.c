@@ -4,9 +4,11 @@
  */
 #include "wiring.h"
 #include "alerts/alerts.h"
+#include "alerts/notify.h"
 #include "col_err.h"
 #include "upload/upload.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 static bool ingest_wants(void *ud, const char *metric)
@@ -80,8 +82,15 @@ static int hj212_open(void *ud, struct store *st, struct ingest_rules *out)
     return 0;
 }
 
-static int hj212_reload(struct ingest_rules *r)
+static int hj212_reload(void *ud, struct ingest_rules *r)
 {
+    struct wire_hj212 *w = ud;
+    const struct notify_channels *nc = atomic_exchange(&w->next_channels, NULL);
+
+    if (nc) {
+        alerts_set_channels(r->ud, nc);
+        notify_channels_release(nc);
+    }
     return alerts_reload(r->ud, NULL);
 }
 
@@ -97,4 +106,15 @@ void wire_hj212_rules(struct wire_hj212 *w, const struct config *cfg,
     w->src = (struct hj212_rules_source){hj212_open, hj212_reload, hj212_close, w};
     w->cfg = cfg;
     w->channels = channels;
+    atomic_init(&w->next_channels, NULL);
+}
+
+void wire_hj212_set_channels(struct wire_hj212 *w, const struct notify_channels *channels)
+{
+    notify_channels_release(atomic_exchange(&w->next_channels, notify_channels_hold(channels)));
+}
+
+void wire_hj212_clear(struct wire_hj212 *w)
+{
+    notify_channels_release(atomic_exchange(&w->next_channels, NULL));
 }

@@ -435,7 +435,7 @@ static void do_reload(struct hj212_tcp *t)
 
     if (devices_load(t->cfg, &d, &ps, &reg) == 0 && ingest_reload(t->ig, &ps, &reg) == 0)
         log_info("hj212: reloaded profiles and registry");
-    if (t->has_rules && t->rules_src->reload(&t->rules))
+    if (t->has_rules && t->rules_src->reload(t->rules_src->ud, &t->rules))
         log_err("hj212: rules have errors; keeping the rules in use");
     profile_set_free(ps);
     registry_free(reg);

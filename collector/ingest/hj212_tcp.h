@@ -5,6 +5,9 @@
  * MQTT topic "hj212/<ST>/<MN>" (so device profiles select it by system
  * code and the registry by MN), and when the packet's Flag asks for it the
  * 9014 data response is sent — only after the packet is committed.
+ * Commands that carry no data are counted and answered or ignored, never
+ * rejected; split messages are reassembled before they are stored
+ * (docs/devices.md).
  */
 #ifndef HJ212_TCP_H
 #define HJ212_TCP_H
@@ -20,12 +23,13 @@ struct watchdog;
  * Where the listener's thread gets its instant rules: an evaluator of its
  * own over its own connection @st (the alerts room implements it; the
  * daemon passes it in). open() fills @out and returns 0 or a COL_ERR_*;
- * reload() re-reads the rules (SIGHUP) and returns 0 or a COL_ERR_* (the
+ * reload() re-reads the rules and takes up reloaded alert channels
+ * (SIGHUP), on the listener's thread, and returns 0 or a COL_ERR_* (the
  * old rules stay); close() frees what open() made.
  */
 struct hj212_rules_source {
     int (*open)(void *ud, struct store *st, struct ingest_rules *out);
-    int (*reload)(struct ingest_rules *r);
+    int (*reload)(void *ud, struct ingest_rules *r);
     void (*close)(struct ingest_rules *r);
     void *ud;
 };

@@ -447,15 +447,22 @@ static int segment_water(struct rollup *r, int64_t lo, int64_t hi)
  */
 static int merge_late_hour(struct rollup *r, int64_t dev, int64_t h)
 {
-    int rc = run(r,
-                 "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, sum) "
-                 "SELECT device_id, metric_id, ?1, count(*), avg(value), min(value), max(value), "
-                 "sum(value) FROM readings WHERE ts >= ?1 AND ts < ?2 AND device_id = ?3 AND "
-                 "flags IN (0, 78) GROUP BY metric_id ON CONFLICT(device_id, hour, metric_id) DO "
-                 "UPDATE SET mean = (mean * n + excluded.mean * excluded.n) / (n + excluded.n), "
-                 "n = n + excluded.n, min = min(min, excluded.min), max = max(max, excluded.max), "
-                 "sum = sum + excluded.sum",
-                 "iii", h, h + HOUR_MS, dev);
+    /* LAeq merges by energy like every LAeq mean (GB 3096): 10 lg of the
+     * mean of 10^(L/10) over the stored n readings and the late ones. */
+    int rc = run(
+        r,
+        "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, sum) SELECT "
+        "r.device_id, r.metric_id, ?1, count(*), " MEAN_EXPR(
+            "r.value") ", min(r.value), max(r.value), sum(r.value) FROM readings r JOIN metrics m "
+                       "ON m.id = r.metric_id WHERE r.ts >= ?1 AND r.ts < ?2 AND r.device_id = ?3 "
+                       "AND r.flags IN (0, 78) GROUP BY r.metric_id ON CONFLICT(device_id, hour, "
+                       "metric_id) DO UPDATE SET mean = CASE WHEN (SELECT name FROM metrics WHERE "
+                       "id = hourly.metric_id) = 'laeq' THEN xh_db((xh_energy(mean) * n + "
+                       "xh_energy(excluded.mean) * excluded.n) / (n + excluded.n)) ELSE (mean * n "
+                       "+ excluded.mean * excluded.n) / (n + excluded.n) END, n = n + excluded.n, "
+                       "min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + "
+                       "excluded.sum",
+        "iii", h, h + HOUR_MS, dev);
 
     if (rc == 0)
         rc = run(r, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2 AND device_id = ?3", "iii", h,
@@ -1443,7 +1450,9 @@ static int site_day(struct rollup *r, const char *site, int64_t t0)
         rc = water_day(r, site, a, b, day);
     if (rc == 0)
         rc = noise_day(r, site, a, day);
-    if (rc == 0)
+    /* waste figures come from raw readings: once retention removed them, the
+     * day's stored figures are final (a late reading must not empty them) */
+    if (rc == 0 && !(day_pruned(r, a) & 1))
         rc = waste_day(r, site, a, b, day);
     if (rc == 0)
         rc = ytd_alerts(r, site, a, day);

@@ -220,6 +220,9 @@ restart = ("QN=20241126080000010;ST=22;CN=2081;PW=123456;MN=010000A8900016F00016
 write("restart.pkt", frame(restart, crc_hj212(restart.encode())))
 ack = "QN=20241126080000011;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&"
 write("ack.pkt", frame(ack, crc_hj212(ack.encode())))
+part = ("QN=20241126090000001;ST=22;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;"
+        "PNUM=2;PNO=1;CP=&&DataTime=20241126090000;a34004-Avg=40.0,a34004-Flag=N&&")
+write("part.pkt", frame(part, crc_hj212(part.encode())))
 PY
 
 decode --topic hj212/22/010000A8900016F000169DC0 "$T/air.pkt"
@@ -290,7 +293,10 @@ decode --topic hj212/22/010000A8900016F000169DC0 "$T/ack.pkt"
 [ "$RC" = 0 ] || fail "9014 from a device exits $RC"
 has "counts it as hj212_reply_cmd"
 has "reply     none (a reply is never answered)"
-pass "HJ 212 commands without data: the listener's note and answer (9014 with its own CRC)"
+decode --topic hj212/22/010000A8900016F000169DC0 "$T/part.pkt"
+[ "$RC" = 0 ] || fail "a split part with its own DataTime exits $RC"
+has "split     part PNO=1 of PNUM=2: the TCP listener holds it until every part"
+pass "HJ 212 commands without data: the listener's note and answer (9014 with its own CRC); split parts"
 
 # standard input
 RC=0

@@ -190,6 +190,77 @@ static void test_routing(void **state)
     notify_channels_free(cs);
 }
 
+/* A reload compares the sets: any key, and the secret files' contents, make a change. */
+static void test_equal_sets(void **state)
+{
+    struct fixture *fx = *state;
+    struct notify_channels *a = load(fx, all_types);
+    struct notify_channels *b = load(fx, all_types);
+    struct notify_channels *c;
+
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(notify_channels_equal(a, b));
+    assert_true(notify_channels_equal(a, a));
+    notify_channels_free(b);
+
+    /* the same first channel without its filters and secret, and the others gone */
+    c = load(fx, "channels:\n"
+                 "  - {name: ops-hook, type: webhook, url: https://hooks.example/collector}\n");
+    assert_non_null(c);
+    assert_false(notify_channels_equal(a, c));
+    notify_channels_free(c);
+
+    /* the same keys, the webhook secret rotated in its file */
+    write_at(fx->dir, "hook.secret", "s3cret-hook-2\n");
+    b = load(fx, all_types);
+    assert_non_null(b);
+    assert_false(notify_channels_equal(a, b));
+    notify_channels_free(b);
+
+    /* order matters (outbox rows name channels; a reorder is a new routing) */
+    c = load(fx, "channels:\n"
+                 "  - {name: am, type: alertmanager, url: 'http://127.0.0.1:9093'}\n"
+                 "  - {name: bus, type: mqtt, topic: xh/alerts}\n");
+    b = load(fx, "channels:\n"
+                 "  - {name: bus, type: mqtt, topic: xh/alerts}\n"
+                 "  - {name: am, type: alertmanager, url: 'http://127.0.0.1:9093'}\n");
+    assert_false(notify_channels_equal(b, c));
+    notify_channels_free(b);
+    notify_channels_free(c);
+
+    /* no channels at all equals an empty list, and NULL */
+    b = load(fx, "other: 1\n");
+    c = load(fx, "channels: []\n");
+    assert_non_null(b);
+    assert_true(notify_channels_equal(b, NULL));
+    assert_false(notify_channels_equal(a, NULL));
+    notify_channels_free(b);
+    notify_channels_free(c);
+    notify_channels_free(a);
+}
+
+/* Every holder counts; the set is freed with the last (ASan finds a leak or a double free). */
+static void test_holders(void **state)
+{
+    struct fixture *fx = *state;
+    struct notify_channels *cs = load(fx, all_types);
+    const struct notify_channels *h1, *h2;
+
+    assert_non_null(cs);
+    h1 = notify_channels_hold(cs);
+    h2 = notify_channels_hold(h1);
+    assert_ptr_equal(h1, cs);
+    assert_ptr_equal(h2, cs);
+    notify_channels_free(cs); /* the loader's hold */
+    assert_string_equal(notify_channel_name(h1, 0), "ops-hook");
+    notify_channels_release(h1);
+    assert_string_equal(notify_channel_name(h2, 3), "mail");
+    notify_channels_release(h2); /* the last: freed */
+    assert_null(notify_channels_hold(NULL));
+    notify_channels_release(NULL);
+}
+
 static void test_no_channels(void **state)
 {
     struct fixture *fx = *state;
@@ -393,6 +464,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_channels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_equal_sets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_holders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
