@@ -207,10 +207,10 @@ struct store {
     unsigned n_rejects_since_prune;
     bool in_tx;
     bool tracks_lock_waits;
-    bool marked_past;       /* this transaction marked a completed hour dirty */
+    bool marked_past;        /* this transaction marked a completed hour dirty */
     int64_t busy_timeout_ms; /* how long a statement waits for a lock */
     int64_t busy_since_ms;   /* when the current wait began */
-    struct db_cache cache; /* db_prepare()'s statements */
+    struct db_cache cache;   /* db_prepare()'s statements */
 };
 
 /* Lock waits of the connections that track them, for the whole process. */
