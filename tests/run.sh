@@ -7,6 +7,8 @@
 # purges the Debian package (tests/package.sh). Exit status 0 only if all pass.
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 30, 0 skips)
 #   PACKAGE=0        skip the package step
+#   ARM64=1          also cross-build the arm64 package and run its unit tests
+#                    under qemu-user (tests/package-arm64.sh; about 3 min more)
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -68,6 +70,9 @@ step "lint (clang-format, banned functions, arrows between rooms)" lint
 if [ "${PACKAGE:-1}" != 0 ]; then
   step "Debian package (build, install, check as the collector user, remove, purge)" \
     bash tests/package.sh
+fi
+if [ "${ARM64:-0}" = 1 ]; then
+  step "arm64 package (cross-built, unit tests under qemu-user)" bash tests/package-arm64.sh
 fi
 
 echo

@@ -148,6 +148,9 @@ PY
 pass "HTML: well-formed, self-contained, AQI calendar in the official colours, PM2.5 bars"
 
 if command -v chromium >/dev/null 2>&1; then
+  # the report is in Chinese and English: without a CJK font a browser shows boxes
+  fc-list :lang=zh family 2>/dev/null | grep -q . ||
+    fail "no font for Chinese text: deploy/setup.sh installs fonts-wqy-zenhei"
   timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --no-first-run --screenshot="$T/report.png" \
     --window-size=1280,2400 "file://$T/r.html" >>"$T/chromium.txt" 2>&1 || true
