@@ -12,12 +12,14 @@
 #include "registry.h"
 #include "textparse.h"
 #include "core/calendar.h"
+#include "core/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int cli_common_opt(struct cli_common *cc, int opt, const char *arg)
 {
@@ -55,4 +57,33 @@ struct config *cli_load_config(const struct cli_common *cc, const char *prog)
         return NULL;
     }
     return cfg;
+}
+
+static void show_progress(void *ud, long done, int64_t pending)
+{
+    struct cli_progress *p = ud;
+    double secs = (double)(mono_ms() - p->t0_ms) / 1000.0;
+    double rate = secs > 0 ? (double)done / secs : 0;
+
+    if (pending < 0)
+        return;
+    fprintf(stderr, "\rrollup: %ld device-hours done, %lld pending, %.0f/s", done,
+            (long long)pending, rate);
+    if (rate > 0)
+        fprintf(stderr, ", about %.0f s left   ", (double)pending / rate);
+    p->shown = true;
+}
+
+void (*cli_progress_start(struct cli_progress *p))(void *ud, long done, int64_t pending)
+{
+    p->t0_ms = mono_ms();
+    p->shown = false;
+    return isatty(STDERR_FILENO) ? show_progress : NULL;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+    if (p->shown)
+        fputc('\n', stderr);
+    p->shown = false;
 }

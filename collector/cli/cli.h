@@ -33,6 +33,19 @@ struct cli_common {
 #define CLI_OPT_SET 1000
 int cli_common_opt(struct cli_common *cc, int opt, const char *arg);
 
+/*
+ * Progress of long work (rollups) on a terminal: device-hours done and
+ * pending, rate, time left, on one line rewritten in place on stderr.
+ * Quiet when stderr is not a terminal. cli_progress_start() returns the
+ * callback to pass on (NULL when quiet); cli_progress_end() ends the line.
+ */
+struct cli_progress {
+    int64_t t0_ms;
+    bool shown;
+};
+void (*cli_progress_start(struct cli_progress *p))(void *ud, long done, int64_t pending);
+void cli_progress_end(struct cli_progress *p);
+
 /* Load the configuration; prints every error as file:line. NULL on error. */
 struct config *cli_load_config(const struct cli_common *cc, const char *prog);
 

@@ -28,7 +28,8 @@ int cli_rollup(int argc, char **argv)
         if (opt == 'h') {
             printf("usage: collector rollup -c CONFIG\n\n"
                    "Recomputes every pending hour and day now and prints how many\n"
-                   "device-hours it processed.\n");
+                   "device-hours it processed. On a terminal it shows its progress\n"
+                   "(device-hours done and pending, rate, time left) as it goes.\n");
             return EXIT_OK;
         }
         if (cli_common_opt(&cc, opt, optarg))
@@ -37,7 +38,9 @@ int cli_rollup(int argc, char **argv)
     cfg = cli_load_config(&cc, "rollup");
     if (!cfg)
         return EXIT_USAGE;
-    n = sched_rollup_all(cfg);
+    struct cli_progress pg;
+    n = sched_rollup_all(cfg, cli_progress_start(&pg), &pg);
+    cli_progress_end(&pg);
     config_free(cfg);
     if (n < 0) {
         fprintf(stderr, "collector rollup: failed\n");

@@ -102,9 +102,14 @@ int cli_upload(int argc, char **argv)
     o.is_manual = true;
     o.report = stdout;
     rc = EXIT_RUNTIME;
-    if (!o.is_dry_run && sched_rollup_all(cfg) < 0) {
-        fprintf(stderr, "collector upload: bringing the rollups up to date failed\n");
-        goto out;
+    if (!o.is_dry_run) {
+        struct cli_progress pg;
+        long n = sched_rollup_all(cfg, cli_progress_start(&pg), &pg);
+        cli_progress_end(&pg);
+        if (n < 0) {
+            fprintf(stderr, "collector upload: bringing the rollups up to date failed\n");
+            goto out;
+        }
     }
     st = store_open(&cfg->storage, false, err, sizeof(err));
     if (!st) {

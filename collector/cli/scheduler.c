@@ -43,6 +43,7 @@ struct sched {
     struct alerts *alerts;
     struct watchdog *wd;
     struct wd_heart *heart; /* beaten per step and while napping */
+    uint64_t seen_marked;   /* store_marked_commits() when the last pass began */
     /* Alert channels reloaded on SIGHUP, held until the thread takes them over. */
     _Atomic(const struct notify_channels *) next_channels;
 };
@@ -55,9 +56,27 @@ static bool sched_stopping(void *ud)
     return atomic_load(&s->stop) != 0;
 }
 
-static void nap_ms(struct sched *s, int64_t ms)
+/* Wake from the idle nap: stopping, or completed hours were marked dirty since the last pass. */
+static bool sched_new_work(void *ud)
 {
-    clock_nap(ms, 50, sched_stopping, s);
+    struct sched *s = ud;
+
+    return sched_stopping(ud) || store_marked_commits() != s->seen_marked;
+}
+
+static bool ingest_has_lock(void *ud)
+{
+    return sched_stopping(ud) || store_lock_waiters() == 0;
+}
+
+/*
+ * Between two passes of a backlog: if ingest is waiting for the write lock
+ * the pass held, wait (up to the pass's own length) until it has it, so a
+ * backlog of rollups never starves incoming data; otherwise go on at once.
+ */
+static void yield_to_ingest(struct sched *s, int64_t took)
+{
+    clock_nap(took > 1 ? took : 1, 1, ingest_has_lock, s);
 }
 
 static void log_line(void *ud, const char *msg)
@@ -115,12 +134,10 @@ static void *run(void *arg)
             int64_t now = wall_ms();
             n = rollup_step(s->ru, (int)s->cfg->rollup.batch, now - now % 3600000);
             done += n > 0 ? n : 0;
-            /* Each step holds the write lock; leave ingest at least as long
-             * again, so a large backlog never starves the incoming data. */
             took = mono_ms() - t0;
             wd_beat(s->heart);
             if (n > 0)
-                nap_ms(s, took > 20 ? took : 20);
+                yield_to_ingest(s, took);
         } while (n > 0 && !atomic_load(&s->stop));
         if (n < 0)
             complain(&s->failing, mono_ms(), "rollup: pass failed (%s); will retry",
@@ -130,12 +147,25 @@ static void *run(void *arg)
         /* After new data (a day may have become prunable) or once a minute. Raw
          * data of a day is kept until the day is uploaded, when uploads are on. */
         if (n >= 0 && (done > 0 || mono_ms() >= s->next_retention_ms)) {
-            int pruned = rollup_retention(s->ru, wall_ms(), s->cfg->upload.url != NULL);
+            /* day after day while there are some (each in short transactions,
+             * ingest first between them), for up to a second per round */
+            int64_t until = mono_ms() + 1000;
+            int pruned;
+            do {
+                int64_t t0 = mono_ms();
+                pruned = rollup_retention(s->ru, wall_ms(), s->cfg->upload.url != NULL);
+                wd_beat(s->heart);
+                if (pruned > 0)
+                    yield_to_ingest(s, mono_ms() - t0);
+            } while (pruned > 0 && mono_ms() < until && !atomic_load(&s->stop));
             s->next_retention_ms = mono_ms() + (pruned > 0 ? 0 : 60000);
         }
         if (s->alerts && alerts_tick(s->alerts, wall_ms()) != 0)
             complain(&s->failing, mono_ms(), "alerts: silence and reminder checks failed");
-        nap_ms(s, s->cfg->rollup.interval_ms);
+        /* until the next interval, or sooner when ingest committed readings of completed
+         * hours (a catch-up: the broker's backlog, a replay) */
+        clock_nap(s->cfg->rollup.interval_ms, 50, sched_new_work, s);
+        s->seen_marked = store_marked_commits();
     }
     return NULL;
 }
@@ -214,8 +244,10 @@ void sched_reload(struct sched *s)
         atomic_store(&s->reload, 1);
 }
 
-long sched_rollup_all(const struct config *cfg)
+long sched_rollup_all(const struct config *cfg,
+                      void (*progress)(void *ud, long done, int64_t pending), void *ud)
 {
+    int64_t next_report = 0;
     struct store *st;
     struct rollup *ru;
     struct alerts *al;
@@ -244,6 +276,10 @@ long sched_rollup_all(const struct config *cfg)
         n = rollup_step(ru, (int)cfg->rollup.batch, INT64_MAX); /* open hours too */
         if (n > 0)
             total += n;
+        if (progress && n > 0 && mono_ms() >= next_report) {
+            progress(ud, total, rollup_pending(ru));
+            next_report = mono_ms() + 500;
+        }
     } while (n > 0);
     rollup_free(ru);
     alerts_free(al);

@@ -7,6 +7,8 @@
 #ifndef SCHEDULER_H
 #define SCHEDULER_H
 
+#include <stdint.h>
+
 struct config;
 struct sched;
 
@@ -36,8 +38,10 @@ void sched_stop(struct sched *s);
 /*
  * Run every pending rollup now on the calling thread's own connection
  * (`collector rollup`). Returns the number of device-hours processed or a
- * negative COL_ERR_*.
+ * negative COL_ERR_*. @progress (may be NULL) hears, at most twice a
+ * second, the device-hours done so far and those still waiting.
  */
-long sched_rollup_all(const struct config *cfg);
+long sched_rollup_all(const struct config *cfg,
+                      void (*progress)(void *ud, long done, int64_t pending), void *ud);
 
 #endif

@@ -447,15 +447,22 @@ static int segment_water(struct rollup *r, int64_t lo, int64_t hi)
  */
 static int merge_late_hour(struct rollup *r, int64_t dev, int64_t h)
 {
-    int rc = run(r,
-                 "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, sum) "
-                 "SELECT device_id, metric_id, ?1, count(*), avg(value), min(value), max(value), "
-                 "sum(value) FROM readings WHERE ts >= ?1 AND ts < ?2 AND device_id = ?3 AND "
-                 "flags IN (0, 78) GROUP BY metric_id ON CONFLICT(device_id, hour, metric_id) DO "
-                 "UPDATE SET mean = (mean * n + excluded.mean * excluded.n) / (n + excluded.n), "
-                 "n = n + excluded.n, min = min(min, excluded.min), max = max(max, excluded.max), "
-                 "sum = sum + excluded.sum",
-                 "iii", h, h + HOUR_MS, dev);
+    /* LAeq merges by energy like every LAeq mean (GB 3096): 10 lg of the
+     * mean of 10^(L/10) over the stored n readings and the late ones. */
+    int rc = run(
+        r,
+        "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, sum) SELECT "
+        "r.device_id, r.metric_id, ?1, count(*), " MEAN_EXPR(
+            "r.value") ", min(r.value), max(r.value), sum(r.value) FROM readings r JOIN metrics m "
+                       "ON m.id = r.metric_id WHERE r.ts >= ?1 AND r.ts < ?2 AND r.device_id = ?3 "
+                       "AND r.flags IN (0, 78) GROUP BY r.metric_id ON CONFLICT(device_id, hour, "
+                       "metric_id) DO UPDATE SET mean = CASE WHEN (SELECT name FROM metrics WHERE "
+                       "id = hourly.metric_id) = 'laeq' THEN xh_db((xh_energy(mean) * n + "
+                       "xh_energy(excluded.mean) * excluded.n) / (n + excluded.n)) ELSE (mean * n "
+                       "+ excluded.mean * excluded.n) / (n + excluded.n) END, n = n + excluded.n, "
+                       "min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + "
+                       "excluded.sum",
+        "iii", h, h + HOUR_MS, dev);
 
     if (rc == 0)
         rc = run(r, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2 AND device_id = ?3", "iii", h,
@@ -1443,7 +1450,9 @@ static int site_day(struct rollup *r, const char *site, int64_t t0)
         rc = water_day(r, site, a, b, day);
     if (rc == 0)
         rc = noise_day(r, site, a, day);
-    if (rc == 0)
+    /* waste figures come from raw readings: once retention removed them, the
+     * day's stored figures are final (a late reading must not empty them) */
+    if (rc == 0 && !(day_pruned(r, a) & 1))
         rc = waste_day(r, site, a, b, day);
     if (rc == 0)
         rc = ytd_alerts(r, site, a, day);
@@ -1590,8 +1599,11 @@ static int add_dependents(struct rollup *r, const char *site, int64_t dev, int64
  * readings retention removed (merged into the stored hour), a day whose
  * hourly statistics are gone (its daily figures are final).
  */
+#define COLLECT_BUDGET_MS 15
+
 static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_done)
 {
+    int64_t t0 = mono_ms();
     long n = read_dirty(r, max_hours, before_ms);
     int64_t prev_h = INT64_MIN;
     int rc = 0;
@@ -1603,13 +1615,21 @@ static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_do
     for (long i = 0; rc == 0 && i < n; i++) {
         int64_t h = r->dirty[2 * i], dev = r->dirty[2 * i + 1];
         char site[SITE_MAX], day[11];
-        int pruned = day_pruned(r, h);
+        int pruned;
 
         if (h > prev_h + HOUR_MS)
             rc = segment_flush(r); /* a gap: the next segment starts here */
-        prev_h = h;
         if (rc)
             break;
+        /* The pass holds the write lock: at a new hour, stop once the time
+         * budget is spent (what depends on the hours so far costs about as
+         * much again); the rest stays dirty for the next pass. */
+        if (h != prev_h && i > 0 && mono_ms() - t0 >= COLLECT_BUDGET_MS) {
+            rc = segment_flush(r);
+            break;
+        }
+        prev_h = h;
+        pruned = day_pruned(r, h);
         rc = device_site(r, dev, site);
         if (rc == COL_ERR_NOTFOUND || (pruned & 2)) {
             if (pruned & 2) {
@@ -1668,6 +1688,20 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     rc = store_commit(r->st);
     rules_committed(r, rc == 0);
     return rc ? rc : n;
+}
+
+int64_t rollup_pending(struct rollup *r)
+{
+    struct db_stmt *s = query(r, "SELECT count(*) FROM dirty_hours", "");
+    int64_t n;
+    int rc;
+
+    if (!s)
+        return COL_ERR_DB;
+    rc = db_step(s);
+    n = rc == DB_ROW ? db_col_i64(s, 0) : rc;
+    db_reset(s);
+    return n;
 }
 
 /* True when no hour in [t0, t1) waits for the rollups (its figures are final). */

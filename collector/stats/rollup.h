@@ -56,6 +56,9 @@ void rollup_set_rules(struct rollup *r, const struct rollup_rules *rules);
  */
 int rollup_step(struct rollup *r, int max_hours, int64_t before_ms);
 
+/* Device-hours waiting (all of dirty_hours), or a negative COL_ERR_*. */
+int64_t rollup_pending(struct rollup *r);
+
 /*
  * Tiered retention: remove the raw readings of the oldest day older than
  * storage.retention.raw — only once that day is uploaded when

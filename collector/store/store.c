@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define REJECT_PAYLOAD_PREFIX 256
 #define STORE_WAL_CHECKPOINT_BYTES (8 * 1024 * 1024)
@@ -206,11 +207,35 @@ struct store {
     unsigned n_rejects_since_prune;
     bool in_tx;
     bool tracks_lock_waits;
-    struct db_cache cache; /* db_prepare()'s statements */
+    bool marked_past;        /* this transaction marked a completed hour dirty */
+    int64_t busy_timeout_ms; /* how long a statement waits for a lock */
+    int64_t busy_since_ms;   /* when the current wait began */
+    struct db_cache cache;   /* db_prepare()'s statements */
 };
 
 /* Lock waits of the connections that track them, for the whole process. */
 static _Atomic int64_t lock_waits_n, lock_waits_total_us, lock_waits_max_us, lock_waits_over_50ms;
+static atomic_int lock_waiters;
+/* Commits that marked a completed hour dirty: work for the rollups. */
+static _Atomic uint64_t marked_commits;
+
+/*
+ * Waiting for a lock: poll every millisecond up to storage.busy_timeout
+ * (SQLite's own handler sleeps up to 100 ms between tries, so a writer
+ * could keep missing short gaps between another's transactions).
+ */
+static int busy_wait(void *ud, int n_tries)
+{
+    struct store *st = ud;
+    struct timespec ts = {0, 1000000};
+
+    if (n_tries == 0)
+        st->busy_since_ms = mono_ms();
+    else if (mono_ms() - st->busy_since_ms >= st->busy_timeout_ms)
+        return 0;
+    nanosleep(&ts, NULL);
+    return 1;
+}
 
 struct db_cache *store_cache(struct store *st)
 {
@@ -381,7 +406,8 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
+    st->busy_timeout_ms = cfg->busy_timeout_ms;
+    sqlite3_busy_handler(st->db, busy_wait, st);
     if (run_check && quick_check(st, err, errlen))
         goto fail;
     /* 4 KiB pages (the default) for a new file. With a commit per message,
@@ -480,7 +506,8 @@ struct store *store_open_readonly(const struct cfg_storage *cfg, char *err, size
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
+    st->busy_timeout_ms = cfg->busy_timeout_ms;
+    sqlite3_busy_handler(st->db, busy_wait, st);
     v = store_schema_version(st);
     if (v < 0) {
         snprintf(err, errlen, "%s is not a usable SQLite database: %s", cfg->path,
@@ -565,15 +592,33 @@ static void note_lock_wait(int64_t us)
         ;
 }
 
+int store_lock_waiters(void)
+{
+    return atomic_load(&lock_waiters);
+}
+
+uint64_t store_marked_commits(void)
+{
+    return atomic_load(&marked_commits);
+}
+
 int store_begin(struct store *st)
 {
-    int64_t t0 = st->tracks_lock_waits ? mono_us() : 0;
-    int rc = step_done(st, S_BEGIN, "begin");
+    int64_t t0 = 0;
+    int rc;
 
+    if (st->tracks_lock_waits) {
+        t0 = mono_us();
+        atomic_fetch_add(&lock_waiters, 1);
+    }
     /* BEGIN IMMEDIATE returns once this connection holds the write lock. */
-    if (st->tracks_lock_waits)
+    rc = step_done(st, S_BEGIN, "begin");
+    if (st->tracks_lock_waits) {
+        atomic_fetch_sub(&lock_waiters, 1);
         note_lock_wait(mono_us() - t0);
+    }
     st->in_tx = rc == 0;
+    st->marked_past = false;
     return rc;
 }
 
@@ -583,7 +628,10 @@ int store_commit(struct store *st)
 
     if (rc)
         store_rollback(st);
+    else if (st->marked_past)
+        atomic_fetch_add(&marked_commits, 1);
     st->in_tx = false;
+    st->marked_past = false;
     return rc;
 }
 
@@ -824,6 +872,8 @@ int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device)
 
     sqlite3_bind_int64(s, 1, hour_ms);
     sqlite3_bind_int64(s, 2, device);
+    if (hour_ms + 3600000 <= wall_ms())
+        st->marked_past = true; /* the rollups can compute it now */
     return step_done(st, S_DIRTY, "dirty hour");
 }
 

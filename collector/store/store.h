@@ -51,6 +51,10 @@ struct store_lock_waits {
 };
 void store_track_lock_waits(struct store *st);
 void store_lock_waits(struct store_lock_waits *out);
+/* Tracked connections waiting for the write lock right now. */
+int store_lock_waiters(void);
+/* Commits (on any connection) that marked a completed hour dirty: rollup work. */
+uint64_t store_marked_commits(void);
 
 /* Schema version found in the file (PRAGMA user_version). */
 int store_schema_version(struct store *st);

@@ -1128,6 +1128,52 @@ static void test_late_data_into_pruned_day(void **state)
     assert_string_equal(a.primary, "pm25");
 }
 
+/*
+ * A late LAeq reading into a pruned day merges by energy (GB 3096): the
+ * stored hour holds 50 dB(A) (n = 1), the late reading is 60:
+ * 10 lg((10^5 + 10^6) / 2) = 10 lg 550000 = 57.4036 dB(A), not 55.
+ */
+static void test_late_laeq_into_pruned_day(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t dev = device(fx, "quiet-2", "1", NULL, "nm-2");
+    struct stat_row o;
+
+    put(fx, dev, "laeq", H(10), 50, 0);
+    assert_int_equal(step(fx), 1);
+    assert_true(retention_all(fx, D0 + 10 * DAY_MS) >= 1);
+    assert_int_equal(raw_pruned(fx, DAY), 1);
+    put(fx, dev, "laeq", H(10) + 30 * MIN_MS, 60, 0);
+    assert_int_equal(step(fx), 1);
+    assert_true(hourly(fx, dev, "laeq", H(10), &o));
+    assert_int_equal(o.n, 2);
+    assert_near(o.mean, 10 * log10(550000.0));
+}
+
+/*
+ * Waste figures come from raw readings: once a day's raw readings are
+ * pruned, a late reading of another device on the site recomputes the
+ * site's day but must leave its waste row (10 -> 16 kg: 6 kg deposited).
+ */
+static void test_late_data_keeps_pruned_waste_day(void **state)
+{
+    static const char *const first[] = {"category", "weight"};
+    struct fixture *fx = *state;
+    int64_t bin = device(fx, "bins-2", NULL, NULL, "bin-p");
+    int64_t other = device(fx, "bins-2", NULL, NULL, "thermo-p");
+    struct waste_row w;
+
+    put_msg(fx, bin, H(8), first, (const double[]){1, 10}, 2, 0);
+    put_msg(fx, bin, H(9), first, (const double[]){1, 16}, 2, 0);
+    assert_int_equal(step(fx), 2);
+    assert_true(retention_all(fx, D0 + 10 * DAY_MS) >= 1);
+    assert_true(waste_daily(fx, "bins-2", DAY, 1, &w));
+    put(fx, other, "temp", H(12), 21.5, 0);
+    assert_int_equal(step(fx), 1);
+    assert_true(waste_daily(fx, "bins-2", DAY, 1, &w));
+    assert_near(w.deposited, 6);
+}
+
 /* ---- 9. retention on a live gateway ---- */
 
 static void test_retention_with_open_hour(void **state)
@@ -1205,6 +1251,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_waste_deposits_and_overflows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_data_recomputes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_data_into_pruned_day, setup_raw_1d, teardown),
+        cmocka_unit_test_setup_teardown(test_late_laeq_into_pruned_day, setup_raw_1d, teardown),
+        cmocka_unit_test_setup_teardown(test_late_data_keeps_pruned_waste_day, setup_raw_1d,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_retention_with_open_hour, setup_raw_1d, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
     };
