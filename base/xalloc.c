@@ -1,31 +1,35 @@
 /*
  * Allocation wrappers with a failure-injection hook for tests (see xalloc.h).
- * The counters are plain globals on purpose: they are only armed by
- * single-threaded unit tests, and a release daemon never arms them.
+ * Only single-threaded unit tests arm the hook, but every thread of the
+ * daemon counts its allocations, so the counters are atomic (relaxed: a
+ * count, not an ordering).
  */
 #include "xalloc.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-static long fail_at;
-static long n_allocs;
+static atomic_long fail_at;
+static atomic_long n_allocs;
 
 static int should_fail(void)
 {
-    n_allocs++;
-    return fail_at > 0 && n_allocs >= fail_at;
+    long n = atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed) + 1;
+    long at = atomic_load_explicit(&fail_at, memory_order_relaxed);
+
+    return at > 0 && n >= at;
 }
 
 void xalloc_fail_at(long n)
 {
-    fail_at = n;
-    n_allocs = 0;
+    atomic_store(&fail_at, n);
+    atomic_store(&n_allocs, 0);
 }
 
 long xalloc_count(void)
 {
-    return n_allocs;
+    return atomic_load(&n_allocs);
 }
 
 void *xmalloc(size_t n)

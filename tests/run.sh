@@ -2,10 +2,12 @@
 # Builds and runs every test: installs packages (deploy/setup.sh), builds
 # the project, runs unit, integration and fuzz-corpus tests, then rebuilds
 # with AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
-# again, fuzzes each parser for a bounded time when clang is present, and
+# again, with ThreadSanitizer and runs the unit and threaded integration
+# tests again, fuzzes each parser for a bounded time when clang is present, and
 # checks formatting and banned functions, and builds, installs, removes and
 # purges the Debian package (tests/package.sh). Exit status 0 only if all pass.
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 30, 0 skips)
+#   TSAN=0           skip the ThreadSanitizer build and its tests
 #   PACKAGE=0        skip the package step
 #   ARM64=1          also cross-build the arm64 package and run its unit tests
 #                    under qemu-user (tests/package-arm64.sh; about 3 min more)
@@ -63,6 +65,17 @@ step "build with ASan+UBSan" build build-asan -DCOLLECTOR_SANITIZE=address,undef
 step "unit tests under ASan+UBSan" \
   env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -L unit -j "$jobs"
+if [ "${TSAN:-1}" != 0 ]; then
+  # The daemon's threads (ingest, scheduler, delivery, HTTP, HJ 212 listener)
+  # under ThreadSanitizer: the unit tests and the integration tests that
+  # exercise them together; a race stops the daemon (halt_on_error) and
+  # fails its test.
+  step "build with TSan" build build-tsan -DCOLLECTOR_SANITIZE=thread
+  step "unit and threaded integration tests under TSan" \
+    env TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 BUILD_DIR="$here/build-tsan" \
+    ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
+    -R 'unit/|integration/(test_http|test_reload_channels|test_hj212_tcp)$'
+fi
 if [ "${FUZZ_SECONDS:-30}" != 0 ] && command -v clang >/dev/null && [ -f tests/fuzz/run.sh ]; then
   step "fuzzing (${FUZZ_SECONDS:-30}s per target)" bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 fi

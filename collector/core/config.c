@@ -127,9 +127,14 @@ static const struct cfg_key retention_keys[] = {
      "Keep hourly statistics this long (0 keeps them forever); daily ones are kept forever", NULL,
      NULL, 0},
     {"rejects", CFG_DURATION, "30d", OFF(storage.retention.rejects_ms), 0, 0,
-     "Keep rejected messages this long", NULL, NULL, 0},
+     "Keep rejected messages this long, judged by the monotonic clock: a wall-clock jump "
+     "forward deletes none (docs/operations.md, Rejects)",
+     NULL, NULL, 0},
     {"rejects_max_rows", CFG_INT, "10000", OFF(storage.retention.rejects_max_rows), 100, 100000000,
      "Keep at most this many rejected messages (oldest dropped first)", NULL, NULL, 0},
+    {"rejects_max_bytes", CFG_SIZE, "64MiB", OFF(storage.retention.rejects_max_bytes), 65536,
+     17179869184LL, "Keep at most this many bytes of rejected payloads (oldest dropped first)",
+     NULL, NULL, 0},
     {0},
 };
 

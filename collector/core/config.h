@@ -66,6 +66,7 @@ struct cfg_retention {
     long long hourly_ms;
     long long rejects_ms;
     long long rejects_max_rows;
+    long long rejects_max_bytes;
 };
 
 struct cfg_storage {

@@ -99,7 +99,8 @@ struct rollup {
     struct day_cache day_cache[PASS_CACHE_MAX];
     struct site_cache site_cache[PASS_CACHE_MAX];
     size_t n_dev_cache, n_day_cache, n_site_cache;
-    int has_waste; /* waste metrics exist: -1 not known yet this pass */
+    int has_waste;     /* waste metrics exist: -1 not known yet this pass */
+    int64_t budget_ms; /* a pass takes no new hour after this long (0: no limit) */
     struct window win;
     struct acc_table acc; /* statistics being accumulated */
     int64_t *site_devs;   /* the devices of the site whose hours are computed */
@@ -1495,6 +1496,7 @@ struct rollup *rollup_new(const struct config *cfg, struct store *st)
         return NULL;
     r->cfg = cfg;
     r->st = st;
+    r->budget_ms = 15;
     /* Recomputing a day reads a few thousand pages; keep them cached. The
      * batch tables live in memory (temp_store), per connection. */
     if (store_exec(st, "PRAGMA cache_size = -4096") ||
@@ -1599,8 +1601,6 @@ static int add_dependents(struct rollup *r, const char *site, int64_t dev, int64
  * readings retention removed (merged into the stored hour), a day whose
  * hourly statistics are gone (its daily figures are final).
  */
-#define COLLECT_BUDGET_MS 15
-
 static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_done)
 {
     int64_t t0 = mono_ms();
@@ -1624,7 +1624,7 @@ static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_do
         /* The pass holds the write lock: at a new hour, stop once the time
          * budget is spent (what depends on the hours so far costs about as
          * much again); the rest stays dirty for the next pass. */
-        if (h != prev_h && i > 0 && mono_ms() - t0 >= COLLECT_BUDGET_MS) {
+        if (h != prev_h && i > 0 && r->budget_ms > 0 && mono_ms() - t0 >= r->budget_ms) {
             rc = segment_flush(r);
             break;
         }
@@ -1688,6 +1688,12 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     rc = store_commit(r->st);
     rules_committed(r, rc == 0);
     return rc ? rc : n;
+}
+
+void rollup_set_budget(struct rollup *r, int64_t ms)
+{
+    if (r)
+        r->budget_ms = ms > 0 ? ms : 0;
 }
 
 int64_t rollup_pending(struct rollup *r)

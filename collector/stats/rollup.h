@@ -56,6 +56,13 @@ void rollup_set_rules(struct rollup *r, const struct rollup_rules *rules);
  */
 int rollup_step(struct rollup *r, int max_hours, int64_t before_ms);
 
+/*
+ * A pass stops taking new hours once it has run @ms milliseconds (default
+ * 15: the pass holds the write lock); 0 takes all @max_hours, for callers
+ * that need a pass to be exactly that (tests).
+ */
+void rollup_set_budget(struct rollup *r, int64_t ms);
+
 /* Device-hours waiting (all of dirty_hours), or a negative COL_ERR_*. */
 int64_t rollup_pending(struct rollup *r);
 

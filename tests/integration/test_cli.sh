@@ -94,6 +94,23 @@ sys.exit(0 if keys in doc else 1)
 PY
 pass "example config valid; docs/configuration.md lists every key"
 
+# the manual pages come from the same tables: every key, every command, clean roff
+"$COLLECTOR" config --man >"$T/collector.yaml.5"
+"$COLLECTOR" help --man >"$T/collector.1"
+for k in $(sed -n 's/^| `\([a-z0-9_.]*\)` |.*/\1/p' "$T/keys.md"); do
+  grep -qF ".B ${k//-/\\-}" "$T/collector.yaml.5" || fail "collector.yaml(5) lacks $k"
+done
+for c in $("$COLLECTOR" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p'); do
+  grep -qF ".SS \"collector $c\"" "$T/collector.1" || fail "collector(1) lacks the command $c"
+done
+if command -v groff >/dev/null; then
+  for m in "$T/collector.yaml.5" "$T/collector.1"; do
+    warn=$(groff -man -ww -z "$m" 2>&1)
+    [ -z "$warn" ] || fail "groff warns about $(basename "$m"): $warn"
+  done
+fi
+pass "collector(1) and collector.yaml(5) list every command and key, without groff warnings"
+
 # secrets never appear in output
 echo "s3cret-pw" >"$T/pw"
 "$COLLECTOR" check -c "$T/collector.yaml" --set mqtt.username=u --set mqtt.password_file="$T/pw" >"$T/out.txt" 2>&1
