@@ -59,5 +59,6 @@ int cli_upload(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_alerts(int argc, char **argv);
 int cli_decode(int argc, char **argv);
+int cli_rejects(int argc, char **argv);
 
 #endif

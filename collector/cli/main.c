@@ -30,6 +30,7 @@ static const struct {
     {"query", cli_query, "list stored readings"},
     {"alerts", cli_alerts, "list active and recent alerts; acknowledge one"},
     {"decode", cli_decode, "show how a payload would be ingested; writes nothing"},
+    {"rejects", cli_rejects, "list rejected messages with their payloads; retry them"},
     {"report", cli_report, "compliance with the plan's targets for a year"},
     {"rollup", cli_rollup, "bring hourly/daily statistics and AQI up to date now"},
     {"upload", cli_upload, "send due days to the district data pool now (catch-up)"},

@@ -221,10 +221,42 @@ struct msg_ctx {
     const void *payload;
     size_t len;
     int64_t now_ms;
+    int64_t received_ms; /* when it arrived: now_ms, but for a retried reject */
+    int64_t reject_id;   /* id of its first reject kept (0: none yet) */
+    int64_t retry_id;    /* a retried reject: the id its first reject keeps */
     int n_rejects;
     int64_t n_unstorable;
     struct store_delta delta;
 };
+
+/*
+ * Keep a reject of message @m: its first with the whole payload (up to
+ * ingest.max_payload; a payload_too_large one is cut there), later ones
+ * of the same message pointing at the first, so that a message with
+ * several bad values costs its payload once and is retried once.
+ */
+static int keep_reject(struct ingest *ig, struct msg_ctx *m, const char *reason, const char *detail,
+                       bool is_raw)
+{
+    size_t cap = (size_t)ig->cfg->ingest.max_payload;
+    struct store_reject r = {.received_ms = m->received_ms,
+                             .topic = m->topic,
+                             .reason = reason,
+                             .detail = detail,
+                             .payload = m->payload,
+                             .len = m->len < cap ? m->len : cap,
+                             .size = m->len,
+                             .id = m->reject_id ? 0 : m->retry_id,
+                             .msg_id = m->reject_id,
+                             .is_raw = is_raw,
+                             .is_uncounted = m->retry_id != 0};
+    int64_t id = 0;
+    int rc = store_reject_add(ig->st, &r, &id);
+
+    if (rc == 0 && !m->reject_id)
+        m->reject_id = id;
+    return rc;
+}
 
 static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -239,7 +271,7 @@ static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
     va_end(ap);
     m->n_rejects++;
     log_dbg("ingest: rejected %s from %s: %s", reason, m->topic, detail);
-    return store_reject(m->ig->st, m->now_ms, m->topic, reason, detail, m->payload, m->len);
+    return keep_reject(m->ig, m, reason, detail, false);
 }
 
 /* Put @e on the open batch's list (once per batch). */
@@ -645,7 +677,7 @@ static int device_seen(struct msg_ctx *m, struct dev_entry *dev)
 {
     int rc;
 
-    dev->last_seen_ms = m->now_ms > dev->last_seen_ms ? m->now_ms : dev->last_seen_ms;
+    dev->last_seen_ms = m->received_ms > dev->last_seen_ms ? m->received_ms : dev->last_seen_ms;
     dev->n_pending++;
     dev->n_batch++;
     if (dev->flush_n || m->now_ms - dev->flushed_ms < DEVICE_FLUSH_MS)
@@ -864,7 +896,12 @@ int ingest_begin(struct ingest *ig)
 int ingest_add(struct ingest *ig, const char *topic, const void *payload, size_t len,
                int64_t now_ms)
 {
-    struct msg_ctx m = {.ig = ig, .topic = topic, .payload = payload, .len = len, .now_ms = now_ms};
+    struct msg_ctx m = {.ig = ig,
+                        .topic = topic,
+                        .payload = payload,
+                        .len = len,
+                        .now_ms = now_ms,
+                        .received_ms = now_ms};
     int rc = ingest_begin(ig);
 
     if (rc)
@@ -876,6 +913,37 @@ int ingest_add(struct ingest *ig, const char *topic, const void *payload, size_t
         return fail_batch(ig, rc);
     add_delta(&ig->delta, &m.delta);
     ig->n_batch++;
+    return 0;
+}
+
+int ingest_retry(struct ingest *ig, const struct ingest_retry_msg *msg, int64_t now_ms,
+                 bool *is_accepted)
+{
+    struct msg_ctx m = {.ig = ig,
+                        .topic = msg->topic,
+                        .payload = msg->payload,
+                        .len = msg->len,
+                        .now_ms = now_ms,
+                        .received_ms = msg->received_ms,
+                        .retry_id = msg->id};
+    int rc = ingest_begin(ig);
+
+    *is_accepted = false;
+    if (rc)
+        return rc;
+    /* Its old rejects go; the ones it earns now take their place (and id). */
+    rc = store_reject_forget(ig->st, msg->id);
+    if (rc == 0)
+        rc = process(&m);
+    if (rc)
+        return fail_batch(ig, rc);
+    /* It was counted as received (and rejected) when it arrived. */
+    m.delta.received = 0;
+    m.delta.now_ms = 0;
+    add_delta(&ig->delta, &m.delta);
+    note_add(ig, m.n_rejects ? "retried_rejected" : "retried_stored", 1);
+    ig->n_batch++;
+    *is_accepted = m.n_rejects == 0;
     return 0;
 }
 
@@ -929,12 +997,18 @@ int ingest_reject(struct ingest *ig, const char *source, const char *reason, con
                   const void *payload, size_t len, int64_t now_ms)
 {
     struct store_delta delta = {.received = 1, .now_ms = now_ms};
+    struct msg_ctx m = {.ig = ig,
+                        .topic = source,
+                        .payload = payload,
+                        .len = len,
+                        .now_ms = now_ms,
+                        .received_ms = now_ms};
     bool is_own = !ig->in_batch;
     int rc = ingest_begin(ig);
 
     if (rc)
         return rc;
-    rc = store_reject(ig->st, now_ms, source, reason, detail, payload, len);
+    rc = keep_reject(ig, &m, reason, detail, true);
     if (rc)
         return is_own ? end_batch(ig, rc) : fail_batch(ig, rc);
     add_delta(&ig->delta, &delta);

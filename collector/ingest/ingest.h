@@ -81,6 +81,28 @@ size_t ingest_batch_size(const struct ingest *ig);
 int ingest_message(struct ingest *ig, const char *topic, const void *payload, size_t len,
                    int64_t now_ms);
 
+/* A message kept in the rejects table, to ingest again. Borrowed. */
+struct ingest_retry_msg {
+    int64_t id;          /* its first reject's id */
+    int64_t received_ms; /* when it arrived */
+    const char *topic;
+    const void *payload; /* the whole payload */
+    size_t len;
+};
+
+/*
+ * Ingest a rejected message again (`collector rejects retry`, e.g. after
+ * the gateway clock was fixed) in the open batch, opening one if needed,
+ * exactly as ingest_add() would at @now_ms. Its rejects are removed first;
+ * those it earns now are kept under its id and receive time with their
+ * new reasons. It was counted as received and rejected when it arrived:
+ * those counters stay, what it stores is counted as stored, and the notes
+ * retried_stored / retried_rejected count the retries. *@is_accepted is
+ * true when it left no reject. Returns as ingest_add().
+ */
+int ingest_retry(struct ingest *ig, const struct ingest_retry_msg *msg, int64_t now_ms,
+                 bool *is_accepted);
+
 /* Conditions worth counting that happen outside any message. */
 enum ingest_condition {
     INGEST_COND_QOS_DOWNGRADE, /* the broker granted a subscription below the QoS asked for */

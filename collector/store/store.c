@@ -27,7 +27,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define REJECT_PAYLOAD_PREFIX 256
 #define STORE_WAL_CHECKPOINT_BYTES (8 * 1024 * 1024)
 #define PRUNE_EVERY 64
 
@@ -67,8 +66,8 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
                 "qos_downgrades = qos_downgrades + ?10, sessions_lost = sessions_lost + ?11, "
                 "first_received = coalesce(first_received, ?12), "
                 "last_received = coalesce(?7, last_received) WHERE id = 1",
-    [S_REJECT] = "INSERT INTO rejects(received, topic, reason, detail, payload) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_REJECT] = "INSERT INTO rejects(id, received, topic, reason, detail, payload, size, msg_id, "
+                 "is_raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_REJECT_COUNT] = "INSERT INTO reject_counts(reason, n) VALUES (?1, 1) "
                        "ON CONFLICT(reason) DO UPDATE SET n = n + 1",
     [S_DEVICE_FIND] = "SELECT id, site, profile FROM devices WHERE name = ?1",
@@ -195,6 +194,26 @@ static const char *const migrations[] = {
     "ALTER TABLE ingest_stats ADD COLUMN corrected_messages INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE ingest_stats ADD COLUMN qos_downgrades INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE ingest_stats ADD COLUMN sessions_lost INTEGER NOT NULL DEFAULT 0;",
+    /* 6 → 7: rejects keep the whole payload (size: its length as received;
+     * NULL for rows kept before, which may be a 256-byte prefix). The first
+     * reject of a message holds the payload, later ones of the same message
+     * point at it (msg_id) and go with it. is_raw: never reached a decoder
+     * (an HJ 212 packet with a bad checksum), not retried. reject_bytes is
+     * the payload bytes the table holds, kept by triggers so that the bytes
+     * bound costs one row read per reject. */
+    "ALTER TABLE rejects ADD COLUMN size INTEGER;"
+    "ALTER TABLE rejects ADD COLUMN msg_id INTEGER;"
+    "ALTER TABLE rejects ADD COLUMN is_raw INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX rejects_msg ON rejects(msg_id) WHERE msg_id IS NOT NULL;"
+    "CREATE TABLE reject_bytes(id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);"
+    "INSERT INTO reject_bytes SELECT 1, coalesce(sum(length(payload)), 0) FROM rejects;"
+    "CREATE TRIGGER rejects_added AFTER INSERT ON rejects BEGIN"
+    "  UPDATE reject_bytes SET bytes = bytes + coalesce(length(new.payload), 0) WHERE id = 1;"
+    "END;"
+    "CREATE TRIGGER rejects_deleted AFTER DELETE ON rejects BEGIN"
+    "  UPDATE reject_bytes SET bytes = bytes - coalesce(length(old.payload), 0) WHERE id = 1;"
+    "  DELETE FROM rejects WHERE msg_id = old.id;"
+    "END;",
 };
 
 struct store {
@@ -203,7 +222,10 @@ struct store {
     sqlite3_stmt *insert_n[STORE_INSERT_MAX + 1]; /* INSERT OR IGNORE of 1..MAX readings */
     char *path;
     long long rejects_max_rows;
+    long long rejects_max_bytes;
     long long rejects_max_age_ms;
+    int64_t opened_wall_ms; /* the clocks when the store opened: the rejects' age rule */
+    int64_t opened_mono_ms;
     unsigned n_rejects_since_prune;
     bool in_tx;
     bool tracks_lock_waits;
@@ -395,7 +417,10 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
     }
     st->path = xstrdup(cfg->path);
     st->rejects_max_rows = cfg->retention.rejects_max_rows;
+    st->rejects_max_bytes = cfg->retention.rejects_max_bytes;
     st->rejects_max_age_ms = cfg->retention.rejects_ms;
+    st->opened_wall_ms = wall_ms();
+    st->opened_mono_ms = mono_ms();
     if (!st->path)
         goto nomem;
     if (sqlite3_open_v2(cfg->path, &st->db,
@@ -922,42 +947,182 @@ int store_count(struct store *st, const struct store_delta *d)
     return step_done(st, S_COUNT, "counters");
 }
 
+/*
+ * The age rule's clock. A reject's age is its receive time against the
+ * wall clock, but never more than the monotonic clock has seen pass since
+ * the store opened: a forward jump of the wall clock (a gateway that
+ * booted without RTC, then NTP) makes nothing older, and a jump backwards
+ * makes nothing younger than it was. Rows received before STORE_CLOCK_FLOOR_MS
+ * (a clock that was never set) have no trustworthy age at all.
+ */
+static int64_t scalar_i64(struct store *st, const char *sql);
+
+#define STORE_CLOCK_FLOOR_MS 1735689600000LL /* 2025-01-01T00:00:00Z */
+
+int64_t store_rejects_age_now(const struct store *st, int64_t now_ms)
+{
+    int64_t mono_now = st->opened_wall_ms + (mono_ms() - st->opened_mono_ms);
+
+    return now_ms < mono_now ? now_ms : mono_now;
+}
+
 int store_prune_rejects(struct store *st, int64_t now_ms)
 {
-    char sql[256];
+    /* Oldest first, in the order they were kept (id): by rows, then by
+     * payload bytes, then by age, which stops at the first row young
+     * enough (or with an untrustworthy receive time), so that a row kept
+     * under a clock that went back is never removed ahead of its elders. */
+    static const char q_rows[] =
+        "DELETE FROM rejects WHERE msg_id IS NULL AND id <= (SELECT id FROM rejects "
+        "WHERE msg_id IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?1)";
+    static const char q_age[] =
+        "DELETE FROM rejects WHERE msg_id IS NULL AND id < coalesce((SELECT id FROM rejects "
+        "WHERE msg_id IS NULL AND (received >= ?1 OR received < ?2) ORDER BY id LIMIT 1), "
+        "(SELECT max(id) + 1 FROM rejects))";
+    struct db_stmt *s;
+    int rc;
 
-    snprintf(sql, sizeof(sql),
-             "DELETE FROM rejects WHERE id <= (SELECT max(id) FROM rejects) - %lld "
-             "OR received < %lld",
-             st->rejects_max_rows,
-             st->rejects_max_age_ms ? (long long)(now_ms - st->rejects_max_age_ms) : 0LL);
     st->n_rejects_since_prune = 0;
-    return exec(st, sql);
+    s = db_prepare(st, q_rows);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, st->rejects_max_rows);
+    rc = db_run(s);
+    if (rc == 0)
+        rc = store_prune_reject_bytes(st);
+    if (rc || st->rejects_max_age_ms <= 0)
+        return rc;
+    s = db_prepare(st, q_age);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, store_rejects_age_now(st, now_ms) - st->rejects_max_age_ms);
+    db_bind_i64(s, 2, STORE_CLOCK_FLOOR_MS);
+    return db_run(s);
+}
+
+int64_t store_reject_bytes(struct store *st)
+{
+    return scalar_i64(st, "SELECT bytes FROM reject_bytes WHERE id = 1");
+}
+
+int store_prune_reject_bytes(struct store *st)
+{
+    /* The newest messages whose payloads fit stay; the rest, oldest first, go. */
+    static const char q_bytes[] =
+        "DELETE FROM rejects WHERE msg_id IS NULL AND id <= (SELECT id FROM (SELECT id, "
+        "sum(coalesce(length(payload), 0)) OVER (ORDER BY id DESC) AS total FROM rejects "
+        "WHERE msg_id IS NULL) WHERE total > ?1 ORDER BY id DESC LIMIT 1)";
+    struct db_stmt *s;
+
+    if (st->rejects_max_bytes <= 0 || store_reject_bytes(st) <= st->rejects_max_bytes)
+        return 0;
+    s = db_prepare(st, q_bytes);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, st->rejects_max_bytes);
+    return db_run(s);
+}
+
+int store_reject_add(struct store *st, const struct store_reject *r, int64_t *id)
+{
+    sqlite3_stmt *s = st->stmt[S_REJECT];
+    int rc;
+
+    if (r->id > 0)
+        sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int64(s, 2, r->received_ms);
+    bind_text_or_null(s, 3, r->topic);
+    sqlite3_bind_text(s, 4, r->reason, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 5, r->detail);
+    if (r->payload && r->msg_id <= 0)
+        sqlite3_bind_blob64(s, 6, r->payload, r->len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, (sqlite3_int64)(r->size > r->len ? r->size : r->len));
+    if (r->msg_id > 0)
+        sqlite3_bind_int64(s, 8, r->msg_id);
+    sqlite3_bind_int(s, 9, r->is_raw ? 1 : 0);
+    rc = step_done(st, S_REJECT, "reject insert");
+    if (rc)
+        return rc;
+    if (id)
+        *id = sqlite3_last_insert_rowid(st->db);
+    if (!r->is_uncounted) {
+        s = st->stmt[S_REJECT_COUNT];
+        sqlite3_bind_text(s, 1, r->reason, -1, SQLITE_STATIC);
+        rc = step_done(st, S_REJECT_COUNT, "reject count");
+        if (rc)
+            return rc;
+    }
+    if (++st->n_rejects_since_prune >= PRUNE_EVERY)
+        return store_prune_rejects(st, r->received_ms);
+    /* A large payload can pass the bytes bound long before the rows bound. */
+    return r->msg_id <= 0 && r->len > 0 ? store_prune_reject_bytes(st) : 0;
 }
 
 int store_reject(struct store *st, int64_t now_ms, const char *topic, const char *reason,
                  const char *detail, const void *payload, size_t len)
 {
-    sqlite3_stmt *s = st->stmt[S_REJECT];
+    const struct store_reject r = {.received_ms = now_ms,
+                                   .topic = topic,
+                                   .reason = reason,
+                                   .detail = detail,
+                                   .payload = payload,
+                                   .len = len,
+                                   .size = len};
+
+    return store_reject_add(st, &r, NULL);
+}
+
+int store_reject_forget(struct store *st, int64_t id)
+{
+    struct db_stmt *s = db_prepare(st, "DELETE FROM rejects WHERE id = ?1");
+
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, id);
+    return db_run(s);
+}
+
+int store_rejects_each(struct store *st, const struct store_reject_filter *f,
+                       int (*fn)(void *ud, const struct store_reject_row *row), void *ud)
+{
+    /* A later reject of a message shows its first one's payload. */
+    static const char sql[] =
+        "SELECT r.id, r.received, r.topic, r.reason, r.detail, coalesce(r.payload, p.payload), "
+        "coalesce(r.size, p.size), r.msg_id, r.is_raw, coalesce(r.size, -1) = "
+        "coalesce(length(r.payload), 0) AND r.msg_id IS NULL AND NOT r.is_raw "
+        "FROM rejects r LEFT JOIN rejects p ON p.id = r.msg_id "
+        "WHERE r.id > ?1 AND (?2 IS NULL OR r.reason = ?2 OR EXISTS (SELECT 1 FROM rejects c "
+        "WHERE c.msg_id = r.id AND c.reason = ?2)) AND r.received >= ?3 "
+        "AND (?4 = 0 OR r.msg_id IS NULL) ORDER BY r.id LIMIT ?5";
+    struct db_stmt *s = db_prepare(st, sql);
     int rc;
 
-    sqlite3_bind_int64(s, 1, now_ms);
-    bind_text_or_null(s, 2, topic);
-    sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 4, detail);
-    if (payload)
-        sqlite3_bind_blob(s, 5, payload,
-                          (int)(len < REJECT_PAYLOAD_PREFIX ? len : REJECT_PAYLOAD_PREFIX),
-                          SQLITE_STATIC);
-    rc = step_done(st, S_REJECT, "reject insert");
-    if (rc)
-        return rc;
-    s = st->stmt[S_REJECT_COUNT];
-    sqlite3_bind_text(s, 1, reason, -1, SQLITE_STATIC);
-    rc = step_done(st, S_REJECT_COUNT, "reject count");
-    if (rc == 0 && ++st->n_rejects_since_prune >= PRUNE_EVERY)
-        rc = store_prune_rejects(st, now_ms);
-    return rc;
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, f->after_id);
+    db_bind_text(s, 2, f->reason);
+    db_bind_i64(s, 3, f->since_ms);
+    db_bind_i64(s, 4, f->only_messages ? 1 : 0);
+    db_bind_i64(s, 5, f->limit > 0 ? f->limit : -1);
+    while ((rc = db_step(s)) == DB_ROW) {
+        struct store_reject_row row;
+        row.id = db_col_i64(s, 0);
+        row.received_ms = db_col_i64(s, 1);
+        row.topic = db_col_text(s, 2);
+        row.reason = db_col_text(s, 3);
+        row.detail = db_col_text(s, 4);
+        row.payload = db_col_bytes(s, 5, &row.len);
+        row.size = db_col_is_null(s, 6) ? -1 : db_col_i64(s, 6);
+        row.msg_id = db_col_is_null(s, 7) ? 0 : db_col_i64(s, 7);
+        row.is_raw = db_col_i64(s, 8) != 0;
+        row.is_retryable = db_col_i64(s, 9) != 0;
+        if (fn(ud, &row)) {
+            rc = DB_DONE;
+            break;
+        }
+    }
+    db_reset(s);
+    return rc < 0 ? rc : 0;
 }
 
 static int64_t scalar_i64(struct store *st, const char *sql)
@@ -1035,6 +1200,7 @@ int store_stats_read(struct store *st, struct store_stats *out)
     }
     out->n_devices = scalar_i64(st, "SELECT count(*) FROM devices");
     out->n_rejects_kept = scalar_i64(st, "SELECT count(*) FROM rejects");
+    out->reject_bytes = store_reject_bytes(st);
     /* completed hours only: the open hour is computed once it ends */
     out->rollup_pending =
         scalar_i64(st, "SELECT count(*) FROM dirty_hours WHERE hour + 3600000 <= "

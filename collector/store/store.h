@@ -15,7 +15,7 @@
 struct cfg_storage;
 struct store;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /*
  * Open (creating if needed) the database at cfg->path: WAL mode, the
@@ -160,14 +160,77 @@ int store_count(struct store *st, const struct store_delta *d);
 
 /*
  * Keep a rejected message or value: receive time, topic, reason code,
- * human detail and the first bytes of the payload. Bumps the per-reason
- * counter; prunes the table to its row and age bounds now and then.
+ * human detail and the whole payload (@len bytes; ingest caps it at
+ * ingest.max_payload). Bumps the per-reason counter; keeps the table
+ * within its bounds (store_prune_rejects).
  */
 int store_reject(struct store *st, int64_t now_ms, const char *topic, const char *reason,
                  const char *detail, const void *payload, size_t len);
 
-/* Enforce the rejects bounds (rows, age) now. */
+/* One reject to keep, for store_reject_add(). Borrowed strings and bytes. */
+struct store_reject {
+    int64_t received_ms;
+    const char *topic;   /* NULL: none */
+    const char *reason;  /* a stable code (docs/operations.md) */
+    const char *detail;  /* NULL: none */
+    const void *payload; /* NULL: none */
+    size_t len;          /* bytes of @payload kept */
+    size_t size;         /* bytes as received (more than @len when cut at max_payload) */
+    int64_t id;          /* 0: a new id; else this one (a retried message keeps its place) */
+    int64_t msg_id;      /* 0: a message's first reject, which keeps the payload; else
+                          * that reject's id (the payload is not kept twice) */
+    bool is_raw;         /* never reached a decoder (bad checksum): never retried */
+    bool is_uncounted;   /* leave the per-reason counters alone (a retry) */
+};
+
+/* Keep @r; *@id (may be NULL) gets its id. 0 or a COL_ERR_*. */
+int store_reject_add(struct store *st, const struct store_reject *r, int64_t *id);
+
+/*
+ * Enforce the rejects bounds now, oldest first in the order they were kept:
+ * storage.retention.rejects_max_rows messages, rejects_max_bytes of
+ * payload, and the age rule (store_rejects_age_now). 0 or a COL_ERR_*.
+ */
 int store_prune_rejects(struct store *st, int64_t now_ms);
+/* The bytes bound alone (cheap when within it). */
+int store_prune_reject_bytes(struct store *st);
+/* Payload bytes the rejects table holds. */
+int64_t store_reject_bytes(struct store *st);
+
+/*
+ * The "now" rejects age against: @now_ms, but never later than the wall
+ * clock at open plus the monotonic time since, so a wall-clock jump
+ * forward ages nothing. Rows received before 2025 are never pruned by age
+ * (their clock was not set); the row and byte bounds still hold them.
+ */
+int64_t store_rejects_age_now(const struct store *st, int64_t now_ms);
+
+/* One row of the rejects table, as store_rejects_each() gives it. Valid during the callback. */
+struct store_reject_row {
+    int64_t id, received_ms;
+    const char *topic, *reason, *detail; /* NULL when none */
+    const void *payload;                 /* the message's payload (its first reject's) */
+    size_t len;                          /* bytes of @payload */
+    int64_t size;                        /* bytes as received; -1 unknown (kept before 0.9) */
+    int64_t msg_id;                      /* 0, or the id of the message's first reject */
+    bool is_raw;                         /* never reached a decoder */
+    bool is_retryable;                   /* a first reject with the whole payload, not raw */
+};
+
+struct store_reject_filter {
+    const char *reason; /* NULL = any; a message matches when any of its rejects has it */
+    int64_t since_ms;   /* received at or after */
+    int64_t after_id;   /* ids above this (paging) */
+    long limit;         /* 0 = no limit */
+    bool only_messages; /* first rejects only: one row per message */
+};
+
+/* Call @fn for each matching row in id order; stops early when @fn returns non-zero. */
+int store_rejects_each(struct store *st, const struct store_reject_filter *f,
+                       int (*fn)(void *ud, const struct store_reject_row *row), void *ud);
+
+/* Remove a message's rejects (@id, its first, and those pointing at it). 0 or a COL_ERR_*. */
+int store_reject_forget(struct store *st, int64_t id);
 
 struct store_reason_count {
     char reason[40];
@@ -179,7 +242,7 @@ struct store_stats {
     int64_t unknown_fields, rejected_total;
     int64_t corrections, corrected_messages, qos_downgrades, sessions_lost;
     int64_t first_received_ms, last_received_ms;
-    int64_t n_devices, n_rejects_kept;
+    int64_t n_devices, n_rejects_kept, reject_bytes;
     int64_t rollup_pending; /* device-hours waiting for the rollup pass */
     int64_t db_bytes;
     size_t n_reasons;

@@ -569,6 +569,161 @@ static void test_timestamp_future(void **state)
     assert_int_equal(r.ts[0], NOW_MS + 300000);
 }
 
+/* ---- rejects kept whole, and retried (issue 12) ---- */
+
+struct kept {
+    int n;
+    int64_t id[8], received[8], msg_id[8], size[8];
+    size_t len[8];
+    char reason[8][32];
+    bool is_retryable[8];
+};
+
+static int keep_row(void *ud, const struct store_reject_row *r)
+{
+    struct kept *k = ud;
+
+    if (k->n < 8) {
+        k->id[k->n] = r->id;
+        k->received[k->n] = r->received_ms;
+        k->msg_id[k->n] = r->msg_id;
+        k->size[k->n] = r->size;
+        k->len[k->n] = r->len;
+        k->is_retryable[k->n] = r->is_retryable;
+        snprintf(k->reason[k->n], sizeof(k->reason[0]), "%s", r->reason ? r->reason : "");
+    }
+    k->n++;
+    return 0;
+}
+
+static struct kept kept_rejects(struct fixture *fx)
+{
+    const struct store_reject_filter f = {0};
+    struct kept k;
+
+    memset(&k, 0, sizeof(k));
+    assert_int_equal(store_rejects_each(fx->st, &f, keep_row, &k), 0);
+    return k;
+}
+
+static void test_issue12_rejects_keep_one_whole_payload(void **state)
+{
+    struct fixture *fx = *state;
+    static const char two_bad[] = "{\"ts\":1732579200,\"pm25\":-1,\"pm10\":-2,\"so2\":5}";
+    char *big = malloc(65537);
+    struct kept k;
+
+    assert_non_null(big);
+    deliver(fx, TOPIC, two_bad, NOW_MS);
+    k = kept_rejects(fx);
+    /* Two values rejected: two rows, one payload, the second pointing at the first. */
+    assert_int_equal(k.n, 2);
+    assert_int_equal(k.msg_id[0], 0);
+    assert_int_equal(k.msg_id[1], k.id[0]);
+    assert_int_equal(store_reject_bytes(fx->st), (int64_t)strlen(two_bad));
+    assert_int_equal(k.len[1], strlen(two_bad)); /* shown with the message's payload */
+    assert_true(k.is_retryable[0]);
+    assert_false(k.is_retryable[1]);
+    /* Over max_payload: kept up to it, its size as received. */
+    memset(big, ' ', 65537);
+    assert_int_equal(ingest_message(fx->ig, TOPIC, big, 65537, NOW_MS), 0);
+    free(big);
+    k = kept_rejects(fx);
+    assert_int_equal(k.n, 3);
+    assert_string_equal(k.reason[2], "payload_too_large");
+    assert_int_equal(k.len[2], 65536);
+    assert_int_equal(k.size[2], 65537);
+    assert_false(k.is_retryable[2]);
+}
+
+struct payload_copy {
+    char *buf;
+    size_t len;
+};
+
+static int copy_payload(void *ud, const struct store_reject_row *r)
+{
+    struct payload_copy *got = ud;
+
+    assert_true(r->len < 256);
+    memcpy(got->buf, r->payload, r->len);
+    got->len = r->len;
+    return 1;
+}
+
+static void retry_all(struct fixture *fx, int64_t now_ms, int *n_accepted)
+{
+    const struct store_reject_filter f = {.only_messages = true};
+    struct kept k;
+
+    memset(&k, 0, sizeof(k));
+    assert_int_equal(store_rejects_each(fx->st, &f, keep_row, &k), 0);
+    *n_accepted = 0;
+    for (int i = 0; i < k.n; i++) {
+        char payload[256];
+        const struct store_reject_filter one = {.after_id = k.id[i] - 1, .limit = 1};
+        struct payload_copy got = {payload, 0};
+        struct ingest_retry_msg m = {k.id[i], k.received[i], TOPIC, payload, 0};
+        bool is_accepted = false;
+
+        /* The payload as the row keeps it. */
+        assert_int_equal(store_rejects_each(fx->st, &one, copy_payload, &got), 0);
+        m.len = got.len;
+        assert_int_equal(ingest_retry(fx->ig, &m, now_ms, &is_accepted), 0);
+        *n_accepted += is_accepted;
+    }
+    assert_int_equal(ingest_commit(fx->ig), 0);
+}
+
+static void test_issue12_retry_after_clock_fix(void **state)
+{
+    struct fixture *fx = *state;
+    const int64_t day = 86400000;
+    char ok[128], bad[128];
+    struct store_stats s;
+    struct kept k;
+    struct rows r;
+    int n_accepted;
+
+    /* The gateway clock is a day behind: both are "from the future". */
+    snprintf(ok, sizeof(ok), "{\"ts\":%lld,\"pm25\":7,\"pm10\":8}",
+             (long long)((NOW_MS + day) / 1000));
+    snprintf(bad, sizeof(bad), "{\"ts\":%lld,\"pm25\":-7,\"pm10\":9}",
+             (long long)((NOW_MS + day) / 1000 + 60));
+    deliver(fx, TOPIC, ok, NOW_MS);
+    deliver(fx, TOPIC, bad, NOW_MS + 1);
+    s = stats(fx);
+    assert_int_equal(reason_count(&s, "timestamp_future"), 2);
+    assert_int_equal(s.stored_readings, 0);
+    k = kept_rejects(fx);
+    assert_int_equal(k.n, 2);
+
+    /* The clock fixed: one is stored whole, the other keeps its place with its new reason. */
+    retry_all(fx, NOW_MS + day + 120000, &n_accepted);
+    assert_int_equal(n_accepted, 1);
+    s = stats(fx);
+    assert_int_equal(s.received, 2);                           /* counted once, on arrival */
+    assert_int_equal(reason_count(&s, "timestamp_future"), 2); /* what happened on arrival */
+    assert_int_equal(reason_count(&s, "out_of_range"), 0);
+    assert_int_equal(s.stored_readings, 3);
+    assert_int_equal(rows_of(fx, "aqm-01", "pm25", &r), 1);
+    assert_int_equal(r.ts[0], NOW_MS + day - (NOW_MS + day) % 1000);
+    assert_int_equal(rows_of(fx, "aqm-01", "pm10", &r), 2);
+    {
+        struct kept after = kept_rejects(fx);
+        assert_int_equal(after.n, 1);
+        assert_int_equal(after.id[0], k.id[1]);
+        assert_int_equal(after.received[0], NOW_MS + 1);
+        assert_string_equal(after.reason[0], "out_of_range");
+    }
+    /* Retrying again stores nothing twice and keeps the one that is still bad. */
+    retry_all(fx, NOW_MS + day + 180000, &n_accepted);
+    assert_int_equal(n_accepted, 0);
+    s = stats(fx);
+    assert_int_equal(s.stored_readings, 3);
+    assert_int_equal(kept_rejects(fx).n, 1);
+}
+
 /* ---- device bookkeeping ---- */
 
 static long long device_column(struct fixture *fx, const char *col, const char *name)
@@ -1086,6 +1241,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timestamp_forms_same_instant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_timestamp_uses_receive_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_future, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issue12_rejects_keep_one_whole_payload, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_issue12_retry_after_clock_fix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_seen_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue14_senml_pack_of_two_devices, setup_custom,
                                         teardown),

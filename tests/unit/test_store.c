@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "col_err.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -258,11 +259,16 @@ static void test_rejects_counted_and_bounded(void **state)
     assert_int_equal(store_reject(st, 1000, "xh/a", "malformed", "json: bad", "{x", 2), 0);
     assert_int_equal(store_reject(st, 1001, "xh/a", "malformed", "json: bad", "{y", 2), 0);
     assert_int_equal(store_reject(st, 1002, NULL, "unmatched_topic", NULL, NULL, 0), 0);
-    /* Only a prefix of a large payload is kept (256 bytes). */
+    /* The whole payload is kept, byte for byte (the caller caps it at max_payload). */
+    payload[599] = 'q';
     assert_int_equal(store_reject(st, 1003, "t", "payload_too_large", "big", payload, 600), 0);
     assert_int_equal(sql_int(fx->path, "SELECT length(payload) FROM rejects WHERE reason = "
                                        "'payload_too_large'"),
-                     256);
+                     600);
+    assert_int_equal(sql_int(fx->path, "SELECT unicode(substr(CAST(payload AS TEXT), 600)) FROM "
+                                       "rejects WHERE reason = 'payload_too_large'"),
+                     'q');
+    assert_int_equal(store_reject_bytes(st), 2 + 2 + 600);
 
     assert_int_equal(store_stats_read(st, &s), 0);
     assert_int_equal(s.rejected_total, 4);
@@ -298,18 +304,109 @@ static void test_rejects_age_bound(void **state)
     struct store_stats s;
     char err[512];
 
-    /* Keep rejects one minute: at t = 100 000, those before 40 000 go. */
+    /* Keep rejects one minute: at b + 100 s, those received before b + 40 s go. */
+    const int64_t b = wall_ms() - 100000;
+
     store_close(fx->st);
     fx->cfg.retention.rejects_ms = 60000;
     fx->st = store_open(&fx->cfg, false, err, sizeof(err));
     assert_non_null(fx->st);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(store_reject(fx->st, 10000 * i, "t", "malformed", "", NULL, 0), 0);
-    assert_int_equal(store_prune_rejects(fx->st, 100000), 0);
+        assert_int_equal(store_reject(fx->st, b + 10000 * i + 5000, "t", "malformed", "", NULL, 0),
+                         0);
+    assert_int_equal(store_prune_rejects(fx->st, b + 100000), 0);
     assert_int_equal(store_stats_read(fx->st, &s), 0);
-    /* 40 000 .. 90 000 remain: 6 rows. */
+    /* b + 45 s .. b + 95 s remain: 6 rows. */
     assert_int_equal(s.n_rejects_kept, 6);
     assert_int_equal(s.rejected_total, 10);
+}
+
+/* Issue 12: a forward jump of the wall clock deletes no reject. */
+static void test_rejects_age_ignores_clock_jump(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_stats s;
+    char err[512];
+    const int64_t b = wall_ms() - 100000;
+
+    store_close(fx->st);
+    fx->cfg.retention.rejects_ms = 60000;
+    fx->st = store_open(&fx->cfg, false, err, sizeof(err));
+    assert_non_null(fx->st);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(store_reject(fx->st, b + 10000 * i + 5000, "t", "malformed", "", NULL, 0),
+                         0);
+    /* The wall clock says a year later; the monotonic clock says a moment. */
+    assert_int_equal(store_prune_rejects(fx->st, b + 100000 + 365LL * 86400000), 0);
+    assert_int_equal(store_stats_read(fx->st, &s), 0);
+    assert_int_equal(s.n_rejects_kept, 6);
+    assert_true(store_rejects_age_now(fx->st, b + 100000 + 365LL * 86400000) < wall_ms() + 1000);
+    /* A clock that was never set (1970): no age at all, however old it looks. */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(store_reject(fx->st, 1000 * i, "t", "timestamp_future", "", "x", 1), 0);
+    assert_int_equal(store_prune_rejects(fx->st, wall_ms()), 0);
+    assert_int_equal(store_stats_read(fx->st, &s), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE reason = "
+                                       "'timestamp_future'"),
+                     5);
+}
+
+/* The payload bytes bound: the newest messages that fit stay, oldest go first. */
+static void test_rejects_bytes_bound(void **state)
+{
+    struct fixture *fx = *state;
+    static char payload[10000];
+    char err[512];
+
+    store_close(fx->st);
+    fx->cfg.retention.rejects_max_bytes = 65536;
+    fx->st = store_open(&fx->cfg, false, err, sizeof(err));
+    assert_non_null(fx->st);
+    memset(payload, 'b', sizeof(payload));
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(
+            store_reject(fx->st, 1000 + i, "t", "malformed", "", payload, sizeof(payload)), 0);
+        assert_true(store_reject_bytes(fx->st) <= 65536);
+    }
+    /* 6 x 10 000 fit in 64 KiB, a 7th does not. */
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 6);
+    assert_int_equal(sql_int(fx->path, "SELECT min(received) FROM rejects"), 1004);
+    assert_int_equal(sql_int(fx->path, "SELECT sum(length(payload)) FROM rejects"),
+                     store_reject_bytes(fx->st));
+    /* One message larger than the bound is not kept whole: nothing would fit. */
+    fx->cfg.retention.rejects_max_bytes = 0;
+}
+
+/* A message's later rejects point at its first, which alone keeps the payload. */
+static void test_rejects_of_one_message(void **state)
+{
+    struct fixture *fx = *state;
+    struct store *st = fx->st;
+    struct store_reject r = {.received_ms = 5,
+                             .topic = "xh/a",
+                             .reason = "out_of_range",
+                             .detail = "pm25",
+                             .payload = "{\"pm25\": -1, \"pm10\": -2}",
+                             .len = 26,
+                             .size = 26};
+    int64_t first = 0, second = 0;
+
+    assert_int_equal(store_reject_add(st, &r, &first), 0);
+    r.msg_id = first;
+    r.detail = "pm10";
+    assert_int_equal(store_reject_add(st, &r, &second), 0);
+    assert_true(second > first);
+    assert_int_equal(store_reject_bytes(st), 26);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE payload IS NULL"), 1);
+    /* Forgetting the message forgets both. */
+    assert_int_equal(store_reject_forget(st, first), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 0);
+    assert_int_equal(store_reject_bytes(st), 0);
+    /* A retried message keeps its id. */
+    r.msg_id = 0;
+    r.id = first;
+    assert_int_equal(store_reject_add(st, &r, &second), 0);
+    assert_int_equal(second, first);
 }
 
 struct collected {
@@ -556,6 +653,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters_add_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_counted_and_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_age_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_age_ignores_clock_jump, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_bytes_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_of_one_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_upsert, setup, teardown),
