@@ -904,6 +904,45 @@ static int reminders(struct alerts *a, int64_t now_ms)
 }
 
 /*
+ * The gateway clock against its devices' (ingest_watch_clock writes the
+ * verdict of every window to the store): fires when the last window that
+ * could tell found most devices far ahead of or behind the gateway clock,
+ * resolves when one finds them agreeing again (docs/alerts.md).
+ */
+static int gateway_clock(struct alerts *a, int64_t now_ms)
+{
+    static const struct rule clock_rule = {
+        .name = "gateway_clock_suspect",
+        .source = "docs/alerts.md: readings from the future are rejected; a gateway clock "
+                  "behind its devices turns good data into rejects",
+        .domain = "gateway",
+        .series = RULE_N_SERIES,
+        .op = RULE_GT,
+        .hits = 1,
+        .severity = RULE_MAJOR,
+        .repeat_ms = 6 * 3600 * 1000LL,
+        .message_zh = "网关 {site} 的时钟与多数设备不一致（相差约 {value} 分钟）：请检查 NTP，"
+                      "校准后运行 collector rejects retry 补存被拒绝的读数",
+        .message_en = "gateway {site}: its clock disagrees with most devices (by about {value} "
+                      "min); check NTP, then run `collector rejects retry` to store the "
+                      "readings it rejected",
+    };
+    struct store_clock c;
+    struct eval e;
+    int rc = store_clock_read(a->st, &c);
+
+    if (rc || c.verdict < 0)
+        return rc;
+    e = (struct eval){&clock_rule, "gateway=clock",
+                      "gateway",   a->cfg->gateway.id,
+                      NULL,        "clock_suspect",
+                      "min",       c.verdict ? fmax(1.0, fabs((double)c.skew_ms) / 60000.0) : 0.0,
+                      0.5,         now_ms,
+                      now_ms};
+    return evaluate(a, &e);
+}
+
+/*
  * The gateway's own health, as built-in rules: the upload failing for more
  * than upload.fail_alert_days days, and the disk running out of room
  * (docs/upload.md). They route like any rule (domain "gateway").
@@ -944,6 +983,9 @@ static int gateway_health(struct alerts *a, int64_t now_ms)
     int n = 0, rc;
     bool is_disk_low = false;
 
+    rc = gateway_clock(a, now_ms);
+    if (rc)
+        return rc;
     if (!a->cfg->upload.url || !*a->cfg->upload.url || !a->facts.read)
         return 0;
     if (a->facts.read(a->facts.ud, a->st, &n, &is_disk_low) != 0)
