@@ -7,6 +7,7 @@
  * a value the parser would refuse.
  */
 #include "config.h"
+#include "cidr.h"
 #include "col_err.h"
 #include "diag.h"
 #include "log.h"
@@ -190,6 +191,30 @@ static const struct cfg_key ingest_keys[] = {
     {"hj212_split_timeout", CFG_DURATION, "60s", OFF(ingest.hj212_split_timeout_ms), 100, 3600000,
      "How long the HJ 212 listener holds the parts of a split message (PNUM/PNO) for the "
      "rest; a message still incomplete then is rejected (split_incomplete), every part kept",
+     NULL, NULL, 0},
+    {"hj212_allow", CFG_STRLIST, "[]", OFF(ingest.hj212_allow), 0, 0,
+     "Networks the HJ 212 listener accepts connections from, as CIDR blocks (e.g. "
+     "[\"10.20.0.0/16\", \"2001:db8::/32\"]; an address alone is one host); a connection from "
+     "elsewhere is closed at once, counted and logged once a minute per address. Empty: any",
+     NULL, NULL, 0},
+    {"hj212_max_connections", CFG_INT, "64", OFF(ingest.hj212_max_connections), 1, 4096,
+     "HJ 212 connections open at once; when full, a new connection closes the oldest idle "
+     "one (connections that have not yet sent a valid packet go first)",
+     NULL, NULL, 0},
+    {"hj212_max_per_address", CFG_INT, "8", OFF(ingest.hj212_max_per_address), 1, 4096,
+     "HJ 212 connections from one source address at once; a new one beyond it closes that "
+     "address's oldest idle connection, so one address cannot take the others' places",
+     NULL, NULL, 0},
+    {"hj212_first_packet_timeout", CFG_DURATION, "10s", OFF(ingest.hj212_first_packet_timeout_ms),
+     100, 3600000,
+     "A new HJ 212 connection is closed unless its first valid packet (framing and checksum "
+     "right) arrives within this",
+     NULL, NULL, 0},
+    {"hj212_idle_timeout", CFG_DURATION, "15m", OFF(ingest.hj212_idle_timeout_ms), 1000, 86400000,
+     "An HJ 212 connection is closed after this long without a valid packet", NULL, NULL, 0},
+    {"hj212_write_timeout", CFG_DURATION, "15s", OFF(ingest.hj212_write_timeout_ms), 100, 3600000,
+     "An HJ 212 client that takes none of its waiting responses for this long is closed; they "
+     "answered committed data, so nothing is lost (the datalogger resends)",
      NULL, NULL, 0},
     {0},
 };
@@ -1014,6 +1039,15 @@ static int check_cross(struct config *c, const struct ynode *root, struct diag *
     }
     if (check_upload(c, d))
         rc = COL_ERR_CONFIG;
+    for (size_t i = 0; i < c->ingest.hj212_allow.n; i++) {
+        struct cidr net;
+        char why[160];
+
+        if (cidr_parse(c->ingest.hj212_allow.v[i], &net, why, sizeof(why))) {
+            key_error(d, c, root, "ingest.hj212_allow", "ingest.hj212_allow: %s", why);
+            rc = COL_ERR_CONFIG;
+        }
+    }
     if (!*c->gateway.id) {
         diag_error(d, c->file, 0, "gateway.id must not be empty");
         rc = COL_ERR_CONFIG;

@@ -86,6 +86,13 @@ struct cfg_ingest {
     long long clock_behind_ms;        /* ... and how far behind a device's newest reading may be */
     char *hj212_listen;               /* "host:port" of the HJ 212 TCP listener; empty = off */
     long long hj212_split_timeout_ms; /* a split HJ 212 message waits this long for its parts */
+    /* The HJ 212 listener's limits and who it admits (docs/devices.md). */
+    struct cfg_strlist hj212_allow;          /* CIDR blocks; empty = every source */
+    long long hj212_max_connections;         /* when full, the oldest idle connection is closed */
+    long long hj212_max_per_address;         /* connections from one source address at most */
+    long long hj212_first_packet_timeout_ms; /* a new connection's first valid packet */
+    long long hj212_idle_timeout_ms;         /* since a connection's last valid packet */
+    long long hj212_write_timeout_ms;        /* responses not taken for this long: closed */
     /* Group commit: most messages per transaction; longest a batch stays open (ms). */
     long long batch_max;
     long long batch_ms;

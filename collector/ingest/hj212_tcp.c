@@ -1,11 +1,22 @@
 /*
  * The HJ 212 TCP listener (see hj212_tcp.h). One thread polls the listening
- * socket and up to HJ212_MAX_CLIENTS connections; each connection has a
- * fixed buffer that holds the longest packet the length field can announce
- * (9999 bytes of data segment: longer than the standard's 1024, which is
- * accepted with a note), and a line longer than it is a protocol error that
- * closes the connection. The thread owns its ingest and store, so the MQTT
- * thread never waits for it except on SQLite's write lock (busy timeout).
+ * socket and up to ingest.hj212_max_connections connections; each
+ * connection has a fixed buffer that holds the longest packet the length
+ * field can announce (9999 bytes of data segment: longer than the
+ * standard's 1024, which is accepted with a note), and a line longer than
+ * it is a protocol error that closes the connection. The thread owns its
+ * ingest and store, so the MQTT thread never waits for it except on
+ * SQLite's write lock (busy timeout).
+ *
+ * Every client may be hostile, and the thread must never wait on one:
+ * sockets are non-blocking; responses queue per connection and leave when
+ * the socket is writable; a client whose queue is full is not read until it
+ * takes its responses, and is closed when it takes none for
+ * ingest.hj212_write_timeout. Limits bound what a client can hold: a
+ * deadline for the first valid packet, an idle timeout, connections per
+ * source address, and a maximum overall (when full, the oldest idle
+ * connection makes room); an allow list closes connections from elsewhere
+ * at accept.
  *
  * Group commit as on MQTT: the packets of one poll pass, from every
  * connection, go into one batch; after its COMMIT the pass's responses are
@@ -29,6 +40,7 @@
  */
 #include "hj212_tcp.h"
 #include "col_err.h"
+#include "core/cidr.h"
 #include "core/config.h"
 #include "core/watchdog.h"
 #include "diag.h"
@@ -45,6 +57,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,21 +66,39 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define HJ212_MAX_CLIENTS 64
 #define HJ212_BUF (HJ212_PACKET_LONG_MAX + 64)
-#define HJ212_IDLE_MS (15 * 60 * 1000)
 #define HJ212_RESP_MAX 256
-#define HJ212_RESP_BUF (8 * HJ212_RESP_MAX)
+#define HJ212_OUT_BUF (16 * HJ212_RESP_MAX)
+#define HJ212_ACCEPTS_PER_PASS 32
+#define HJ212_SNDBUF 16384
+#define HJ212_PASS_MS 200
+#define HJ212_DENIED_LOG_MS 60000
+#define HJ212_DENIED_SLOTS 32
 
 struct conn {
     int fd;
     char peer[64];
-    size_t n;
-    int64_t last_ms;
-    bool in_batch; /* packets of this connection are in the open batch */
-    size_t n_resp; /* responses waiting for the batch's commit */
-    char resp[HJ212_RESP_BUF];
+    struct sockaddr_storage addr; /* the source, for the per-address limit */
+    size_t n;                     /* bytes in buf */
+    size_t scanned;               /* bytes of buf already searched for CRLF */
+    int64_t open_ms;              /* accepted (monotonic) */
+    int64_t last_ms;              /* last valid packet, or open_ms */
+    bool is_valid;                /* has sent a valid packet (first-packet deadline met) */
+    bool in_batch;                /* packets of this connection are in the open batch */
+    bool is_held;                 /* packets wait in buf for room among the responses */
+    /* out[0..n_out) answers committed data and may be sent; out[n_out..n_out+n_wait)
+     * waits for the open batch's commit. */
+    size_t n_out, n_wait;
+    int64_t stall_ms; /* since when the client has taken none of out; 0 when out is empty */
+    char out[HJ212_OUT_BUF];
     char buf[HJ212_BUF];
+};
+
+/* A disallowed source, remembered so that it is logged once a minute. */
+struct denied {
+    struct sockaddr_storage addr;
+    int64_t logged_ms;
+    long n_since;
 };
 
 struct hj212_tcp {
@@ -82,7 +113,14 @@ struct hj212_tcp {
     const struct hj212_rules_source *rules_src; /* borrowed; NULL = no rules */
     struct ingest_rules rules;                  /* instant rules on the packets' readings */
     bool has_rules;
-    struct conn *conns[HJ212_MAX_CLIENTS];
+    struct cidr *allow; /* ingest.hj212_allow, parsed; n_allow 0 = every source */
+    size_t n_allow;
+    struct denied denied[HJ212_DENIED_SLOTS];
+    size_t max_conns, max_per_addr;
+    struct conn **conns;                   /* max_conns slots */
+    struct pollfd *pfd;                    /* max_conns + 1 */
+    struct conn **pconn;                   /* the connection each pfd entry was made for */
+    int *pslot;                            /* and its slot */
     struct hj212_reasm *reasm;             /* split messages waiting for their parts */
     char whole[HJ212_PACKET_LONG_MAX + 1]; /* a reassembled message, off the stack */
     long n_packets, n_acks;
@@ -111,9 +149,11 @@ static int listen_on(const char *addr)
         log_err("hj212: cannot resolve %s: %s", addr, gai_strerror(rc));
         return -1;
     }
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* Non-blocking: a connection that is reset between poll() and accept()
+     * must not leave the thread waiting in accept(). */
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 16)) {
+        bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
         log_err("hj212: cannot listen on %s: %s", addr, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -123,59 +163,203 @@ static int listen_on(const char *addr)
     return fd;
 }
 
+/*
+ * Close connection @i. A connection that never sent a valid packet is
+ * logged at debug level only: a flood of hostile sockets must not flood
+ * the log (the notes count them).
+ */
 static void drop(struct hj212_tcp *t, int i, const char *why)
 {
     struct conn *c = t->conns[i];
 
-    log_info("hj212: closing %s (%s)", c->peer, why);
+    if (c->is_valid)
+        log_info("hj212: closing %s (%s)", c->peer, why);
+    else
+        log_dbg("hj212: closing %s (%s)", c->peer, why);
     close(c->fd);
     xfree(c);
     t->conns[i] = NULL;
 }
 
-static void accept_one(struct hj212_tcp *t)
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+/*
+ * The connection to close to make room: among those from @addr (NULL: all),
+ * the one that has waited longest for its first valid packet, or else the
+ * one whose last valid packet is oldest. -1 when there is none.
+ */
+static int oldest_idle(const struct hj212_tcp *t, const struct sockaddr_storage *addr)
+{
+    int best = -1;
+
+    for (size_t i = 0; i < t->max_conns; i++) {
+        const struct conn *c = t->conns[i], *b;
+
+        if (!c || (addr && !same_host(&c->addr, addr)))
+            continue;
+        if (best < 0) {
+            best = (int)i;
+            continue;
+        }
+        b = t->conns[best];
+        if (c->is_valid != b->is_valid) {
+            if (!c->is_valid)
+                best = (int)i;
+        } else if ((c->is_valid ? c->last_ms : c->open_ms) <
+                   (b->is_valid ? b->last_ms : b->open_ms)) {
+            best = (int)i;
+        }
+    }
+    return best;
+}
+
+/* Log a refused source at most once a minute per address. */
+static void log_denied(struct hj212_tcp *t, const struct sockaddr_storage *sa, const char *peer,
+                       int64_t now)
+{
+    struct denied *d = NULL, *oldest = &t->denied[0];
+
+    for (size_t i = 0; i < HJ212_DENIED_SLOTS && !d; i++) {
+        if (t->denied[i].logged_ms && same_host(&t->denied[i].addr, sa))
+            d = &t->denied[i];
+        else if (t->denied[i].logged_ms < oldest->logged_ms)
+            oldest = &t->denied[i];
+    }
+    if (d && now - d->logged_ms < HJ212_DENIED_LOG_MS) {
+        d->n_since++;
+        return;
+    }
+    if (!d) {
+        d = oldest;
+        d->addr = *sa;
+        d->n_since = 0;
+    }
+    if (d->n_since)
+        log_warn("hj212: refusing connections from %s: not in ingest.hj212_allow (%ld more "
+                 "in the last minute)",
+                 peer, d->n_since);
+    else
+        log_warn("hj212: refusing connections from %s: not in ingest.hj212_allow", peer);
+    d->logged_ms = now;
+    d->n_since = 0;
+}
+
+/* Accept one waiting connection; false when none was waiting. */
+static bool accept_one(struct hj212_tcp *t)
 {
     struct sockaddr_storage sa;
     socklen_t len = sizeof(sa);
-    int fd = accept4(t->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+    int fd = accept4(t->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    char peer[64];
     struct conn *c;
-    int slot = -1;
+    int slot = -1, n_same = 0;
+    size_t n_open = 0;
+    int64_t now = mono_ms();
 
-    if (fd < 0)
-        return;
-    for (int i = 0; i < HJ212_MAX_CLIENTS && slot < 0; i++)
-        if (!t->conns[i])
-            slot = i;
-    c = slot >= 0 ? xcalloc(1, sizeof(*c)) : NULL;
-    if (!c) {
-        log_warn("hj212: refusing a connection: %s", slot < 0 ? "too many clients" : "no memory");
-        close(fd);
-        return;
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            log_warn("hj212: accept: %s", strerror(errno));
+        return errno == EINTR || errno == ECONNABORTED;
     }
+    if (getnameinfo((struct sockaddr *)&sa, len, peer, sizeof(peer), NULL, 0, NI_NUMERICHOST))
+        snprintf(peer, sizeof(peer), "?");
+    if (t->n_allow && !cidr_match_any(t->allow, t->n_allow, (struct sockaddr *)&sa)) {
+        ingest_note(t->ig, "hj212_conn_denied", 1);
+        log_denied(t, &sa, peer, now);
+        close(fd);
+        return true;
+    }
+    for (size_t i = 0; i < t->max_conns; i++) {
+        if (!t->conns[i]) {
+            if (slot < 0)
+                slot = (int)i;
+            continue;
+        }
+        n_open++;
+        if (same_host(&t->conns[i]->addr, &sa))
+            n_same++;
+    }
+    if ((size_t)n_same >= t->max_per_addr) {
+        /* One address may not take the places of others: it makes room among its own. */
+        int victim = oldest_idle(t, &sa);
+
+        ingest_note(t->ig, "hj212_conn_address_limit", 1);
+        drop(t, victim, "its address has ingest.hj212_max_per_address connections");
+        slot = victim;
+    } else if (n_open >= t->max_conns) {
+        int victim = oldest_idle(t, NULL);
+
+        ingest_note(t->ig, "hj212_conn_evicted", 1);
+        drop(t, victim, "ingest.hj212_max_connections reached: oldest idle connection");
+        slot = victim;
+    }
+    c = xcalloc(1, sizeof(*c));
+    if (!c) {
+        log_warn("hj212: refusing a connection from %s: no memory", peer);
+        close(fd);
+        return true;
+    }
+    /* Answers are ~120 bytes: a small fixed send buffer (no autotuning) bounds the
+     * kernel memory a client that never reads can pin, and how much it can be
+     * sent before its write timeout runs. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){HJ212_SNDBUF}, sizeof(int));
     c->fd = fd;
-    c->last_ms = mono_ms();
-    if (getnameinfo((struct sockaddr *)&sa, len, c->peer, sizeof(c->peer), NULL, 0, NI_NUMERICHOST))
-        snprintf(c->peer, sizeof(c->peer), "?");
+    c->addr = sa;
+    c->open_ms = c->last_ms = now;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer);
     t->conns[slot] = c;
-    log_info("hj212: connection from %s", c->peer);
+    log_dbg("hj212: connection from %s", c->peer);
+    return true;
 }
 
-static int send_all(int fd, const char *p, size_t n)
+/*
+ * Send what connection @i may send, without blocking. Returns 0, or <0
+ * when the connection failed and was closed.
+ */
+static int flush_conn(struct hj212_tcp *t, int i)
 {
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    struct conn *c = t->conns[i];
+    size_t sent = 0;
+
+    while (sent < c->n_out) {
+        ssize_t w = send(c->fd, c->out + sent, c->n_out - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (w <= 0) {
+            drop(t, i, "cannot send the responses");
             return COL_ERR_IO;
-        p += w;
-        n -= (size_t)w;
+        }
+        sent += (size_t)w;
     }
+    if (sent) {
+        memmove(c->out, c->out + sent, c->n_out + c->n_wait - sent);
+        c->n_out -= sent;
+        c->stall_ms = 0; /* the client takes its responses: its write timeout starts again */
+    }
+    if (c->n_out && !c->stall_ms)
+        c->stall_ms = mono_ms();
+    if (!c->n_out)
+        c->stall_ms = 0;
     return 0;
 }
 
 /*
- * Commit the open batch, then send the responses it allowed; when the
+ * Commit the open batch, then let its responses leave (as far as each
+ * client takes them now; the rest when its socket is writable); when the
  * commit failed, close the connections whose packets were in it, without a
  * response (their dataloggers resend).
  */
@@ -183,45 +367,55 @@ static void settle(struct hj212_tcp *t)
 {
     int rc = ingest_commit(t->ig);
 
-    for (int i = 0; i < HJ212_MAX_CLIENTS; i++) {
+    for (size_t i = 0; i < t->max_conns; i++) {
         struct conn *c = t->conns[i];
         if (!c || !c->in_batch)
             continue;
         c->in_batch = false;
         if (rc) {
-            c->n_resp = 0;
-            drop(t, i, "storage failed; packets not acknowledged");
+            c->n_wait = 0;
+            drop(t, (int)i, "storage failed; packets not acknowledged");
             continue;
         }
-        if (c->n_resp && send_all(c->fd, c->resp, c->n_resp)) {
-            drop(t, i, "cannot send the data responses");
-            continue;
-        }
-        c->n_resp = 0;
+        c->n_out += c->n_wait;
+        c->n_wait = 0;
+        if (c->n_out)
+            (void)flush_conn(t, (int)i);
     }
+}
+
+static bool has_room(const struct conn *c)
+{
+    return sizeof(c->out) - c->n_out - c->n_wait >= HJ212_RESP_MAX;
 }
 
 /*
  * Queue the answer @h owes (hj212_build_reply: none for replies, or when
  * the sender does not ask) on connection @i, to leave after the batch's
- * commit. Returns <0 when making room (a commit) failed; then connection
- * @i may be gone.
+ * commit. When the connection's queue is full the batch is committed
+ * first; if the client still takes nothing, the answer (to committed data)
+ * is dropped and counted. Returns <0 when making room (a commit) failed;
+ * then connection @i may be gone.
  */
 static int queue_reply(struct hj212_tcp *t, int i, const struct hj212_header *h)
 {
     struct conn *c = t->conns[i];
     int n;
 
-    if (c->n_resp + HJ212_RESP_MAX > sizeof(c->resp)) {
+    if (!has_room(c)) {
         settle(t); /* no room for another response: commit what we have */
         if (t->conns[i] != c)
             return COL_ERR_IO;
         c->in_batch = true;
+        if (!has_room(c)) {
+            ingest_note(t->ig, "hj212_responses_dropped", 1);
+            return 0;
+        }
     }
-    n = hj212_build_reply(h, c->resp + c->n_resp, sizeof(c->resp) - c->n_resp);
+    n = hj212_build_reply(h, c->out + c->n_out + c->n_wait, sizeof(c->out) - c->n_out - c->n_wait);
     if (n <= 0)
         return 0;
-    c->n_resp += (size_t)n;
+    c->n_wait += (size_t)n;
     t->n_acks++;
     return 0;
 }
@@ -353,6 +547,11 @@ static int handle_packet(struct hj212_tcp *t, int i, const char *pkt, size_t len
     mode = (enum dec_crc)ingest_hj212_crc(t->ig, topic);
     if (hj212_unframe_mode(pkt, len, mode, &seg, &seg_len, &used, &err) < 0)
         return ingest_reject(t->ig, source, "bad_checksum", err.detail, pkt, len, wall_ms());
+    /* A valid packet: the first-packet deadline is met and the idle clock starts again. */
+    if (!c->is_valid)
+        log_info("hj212: %s is %s", c->peer, h.mn);
+    c->is_valid = true;
+    c->last_ms = mono_ms();
     cls = hj212_cmd_classify(h.cn);
     if (cls != HJ212_CMD_DATA) {
         /* Nothing to store: counted, answered as the standard says, never a reject. */
@@ -396,34 +595,108 @@ static void expire_parts(struct hj212_tcp *t)
     }
 }
 
-static void read_conn(struct hj212_tcp *t, int i)
+/*
+ * Handle the complete packets in connection @i's buffer, as far as its
+ * response queue has room: a client that does not read its responses is
+ * not read either (back pressure; its write timeout closes it).
+ */
+static void process_buf(struct hj212_tcp *t, int i)
 {
     struct conn *c = t->conns[i];
-    ssize_t r = recv(c->fd, c->buf + c->n, sizeof(c->buf) - c->n, 0);
-    size_t start = 0;
+    size_t start = 0, k = c->scanned;
 
-    if (r <= 0) {
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            return;
-        drop(t, i, r == 0 ? "closed by peer" : strerror(errno));
-        return;
-    }
-    c->n += (size_t)r;
-    c->last_ms = mono_ms();
-    for (size_t k = 0; k + 1 < c->n; k++) {
+    c->is_held = false;
+    for (; k + 1 < c->n; k++) {
         if (c->buf[k] != '\r' || c->buf[k + 1] != '\n')
             continue;
+        if (!has_room(c)) {
+            if (c->n_wait)
+                settle(t); /* commit, so that the waiting responses may leave */
+            if (t->conns[i] != c)
+                return;
+            if (!has_room(c)) {
+                c->is_held = true; /* until the client takes its responses */
+                break;
+            }
+        }
         if (handle_packet(t, i, c->buf + start, k - start) < 0)
             return; /* the batch failed: settle() closes the connection */
+        if (t->conns[i] != c)
+            return;
         start = k + 2;
         k++;
     }
     memmove(c->buf, c->buf + start, c->n - start);
     c->n -= start;
-    if (c->n == sizeof(c->buf)) {
+    c->scanned = (k > start ? k : start) - start;
+    if (c->n == sizeof(c->buf) && has_room(c)) {
         ingest_reject(t->ig, c->peer, "malformed", "no CRLF within the HJ 212 packet limit", c->buf,
                       c->n, wall_ms());
         drop(t, i, "packet longer than the HJ 212 limit");
+    }
+}
+
+static void read_conn(struct hj212_tcp *t, int i)
+{
+    struct conn *c = t->conns[i];
+    ssize_t r;
+
+    if (c->n == sizeof(c->buf) || !has_room(c))
+        return; /* held: nothing more is read until there is room */
+    r = recv(c->fd, c->buf + c->n, sizeof(c->buf) - c->n, MSG_DONTWAIT);
+    if (r <= 0) {
+        if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        drop(t, i, r == 0 ? "closed by peer" : strerror(errno));
+        return;
+    }
+    c->n += (size_t)r;
+    process_buf(t, i);
+}
+
+/*
+ * Go on with the packets held back for lack of room where the clients have
+ * since taken their responses. True when there were any.
+ */
+static bool resume_held(struct hj212_tcp *t)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < t->max_conns; i++) {
+        if (t->conns[i] && t->conns[i]->is_held && has_room(t->conns[i])) {
+            process_buf(t, (int)i);
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* Close the connections whose deadlines have passed. */
+static void check_deadlines(struct hj212_tcp *t, int64_t now)
+{
+    const struct cfg_ingest *ic = &t->cfg->ingest;
+
+    for (size_t i = 0; i < t->max_conns; i++) {
+        struct conn *c = t->conns[i];
+
+        if (!c || c->in_batch)
+            continue;
+        if (c->n_out && c->stall_ms && now - c->stall_ms > ic->hj212_write_timeout_ms) {
+            char why[128];
+
+            snprintf(why, sizeof(why),
+                     "takes no responses: %zu bytes of them dropped after "
+                     "ingest.hj212_write_timeout",
+                     c->n_out);
+            ingest_note(t->ig, "hj212_conn_write_timeout", 1);
+            drop(t, (int)i, why);
+        } else if (!c->is_valid && now - c->open_ms > ic->hj212_first_packet_timeout_ms) {
+            ingest_note(t->ig, "hj212_conn_first_packet_timeout", 1);
+            drop(t, (int)i, "no valid packet within ingest.hj212_first_packet_timeout");
+        } else if (c->is_valid && now - c->last_ms > ic->hj212_idle_timeout_ms) {
+            ingest_note(t->ig, "hj212_conn_idle_timeout", 1);
+            drop(t, (int)i, "idle longer than ingest.hj212_idle_timeout");
+        }
     }
 }
 
@@ -441,16 +714,23 @@ static void do_reload(struct hj212_tcp *t)
     registry_free(reg);
 }
 
+/*
+ * One pass: deadlines, one poll() of at most HJ212_PASS_MS over the
+ * listening socket and every connection (readable unless its responses are
+ * backed up, writable when it has responses to take), then the reads and
+ * writes it allows, the accepts, and the pass's commit. Nothing here waits
+ * on a client: every socket is non-blocking, so a stop request is seen
+ * within one pass and the commit that ends it.
+ */
 static void *run(void *arg)
 {
     struct hj212_tcp *t = arg;
-    struct pollfd pfd[HJ212_MAX_CLIENTS + 1];
-    int map[HJ212_MAX_CLIENTS + 1];
     int64_t next_flush = mono_ms() + 1000;
 
     while (!atomic_load(&t->stop)) {
-        int n = 0;
+        nfds_t n = 0;
         int64_t now = mono_ms();
+        bool can_accept = false, is_busy;
 
         wd_beat_at(t->heart, now);
         if (atomic_exchange(&t->reload, 0))
@@ -459,32 +739,45 @@ static void *run(void *arg)
             ingest_flush(t->ig);
             next_flush = now + 1000;
         }
-        pfd[n].fd = t->listen_fd;
-        pfd[n].events = POLLIN;
-        map[n++] = -1;
-        for (int i = 0; i < HJ212_MAX_CLIENTS; i++) {
-            if (!t->conns[i])
+        check_deadlines(t, now);
+        is_busy = resume_held(t);
+        t->pfd[n].fd = t->listen_fd;
+        t->pfd[n].events = POLLIN;
+        t->pconn[n] = NULL;
+        t->pslot[n++] = -1;
+        for (size_t i = 0; i < t->max_conns; i++) {
+            struct conn *c = t->conns[i];
+
+            if (!c)
                 continue;
-            if (now - t->conns[i]->last_ms > HJ212_IDLE_MS) {
-                drop(t, i, "idle");
-                continue;
+            t->pfd[n].fd = c->fd;
+            t->pfd[n].events = (short)((has_room(c) ? POLLIN : 0) | (c->n_out ? POLLOUT : 0));
+            t->pconn[n] = c;
+            t->pslot[n++] = (int)i;
+        }
+        if (poll(t->pfd, n, is_busy ? 0 : HJ212_PASS_MS) > 0) {
+            for (nfds_t k = 0; k < n; k++) {
+                short ev = t->pfd[k].revents;
+                int i = t->pslot[k];
+
+                if (!ev)
+                    continue;
+                if (i < 0) {
+                    can_accept = true;
+                    continue;
+                }
+                if (t->conns[i] != t->pconn[k])
+                    continue; /* closed (or its slot reused) earlier in this pass */
+                if ((ev & (POLLOUT | POLLERR | POLLHUP)) && t->conns[i]->n_out &&
+                    flush_conn(t, i) < 0)
+                    continue;
+                if (ev & (POLLIN | POLLHUP | POLLERR))
+                    read_conn(t, i);
             }
-            pfd[n].fd = t->conns[i]->fd;
-            pfd[n].events = POLLIN;
-            map[n++] = i;
-        }
-        if (poll(pfd, (nfds_t)n, 200) <= 0) {
-            expire_parts(t);
-            settle(t);
-            continue;
-        }
-        for (int k = 0; k < n; k++) {
-            if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            if (map[k] < 0)
-                accept_one(t);
-            else if (t->conns[map[k]])
-                read_conn(t, map[k]);
+            /* Accept last, so that a slot freed for a newcomer is not read in this pass. */
+            for (int a = 0; can_accept && a < HJ212_ACCEPTS_PER_PASS; a++)
+                if (!accept_one(t))
+                    break;
         }
         expire_parts(t);
         settle(t); /* one commit for the pass, then its responses */
@@ -526,6 +819,30 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
         t->has_rules = true;
         ingest_set_rules(t->ig, &t->rules);
     }
+    t->max_conns = (size_t)cfg->ingest.hj212_max_connections;
+    t->max_per_addr = (size_t)cfg->ingest.hj212_max_per_address;
+    if (t->max_per_addr > t->max_conns)
+        t->max_per_addr = t->max_conns;
+    t->conns = xcalloc(t->max_conns, sizeof(*t->conns));
+    t->pfd = xcalloc(t->max_conns + 1, sizeof(*t->pfd));
+    t->pconn = xcalloc(t->max_conns + 1, sizeof(*t->pconn));
+    t->pslot = xcalloc(t->max_conns + 1, sizeof(*t->pslot));
+    if (!t->conns || !t->pfd || !t->pconn || !t->pslot)
+        goto fail;
+    if (cfg->ingest.hj212_allow.n) {
+        t->allow = xcalloc(cfg->ingest.hj212_allow.n, sizeof(*t->allow));
+        if (!t->allow)
+            goto fail;
+        for (size_t i = 0; i < cfg->ingest.hj212_allow.n; i++) {
+            char why[160];
+
+            if (cidr_parse(cfg->ingest.hj212_allow.v[i], &t->allow[i], why, sizeof(why))) {
+                log_err("hj212: ingest.hj212_allow: %s", why); /* NEVER: config checked it */
+                goto fail;
+            }
+        }
+        t->n_allow = cfg->ingest.hj212_allow.n;
+    }
     t->listen_fd = listen_on(addr);
     if (t->listen_fd < 0)
         goto fail;
@@ -559,9 +876,14 @@ void hj212_tcp_stop(struct hj212_tcp *t)
     if (t->has_thread)
         pthread_join(t->thread, NULL);
     watchdog_heart_free(t->wd, t->heart);
-    for (int i = 0; i < HJ212_MAX_CLIENTS; i++)
+    for (size_t i = 0; t->conns && i < t->max_conns; i++)
         if (t->conns[i])
-            drop(t, i, "shutting down");
+            drop(t, (int)i, "shutting down");
+    xfree(t->conns);
+    xfree(t->pfd);
+    xfree(t->pconn);
+    xfree(t->pslot);
+    xfree(t->allow);
     if (t->listen_fd >= 0)
         close(t->listen_fd);
     if (t->has_thread)

@@ -7,7 +7,10 @@
  * 9014 data response is sent — only after the packet is committed.
  * Commands that carry no data are counted and answered or ignored, never
  * rejected; split messages are reassembled before they are stored
- * (docs/devices.md).
+ * (docs/devices.md). The thread never waits on a client: sockets are
+ * non-blocking, answers queue per connection, and limits (allow list,
+ * first-packet deadline, idle and write timeouts, connections per address
+ * and in all) bound what a hostile client can hold.
  */
 #ifndef HJ212_TCP_H
 #define HJ212_TCP_H
@@ -46,7 +49,11 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
 /* Ask the listener to reload profiles and registry (SIGHUP). Thread-safe. */
 void hj212_tcp_reload(struct hj212_tcp *t);
 
-/* Stop the thread, close every connection, free everything. Accepts NULL. */
+/*
+ * Stop the thread, close every connection (unsent answers are dropped:
+ * their data is committed), free everything. Returns within one poll pass
+ * and the commit in progress, whatever the clients do. Accepts NULL.
+ */
 void hj212_tcp_stop(struct hj212_tcp *t);
 
 #endif
