@@ -11,11 +11,12 @@ packages=(
   libmicrohttpd-dev zlib1g-dev libcmocka-dev libsystemd-dev
   python3 procps openssl libssl-dev
   nginx prometheus prometheus-alertmanager chromium fonts-wqy-zenhei
-  dpkg-dev lintian systemd man-db
+  dpkg-dev lintian systemd man-db faketime libfaketime
 )
 # prometheus: promtool (metrics lint, alerting-rule tests) and a real
 # scraper; fonts-wqy-zenhei: Chinese text in rendered HTML reports;
-# dpkg-dev, lintian, systemd (systemd-analyze), man-db: the Debian package.
+# dpkg-dev, lintian, systemd (systemd-analyze), man-db: the Debian package;
+# faketime, libfaketime: tests that run the daemon under a wrong clock.
 # Node.js runs the S3-compatible test server (s3rver, from the npm registry).
 # Where Node.js and npm are already installed (possibly not from Debian),
 # Debian's npm would conflict with them: only install it when missing.

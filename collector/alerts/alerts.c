@@ -67,6 +67,16 @@ struct alerts {
     struct last_undo *undo;
     size_t n_undo, cap_undo;
     struct alerts_gateway_facts facts; /* upload and disk state; all NULL = unknown */
+    /*
+     * Silence and reminders age on the monotonic clock: when this thread
+     * first saw each device's last message ("device name" → struct
+     * clock_seen*) and each firing alert's last notice ("#id"). Rebuilt by
+     * every tick from what it read (@seen_next), so entries of devices and
+     * alerts that went away do not pile up. Not database state: what a
+     * tick observed stays true whether its transaction commits or not.
+     */
+    struct strmap *seen, *seen_next;
+    int64_t prev_tick_mono; /* 0: no tick yet */
 };
 
 static void free_last(const char *key, void *val, void *ud)
@@ -118,6 +128,49 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
     return a;
 }
 
+static void free_value(const char *key, void *val, void *ud)
+{
+    (void)key;
+    (void)ud;
+    xfree(val);
+}
+
+static void free_seen(struct strmap **m)
+{
+    if (*m)
+        strmap_each(*m, free_value, NULL);
+    strmap_free(*m);
+    *m = NULL;
+}
+
+/*
+ * The age in ms of the instant @wall (with @version) that @key names, on
+ * the monotonic clock (clock_seen_age), remembered for the next tick.
+ * Without memory (allocation failed) it falls back to the wall clock.
+ */
+static int64_t seen_age(struct alerts *a, const char *key, int64_t wall, int64_t version,
+                        int64_t now_ms)
+{
+    const struct clock_seen *old = a->seen ? strmap_get(a->seen, key) : NULL;
+    struct clock_seen *cs = a->seen_next ? strmap_get(a->seen_next, key) : NULL;
+    int64_t mono = mono_ms();
+    /* Since the previous look, at most this much time has passed. */
+    int64_t max_fresh = a->prev_tick_mono ? mono - a->prev_tick_mono : -1;
+
+    if (!cs) {
+        cs = xcalloc(1, sizeof(*cs));
+        if (!cs)
+            return now_ms - wall;
+        if (old)
+            *cs = *old;
+        if (!a->seen_next || strmap_put(a->seen_next, key, cs)) {
+            xfree(cs);
+            return now_ms - wall;
+        }
+    }
+    return clock_seen_age(cs, wall, version, now_ms, mono, max_fresh);
+}
+
 void alerts_free(struct alerts *a)
 {
     if (!a)
@@ -125,6 +178,8 @@ void alerts_free(struct alerts *a)
     if (a->last)
         strmap_each(a->last, free_last, NULL);
     strmap_free(a->last);
+    free_seen(&a->seen);
+    free_seen(&a->seen_next);
     ruleset_free(a->rules);
     strmap_free(a->active);
     strmap_free(a->staged);
@@ -840,15 +895,18 @@ static int silence(struct alerts *a, int64_t now_ms)
         any |= a->rules->v[i].series == RULE_SILENCE;
     if (!any)
         return 0;
-    s = db_prepare(
-        a->st, "SELECT name, site, profile, last_seen FROM devices WHERE last_seen IS NOT NULL");
+    s = db_prepare(a->st, "SELECT name, site, profile, last_seen, n_messages FROM devices"
+                          " WHERE last_seen IS NOT NULL");
     if (!s)
         return COL_ERR_DB;
     while (rc == 0 && (step = db_step(s)) == DB_ROW) {
         const char *name = db_col_text(s, 0);
         const char *site = db_col_text(s, 1);
         const char *prof = db_col_text(s, 2);
-        double silent = (double)(now_ms - db_col_i64(s, 3)) / 1000.0;
+        /* The message count tells a new message even when last_seen stays
+         * (it only grows: after the clock went back, it holds the newer time). */
+        double silent =
+            (double)seen_age(a, name, db_col_i64(s, 3), db_col_i64(s, 4), now_ms) / 1000.0;
         const struct profile *p = a->profiles ? profile_set_find(a->profiles, prof) : NULL;
         rc = run_rules(a, RULE_SILENCE, p ? p->domain : NULL, site, name, "silence", "s", silent,
                        now_ms, now_ms, profile_interval_s(a, prof));
@@ -873,7 +931,11 @@ static int reminders(struct alerts *a, int64_t now_ms)
         struct db_stmt *u;
         struct eval e;
         int64_t id = db_col_i64(s, 0);
-        if (!r || r->repeat_ms <= 0 || now_ms - db_col_i64(s, 11) < r->repeat_ms)
+        char key[32];
+
+        snprintf(key, sizeof(key), "#%lld", (long long)id);
+        if (!r || r->repeat_ms <= 0 ||
+            seen_age(a, key, db_col_i64(s, 11), 0, now_ms) < r->repeat_ms)
             continue;
         e = (struct eval){r,
                           db_col_text(s, 2),
@@ -901,6 +963,45 @@ static int reminders(struct alerts *a, int64_t now_ms)
     }
     db_reset(s);
     return rc ? rc : step < 0 ? step : 0;
+}
+
+/*
+ * The gateway clock against its devices' (ingest_watch_clock writes the
+ * verdict of every window to the store): fires when the last window that
+ * could tell found most devices far ahead of or behind the gateway clock,
+ * resolves when one finds them agreeing again (docs/alerts.md).
+ */
+static int gateway_clock(struct alerts *a, int64_t now_ms)
+{
+    static const struct rule clock_rule = {
+        .name = "gateway_clock_suspect",
+        .source = "docs/alerts.md: readings from the future are rejected; a gateway clock "
+                  "behind its devices turns good data into rejects",
+        .domain = "gateway",
+        .series = RULE_N_SERIES,
+        .op = RULE_GT,
+        .hits = 1,
+        .severity = RULE_MAJOR,
+        .repeat_ms = 6 * 3600 * 1000LL,
+        .message_zh = "网关 {site} 的时钟与多数设备不一致（相差约 {value} 分钟）：请检查 NTP，"
+                      "校准后运行 collector rejects retry 补存被拒绝的读数",
+        .message_en = "gateway {site}: its clock disagrees with most devices (by about {value} "
+                      "min); check NTP, then run `collector rejects retry` to store the "
+                      "readings it rejected",
+    };
+    struct store_clock c;
+    struct eval e;
+    int rc = store_clock_read(a->st, &c);
+
+    if (rc || c.verdict < 0)
+        return rc;
+    e = (struct eval){&clock_rule, "gateway=clock",
+                      "gateway",   a->cfg->gateway.id,
+                      NULL,        "clock_suspect",
+                      "min",       c.verdict ? fmax(1.0, fabs((double)c.skew_ms) / 60000.0) : 0.0,
+                      0.5,         now_ms,
+                      now_ms};
+    return evaluate(a, &e);
 }
 
 /*
@@ -944,6 +1045,9 @@ static int gateway_health(struct alerts *a, int64_t now_ms)
     int n = 0, rc;
     bool is_disk_low = false;
 
+    rc = gateway_clock(a, now_ms);
+    if (rc)
+        return rc;
     if (!a->cfg->upload.url || !*a->cfg->upload.url || !a->facts.read)
         return 0;
     if (a->facts.read(a->facts.ud, a->st, &n, &is_disk_low) != 0)
@@ -977,17 +1081,33 @@ void alerts_set_gateway_facts(struct alerts *a, const struct alerts_gateway_fact
         memset(&a->facts, 0, sizeof(a->facts));
 }
 
+/* The tick read every device and firing alert it watches: what it saw is what to remember. */
+static void end_seen(struct alerts *a, int rc)
+{
+    if (rc == 0 && a->seen_next) {
+        free_seen(&a->seen);
+        a->seen = a->seen_next;
+        a->seen_next = NULL;
+        a->prev_tick_mono = mono_ms();
+    } else {
+        free_seen(&a->seen_next); /* a partial look: keep the previous one */
+    }
+}
+
 int alerts_tick(struct alerts *a, int64_t now_ms)
 {
     int rc = store_begin(a->st);
 
     if (rc)
         return rc;
+    free_seen(&a->seen_next);
+    a->seen_next = strmap_new();
     rc = gateway_health(a, now_ms);
     if (rc == 0)
         rc = silence(a, now_ms);
     if (rc == 0)
         rc = reminders(a, now_ms);
+    end_seen(a, rc);
     if (rc) {
         store_rollback(a->st);
         alerts_committed(a, false);

@@ -329,6 +329,7 @@ int cli_run(int argc, char **argv)
     dm.ig = ingest_new(dm.cfg, st, &ps, &reg);
     if (!dm.ig)
         goto out;
+    ingest_watch_clock(dm.ig, "mqtt"); /* gateway_clock_suspect */
     {
         const struct mqtt_limits lim = {(long)dm.cfg->ingest.batch_max, dm.cfg->ingest.batch_ms,
                                         (uint32_t)dm.cfg->ingest.max_payload};

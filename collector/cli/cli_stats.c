@@ -80,6 +80,51 @@ static cJSON *upload_json(const struct upload_stats *u)
     return o;
 }
 
+/* gateway_clock_suspect's facts (docs/alerts.md). */
+static void print_clock_text(const struct store_clock *c)
+{
+    char since[64], checked[64];
+
+    if (c->verdict < 0) {
+        printf("gateway clock       not compared with the devices' yet\n");
+        return;
+    }
+    cal_format_time(c->since_ms, since, sizeof(since));
+    cal_format_time(c->checked_ms, checked, sizeof(checked));
+    if (c->verdict)
+        printf("gateway clock       SUSPECT since %s: of %lld devices %lld ahead, %lld behind "
+               "(median skew %lld s); fix the clock, then `collector rejects retry`\n",
+               since, (long long)c->n_devices, (long long)c->n_ahead, (long long)c->n_behind,
+               (long long)(c->skew_ms / 1000));
+    else
+        printf("gateway clock       agrees with its devices (checked %s: %lld devices, median "
+               "skew %lld s)\n",
+               checked, (long long)c->n_devices, (long long)(c->skew_ms / 1000));
+}
+
+static cJSON *clock_json(const struct store_clock *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    char t[64];
+
+    if (!o)
+        return NULL;
+    if (c->verdict < 0) {
+        cJSON_AddNullToObject(o, "suspect");
+        return o;
+    }
+    cJSON_AddBoolToObject(o, "suspect", c->verdict == 1);
+    cal_format_time(c->since_ms, t, sizeof(t));
+    cJSON_AddStringToObject(o, "since", t);
+    cal_format_time(c->checked_ms, t, sizeof(t));
+    cJSON_AddStringToObject(o, "checked", t);
+    cJSON_AddNumberToObject(o, "devices", (double)c->n_devices);
+    cJSON_AddNumberToObject(o, "ahead", (double)c->n_ahead);
+    cJSON_AddNumberToObject(o, "behind", (double)c->n_behind);
+    cJSON_AddNumberToObject(o, "skew_ms", (double)c->skew_ms);
+    return o;
+}
+
 static void print_text(const struct config *cfg, const struct store_stats *s,
                        const struct delivery *dl)
 {
@@ -100,8 +145,9 @@ static void print_text(const struct config *cfg, const struct store_stats *s,
     printf("corrections         %lld readings (%lld messages only corrected)\n",
            (long long)s->corrections, (long long)s->corrected_messages);
     printf("unknown fields      %lld (ignored)\n", (long long)s->unknown_fields);
-    printf("rejected            %lld (%lld kept in the rejects table)\n",
-           (long long)s->rejected_total, (long long)s->n_rejects_kept);
+    printf("rejected            %lld (%lld kept in the rejects table, %.1f MiB of payloads)\n",
+           (long long)s->rejected_total, (long long)s->n_rejects_kept,
+           (double)s->reject_bytes / (1024.0 * 1024.0));
     for (size_t i = 0; i < s->n_reasons; i++)
         printf("  %-17s %lld\n", s->reasons[i].reason, (long long)s->reasons[i].n);
     if (s->n_notes)
@@ -115,6 +161,7 @@ static void print_text(const struct config *cfg, const struct store_stats *s,
     printf("sessions lost       %lld%s\n", (long long)s->sessions_lost,
            s->sessions_lost ? " (reconnects that found no session: queued messages may be gone)"
                             : "");
+    print_clock_text(&s->clock);
     printf("rollup pending      %lld device-hours\n", (long long)s->rollup_pending);
     printf("first message       %s\n", first);
     printf("last message        %s\n", last);
@@ -162,6 +209,8 @@ static int print_json(const struct config *cfg, const struct store_stats *s,
             cJSON_AddNumberToObject(notes, s->notes[i].reason, (double)s->notes[i].n);
     }
     cJSON_AddNumberToObject(o, "rejects_kept", (double)s->n_rejects_kept);
+    cJSON_AddNumberToObject(o, "rejects_kept_bytes", (double)s->reject_bytes);
+    cJSON_AddItemToObject(o, "gateway_clock", clock_json(&s->clock));
     cJSON_AddNumberToObject(o, "devices", (double)s->n_devices);
     cJSON_AddNumberToObject(o, "rollup_pending", (double)s->rollup_pending);
     if (s->first_received_ms) {
@@ -219,7 +268,8 @@ int cli_stats(int argc, char **argv)
             printf("usage: collector stats -c CONFIG [--json]\n\n"
                    "Counters read from the database: received, stored messages and readings,\n"
                    "duplicates, corrections, rejected by reason, subscriptions granted below\n"
-                   "the QoS asked for, sessions lost, first and last message, database size,\n"
+                   "the QoS asked for, sessions lost, whether the gateway clock agrees with\n"
+                   "the devices', first and last message, database size,\n"
                    "alert delivery per channel (delivered, pending, failed attempts,\n"
                    "expired), and the upload ledger (days delivered, pending, failing).\n");
             return EXIT_OK;

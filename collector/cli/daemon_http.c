@@ -249,6 +249,11 @@ static void page_metrics(void *ud, const char *path, struct http_reply *r)
         labelled(r, "collector_notes_total", "note", s.notes[i].reason, (double)s.notes[i].n);
     metric(r, "collector_rejects_kept", "gauge", "Rejected messages kept in the rejects table.",
            (double)s.n_rejects_kept);
+    metric(r, "collector_rejects_kept_bytes", "gauge", "Payload bytes kept in the rejects table.",
+           (double)s.reject_bytes);
+    metric(r, "collector_gateway_clock_suspect", "gauge",
+           "1 while most devices' readings are far ahead of or behind the gateway clock.",
+           s.clock.verdict == 1 ? 1.0 : 0.0);
     metric(r, "collector_devices", "gauge", "Devices known to the collector.", (double)s.n_devices);
     metric(r, "collector_rollup_pending", "gauge", "Device-hours waiting for the rollups.",
            (double)s.rollup_pending);

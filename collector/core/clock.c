@@ -45,3 +45,19 @@ void clock_nap(int64_t ms, int64_t step_ms, bool (*wake)(void *ud), void *ud)
         nanosleep(&ts, NULL);
     }
 }
+
+int64_t clock_seen_age(struct clock_seen *cs, int64_t wall, int64_t version, int64_t wall_now,
+                       int64_t mono_now, int64_t max_fresh_ms)
+{
+    if (!cs->is_known || cs->wall != wall || cs->version != version) {
+        int64_t age = wall_now - wall;
+        bool is_new = cs->is_known;
+
+        if (age < 0)
+            age = 0;
+        if (is_new && max_fresh_ms >= 0 && age > max_fresh_ms)
+            age = max_fresh_ms;
+        *cs = (struct clock_seen){true, wall, version, age, mono_now};
+    }
+    return cs->age_at_obs + (mono_now - cs->mono_obs);
+}

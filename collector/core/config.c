@@ -176,6 +176,15 @@ static const struct cfg_key ingest_keys[] = {
      NULL, NULL, 0},
     {"max_fields", CFG_INT, "256", OFF(ingest.max_fields), 1, 4096,
      "Reject payloads with more values than this", NULL, NULL, 0},
+    {"clock_window", CFG_DURATION, "10m", OFF(ingest.clock_window_ms), 1000, 86400000,
+     "How often the gateway clock is compared with its devices' clocks: over each such "
+     "window, more than half of the devices (at least 2) far ahead or behind raise "
+     "gateway_clock_suspect (docs/alerts.md)",
+     NULL, NULL, 0},
+    {"clock_behind", CFG_DURATION, "2h", OFF(ingest.clock_behind_ms), 0, 0,
+     "A device whose newest reading of a window is older than this is behind the gateway "
+     "clock (0: only readings ahead count)",
+     NULL, NULL, 0},
     {"hj212_listen", CFG_STR, "", OFF(ingest.hj212_listen), 0, 0,
      "host:port to accept HJ 212-2017 packets over TCP (e.g. 0.0.0.0:9212); empty disables", NULL,
      NULL, 0},

@@ -82,6 +82,8 @@ struct cfg_ingest {
     long long max_age_ms;
     long long max_payload;
     long long max_fields;
+    long long clock_window_ms;        /* gateway_clock_suspect: comparison window (monotonic) */
+    long long clock_behind_ms;        /* ... and how far behind a device's newest reading may be */
     char *hj212_listen;               /* "host:port" of the HJ 212 TCP listener; empty = off */
     long long hj212_split_timeout_ms; /* a split HJ 212 message waits this long for its parts */
     /* The HJ 212 listener's limits and who it admits (docs/devices.md). */

@@ -18,6 +18,7 @@
 #include "ingest.h"
 #include "assess.h"
 #include "col_err.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "decode.h"
 #include "core/log.h"
@@ -29,6 +30,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +57,9 @@ struct dev_entry {
     int64_t flush_n;                /* n_pending the batch wrote to the row; 0: not written */
     int64_t flush_ms;
     int64_t dirty_hour; /* last hour the batch marked for the rollups */
+    /* The clock watch: reading time minus receive time in the current window. */
+    uint64_t clock_window; /* the window these are of; another one: none yet */
+    int64_t skew_min, skew_max;
 };
 
 /* A reading ready to be written, with what the rules need to know about it. */
@@ -93,6 +98,11 @@ struct ingest {
     struct store_delta conds;                     /* ingest_condition(), until a commit */
     struct pending_note notes[MAX_PENDING_NOTES]; /* ingest_note(), until a commit */
     size_t n_notes;
+    /* The clock watch (ingest_watch_clock): NULL source = off. */
+    const char *clock_source;
+    uint64_t clock_window;      /* sequence number of the open window */
+    int64_t clock_started_mono; /* when it opened */
+    int clock_verdict;          /* of the last window that could tell; -1 none yet */
 };
 
 static void free_entry(const char *key, void *val, void *ud)
@@ -690,6 +700,29 @@ static int device_seen(struct msg_ctx *m, struct dev_entry *dev)
     return 0;
 }
 
+/*
+ * The clock watch: one more timestamped reading (@ts_ms, 0 = none) of
+ * @dev received at @now_ms. Kept per device as the least and the most its
+ * readings of the window were ahead of the receive time; redelivered
+ * messages of a batch that rolled back change neither.
+ */
+static void watch_clock(struct ingest *ig, struct dev_entry *dev, int64_t ts_ms, int64_t now_ms)
+{
+    int64_t skew = ts_ms - now_ms;
+
+    if (!ig->clock_source || !dev || !ts_ms)
+        return;
+    if (dev->clock_window != ig->clock_window) {
+        dev->clock_window = ig->clock_window;
+        dev->skew_min = dev->skew_max = skew;
+        return;
+    }
+    if (skew < dev->skew_min)
+        dev->skew_min = skew;
+    if (skew > dev->skew_max)
+        dev->skew_max = skew;
+}
+
 /* Everything a message does in the open batch; returns <0 only for database errors. */
 static int process(struct msg_ctx *m)
 {
@@ -713,6 +746,11 @@ static int process(struct msg_ctx *m)
     rc = resolve_values(m, a.profile, a.site, a.device, msg, n, &dev);
     if (rc < 0 || !dev)
         return rc;
+    if (!m->retry_id) {
+        for (int i = 0; i < n && !msg->ts_ms; i++)
+            watch_clock(ig, ig->field_dev[i], ig->fields[i].ts_ms, m->now_ms);
+        watch_clock(ig, dev, msg->ts_ms, m->now_ms);
+    }
     if (msg->ts_ms) {
         rc = check_time(m, "message", msg->ts_ms);
         if (rc)
@@ -1067,10 +1105,109 @@ static void flush_one(const char *key, void *val, void *ud)
     fc->rc = store_device_seen(fc->st, e->id, e->last_seen_ms, e->n_pending);
 }
 
+void ingest_watch_clock(struct ingest *ig, const char *source)
+{
+    ig->clock_source = source;
+    ig->clock_window++;
+    ig->clock_started_mono = mono_ms();
+    ig->clock_verdict = -1;
+}
+
+int ingest_clock_verdict(int64_t n_devices, int64_t n_ahead, int64_t n_behind)
+{
+    if (n_devices < 2)
+        return -1;
+    return 2 * n_ahead > n_devices || 2 * n_behind > n_devices ? 1 : 0;
+}
+
+struct clock_ctx {
+    uint64_t window;
+    int64_t ahead_ms, behind_ms;
+    struct store_clock c;
+    int64_t *skews; /* newest reading's skew per device, for the median; NULL: none */
+    size_t n_skews, max_skews;
+};
+
+static void clock_one(const char *key, void *val, void *ud)
+{
+    const struct dev_entry *e = val;
+    struct clock_ctx *cc = ud;
+
+    (void)key;
+    if (!e || e->clock_window != cc->window)
+        return;
+    cc->c.n_devices++;
+    if (e->skew_min > cc->ahead_ms)
+        cc->c.n_ahead++;
+    else if (cc->behind_ms > 0 && e->skew_max < -cc->behind_ms)
+        cc->c.n_behind++;
+    if (cc->skews && cc->n_skews < cc->max_skews)
+        cc->skews[cc->n_skews++] = e->skew_max;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Close the clock window when it is due: what its devices' readings said,
+ * written in the open transaction. *@is_closed tells the caller to open
+ * the next window once that commits.
+ */
+static int close_clock_window(struct ingest *ig, struct clock_ctx *cc, bool *is_closed)
+{
+    const struct cfg_ingest *c = &ig->cfg->ingest;
+
+    *is_closed = false;
+    if (!ig->clock_source || mono_ms() - ig->clock_started_mono < c->clock_window_ms)
+        return 0;
+    cc->window = ig->clock_window;
+    cc->ahead_ms = c->max_future_ms > 0 ? c->max_future_ms : 5 * 60000;
+    cc->behind_ms = c->clock_behind_ms;
+    cc->max_skews = strmap_count(ig->devices);
+    cc->skews = cc->max_skews ? xcalloc(cc->max_skews, sizeof(*cc->skews)) : NULL;
+    strmap_each(ig->devices, clock_one, cc);
+    if (cc->n_skews) {
+        qsort(cc->skews, cc->n_skews, sizeof(*cc->skews), cmp_i64);
+        cc->c.skew_ms = cc->skews[cc->n_skews / 2];
+    }
+    xfree(cc->skews);
+    cc->skews = NULL;
+    snprintf(cc->c.source, sizeof(cc->c.source), "%s", ig->clock_source);
+    cc->c.checked_ms = wall_ms();
+    cc->c.verdict = ingest_clock_verdict(cc->c.n_devices, cc->c.n_ahead, cc->c.n_behind);
+    *is_closed = true;
+    return store_clock_write(ig->st, &cc->c);
+}
+
+/* The window closed and committed: say so when the verdict changed, and open the next. */
+static void next_clock_window(struct ingest *ig, const struct store_clock *c)
+{
+    if (c->verdict >= 0 && c->verdict != ig->clock_verdict) {
+        if (c->verdict)
+            log_warn("ingest: the gateway clock disagrees with its devices: of %lld devices "
+                     "%lld are ahead and %lld behind it (median skew %lld s); check NTP, then "
+                     "`collector rejects retry`",
+                     (long long)c->n_devices, (long long)c->n_ahead, (long long)c->n_behind,
+                     (long long)(c->skew_ms / 1000));
+        else if (ig->clock_verdict == 1)
+            log_info("ingest: the gateway clock agrees with its devices again (%lld devices)",
+                     (long long)c->n_devices);
+        ig->clock_verdict = c->verdict;
+    }
+    ig->clock_window++;
+    ig->clock_started_mono = mono_ms();
+}
+
 int ingest_flush(struct ingest *ig)
 {
     struct flush_ctx fc = {ig->st, 0, false};
     bool has_conds = ig->conds.qos_downgrades || ig->conds.sessions_lost;
+    struct clock_ctx cc = {0};
+    bool is_window_closed = false;
     int rc;
 
     if (NEVER(ig->in_batch))
@@ -1085,6 +1222,8 @@ int ingest_flush(struct ingest *ig)
         fc.rc = store_count(ig->st, &ig->conds);
     if (fc.rc == 0)
         fc.rc = write_notes(ig);
+    if (fc.rc == 0)
+        fc.rc = close_clock_window(ig, &cc, &is_window_closed);
     if (fc.rc) {
         store_rollback(ig->st);
         return fc.rc;
@@ -1092,6 +1231,8 @@ int ingest_flush(struct ingest *ig)
     rc = store_commit(ig->st);
     if (rc)
         return rc;
+    if (is_window_closed)
+        next_clock_window(ig, &cc.c);
     memset(&ig->conds, 0, sizeof(ig->conds));
     drop_notes(ig, true);
     fc.is_pass2 = true;

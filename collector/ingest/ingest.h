@@ -103,6 +103,26 @@ struct ingest_retry_msg {
 int ingest_retry(struct ingest *ig, const struct ingest_retry_msg *msg, int64_t now_ms,
                  bool *is_accepted);
 
+/*
+ * Compare the gateway clock with its devices' from now on, recorded in the
+ * database under @source (a static string, e.g. "mqtt"): every
+ * timestamped message adds its time minus its receive time to its
+ * device's account of the window; ingest_flush() closes the window every
+ * ingest.clock_window (monotonic) and writes what it found
+ * (store_clock_write). A device is ahead when even its least-ahead reading
+ * is further ahead than ingest.max_future (5 min when that is 0), behind
+ * when even its newest is older than ingest.clock_behind. Retried rejects
+ * do not count. The alerts room raises gateway_clock_suspect from it.
+ */
+void ingest_watch_clock(struct ingest *ig, const char *source);
+
+/*
+ * A window's verdict: 1 suspect when more than half of its @n_devices (at
+ * least 2) are ahead, or more than half behind; 0 when they agree; -1 with
+ * fewer than 2 devices (one device's clock cannot tell which is wrong).
+ */
+int ingest_clock_verdict(int64_t n_devices, int64_t n_ahead, int64_t n_behind);
+
 /* Conditions worth counting that happen outside any message. */
 enum ingest_condition {
     INGEST_COND_QOS_DOWNGRADE, /* the broker granted a subscription below the QoS asked for */

@@ -544,7 +544,8 @@ static struct acc *acc_get(struct rollup *r, int64_t id, int64_t hour, int64_t m
             xfree(nslot);
             return NULL;
         }
-        memcpy(nv, t->v, t->n * sizeof(*nv));
+        if (t->n)
+            memcpy(nv, t->v, t->n * sizeof(*nv));
         xfree(t->v);
         xfree(t->slot);
         t->v = nv;
@@ -569,6 +570,13 @@ static struct acc *acc_get(struct rollup *r, int64_t id, int64_t hour, int64_t m
     t->slot[i] = (uint32_t)t->n + 1;
     t->v[t->n] = (struct acc){.id = id, .hour = hour, .metric = metric, .is_laeq = is_laeq};
     return &t->v[t->n++];
+}
+
+/* The accumulators in key order: rows are inserted in the order of their key. */
+static void acc_sort(struct rollup *r)
+{
+    if (r->acc.n > 1)
+        qsort(r->acc.v, r->acc.n, sizeof(*r->acc.v), acc_cmp);
 }
 
 static void acc_clear(struct rollup *r)
@@ -610,7 +618,7 @@ static int segment_hours(struct rollup *r, int64_t lo, int64_t hi)
     db_reset(s);
     if (rc || step < 0)
         return rc ? rc : step;
-    qsort(r->acc.v, r->acc.n, sizeof(*r->acc.v), acc_cmp); /* inserts in key order */
+    acc_sort(r); /* inserts in key order */
     ins = db_prepare(r->st, "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, "
                             "sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!ins)
@@ -723,7 +731,7 @@ static int site_run(struct rollup *r, size_t i0, size_t i1)
         if (rc == 0 && step < 0)
             rc = step;
     }
-    qsort(r->acc.v, r->acc.n, sizeof(*r->acc.v), acc_cmp);
+    acc_sort(r);
     ins = db_prepare(r->st, "INSERT INTO site_hourly(site, metric_id, hour, n_devices, mean, min, "
                             "max, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (rc == 0 && !ins)
@@ -819,7 +827,7 @@ static int acc_rows(struct rollup *r, struct db_stmt *s)
     if (rc == 0 && step < 0)
         rc = step;
     if (rc == 0)
-        qsort(r->acc.v, r->acc.n, sizeof(*r->acc.v), acc_cmp);
+        acc_sort(r);
     return rc;
 }
 

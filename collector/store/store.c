@@ -214,6 +214,13 @@ static const char *const migrations[] = {
     "  UPDATE reject_bytes SET bytes = bytes - coalesce(length(old.payload), 0) WHERE id = 1;"
     "  DELETE FROM rejects WHERE msg_id = old.id;"
     "END;",
+    /* 7 → 8: the gateway clock against its devices' clocks, per ingest
+     * source, as of the last comparison window (gateway_clock_suspect):
+     * is_suspect since `since`, n_* devices of that window, skew_ms the
+     * median of their newest readings' time minus the receive time */
+    "CREATE TABLE clock_watch(source TEXT PRIMARY KEY, checked_at INTEGER NOT NULL,"
+    "  n_devices INTEGER NOT NULL, n_ahead INTEGER NOT NULL, n_behind INTEGER NOT NULL,"
+    "  skew_ms INTEGER, is_suspect INTEGER NOT NULL DEFAULT 0, since INTEGER) WITHOUT ROWID;",
 };
 
 struct store {
@@ -1125,6 +1132,60 @@ int store_rejects_each(struct store *st, const struct store_reject_filter *f,
     return rc < 0 ? rc : 0;
 }
 
+int store_clock_write(struct store *st, const struct store_clock *c)
+{
+    /* ?7 NULL: the window could not tell (too few devices); the verdict stays. */
+    static const char sql[] =
+        "INSERT INTO clock_watch(source, checked_at, n_devices, n_ahead, n_behind, skew_ms,"
+        " is_suspect, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0), ?2) "
+        "ON CONFLICT(source) DO UPDATE SET checked_at = ?2, n_devices = ?3, n_ahead = ?4,"
+        " n_behind = ?5, skew_ms = ?6, since = CASE WHEN ?7 IS NULL OR ?7 = is_suspect"
+        " THEN since ELSE ?2 END, is_suspect = coalesce(?7, is_suspect)";
+    struct db_stmt *s = db_prepare(st, sql);
+
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, c->source);
+    db_bind_i64(s, 2, c->checked_ms);
+    db_bind_i64(s, 3, c->n_devices);
+    db_bind_i64(s, 4, c->n_ahead);
+    db_bind_i64(s, 5, c->n_behind);
+    if (c->n_devices > 0)
+        db_bind_i64(s, 6, c->skew_ms);
+    if (c->verdict >= 0)
+        db_bind_i64(s, 7, c->verdict);
+    return db_run(s);
+}
+
+int store_clock_read(struct store *st, struct store_clock *out)
+{
+    /* A suspect source first, then the one that saw the most devices. */
+    static const char sql[] =
+        "SELECT source, checked_at, n_devices, n_ahead, n_behind, coalesce(skew_ms, 0),"
+        " is_suspect, coalesce(since, checked_at) FROM clock_watch"
+        " ORDER BY is_suspect DESC, n_devices DESC LIMIT 1";
+    struct db_stmt *s = db_prepare(st, sql);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->verdict = -1;
+    if (!s)
+        return COL_ERR_DB;
+    rc = db_step(s);
+    if (rc == DB_ROW) {
+        db_col_copy(s, 0, out->source, sizeof(out->source));
+        out->checked_ms = db_col_i64(s, 1);
+        out->n_devices = db_col_i64(s, 2);
+        out->n_ahead = db_col_i64(s, 3);
+        out->n_behind = db_col_i64(s, 4);
+        out->skew_ms = db_col_i64(s, 5);
+        out->verdict = (int)db_col_i64(s, 6);
+        out->since_ms = db_col_i64(s, 7);
+    }
+    db_reset(s);
+    return rc < 0 ? rc : 0;
+}
+
 static int64_t scalar_i64(struct store *st, const char *sql)
 {
     sqlite3_stmt *s = NULL;
@@ -1201,6 +1262,8 @@ int store_stats_read(struct store *st, struct store_stats *out)
     out->n_devices = scalar_i64(st, "SELECT count(*) FROM devices");
     out->n_rejects_kept = scalar_i64(st, "SELECT count(*) FROM rejects");
     out->reject_bytes = store_reject_bytes(st);
+    if (store_clock_read(st, &out->clock))
+        out->clock.verdict = -1;
     /* completed hours only: the open hour is computed once it ends */
     out->rollup_pending =
         scalar_i64(st, "SELECT count(*) FROM dirty_hours WHERE hour + 3600000 <= "

@@ -15,7 +15,7 @@
 struct cfg_storage;
 struct store;
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /*
  * Open (creating if needed) the database at cfg->path: WAL mode, the
@@ -232,6 +232,24 @@ int store_rejects_each(struct store *st, const struct store_reject_filter *f,
 /* Remove a message's rejects (@id, its first, and those pointing at it). 0 or a COL_ERR_*. */
 int store_reject_forget(struct store *st, int64_t id);
 
+/*
+ * The gateway clock against its devices', as one comparison window found
+ * it (ingest_watch_clock): how many devices sent timestamped readings, how
+ * many were far ahead or behind, the median skew (reading time minus
+ * receive time, ms), and the verdict: 1 suspect, 0 agreeing, -1 the
+ * window could not tell (kept verdict). since_ms: when the verdict began.
+ */
+struct store_clock {
+    char source[16];
+    int64_t checked_ms, since_ms, skew_ms;
+    int64_t n_devices, n_ahead, n_behind;
+    int verdict;
+};
+/* Record a window of @c->source (in the open transaction). 0 or a COL_ERR_*. */
+int store_clock_write(struct store *st, const struct store_clock *c);
+/* The suspect source if any, else the one with most devices; verdict -1 when none. */
+int store_clock_read(struct store *st, struct store_clock *out);
+
 struct store_reason_count {
     char reason[40];
     int64_t n;
@@ -249,6 +267,7 @@ struct store_stats {
     struct store_reason_count reasons[32];
     size_t n_notes; /* ingest_notes: leniencies and values counted, not stored */
     struct store_reason_count notes[32];
+    struct store_clock clock; /* the gateway clock against its devices' (store_clock_read) */
 };
 int store_stats_read(struct store *st, struct store_stats *out);
 

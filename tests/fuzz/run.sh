@@ -8,6 +8,8 @@
 # usage: tests/fuzz/run.sh SECONDS [BUILD_DIR]   (default BUILD_DIR: build-fuzz)
 #   TARGETS="decode_senml decode_hj212"   run a subset
 #   FUZZ_NO_BUILD=1                       use the binaries already in BUILD_DIR
+#   FUZZ_RUNS=N                           stop each target after N executions
+#                                         (SECONDS still bounds the time)
 set -eu
 
 secs=${1:?usage: run.sh SECONDS [BUILD_DIR]}
@@ -57,7 +59,10 @@ for bin in "$build"/tests/fuzz/fuzz_*; do
         dict="-dict=$here/$target.dict"
     fi
     echo "== $target: ${secs}s"
-    if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    runs=
+    [ -n "${FUZZ_RUNS:-}" ] && runs="-runs=$FUZZ_RUNS"
+    # shellcheck disable=SC2086
+    if "$bin" -max_total_time="$secs" $runs -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         $dict -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1; then
         grep -E 'stat::number_of_executed_units|stat::new_units_added' "$work/log" || true
         echo "   corpus: $(ls "$work/corpus" | wc -l) inputs after the run"

@@ -68,6 +68,18 @@ PY
   fail "--since with epoch seconds"
 pass "collector rejects lists them (text, --json with text or base64 payloads, --reason, --since)"
 
+# a retry beside the running daemon: nothing of these can be stored; they stay as they were
+before=$(sql "select group_concat(id || reason || received, ',') from rejects order by id")
+out=$("$COLLECTOR" rejects retry -c "$T/collector.yaml") || fail "retry beside the daemon failed: $out"
+case "$out" in
+  "0 stored, 3 stay rejected (1 cannot be retried"*) ;;
+  *) fail "retry said: $out" ;;
+esac
+[ "$(sql "select group_concat(id || reason || received, ',') from rejects order by id")" = "$before" ] ||
+  fail "retry changed rejects it could not store"
+[ "$(jstat "['rejected_total']")" = 3 ] || fail "a retry counted as a new reject"
+pass "rejects retry beside the running daemon: the unstorable stay, unchanged"
+
 # the bytes bound: 300 KiB holds three 100 000-byte messages, not four
 stop_collector
 sed -i "s|^storage: {path: \(.*\)}$|storage: {path: \1, retention: {rejects_max_bytes: 300KiB}}|" "$T/collector.yaml"

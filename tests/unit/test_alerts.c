@@ -21,6 +21,7 @@
 
 #include "alerts/alerts.h"
 #include "col_err.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "diag.h"
@@ -44,7 +45,12 @@ static const char rules_yaml[] = "rules:\n"
                                  "    source: test rule, PM2.5 jumps by more than 50\n"
                                  "    series: jump\n"
                                  "    select: {metric: pm25}\n"
-                                 "    when: {op: \">\", value: 50}\n";
+                                 "    when: {op: \">\", value: 50}\n"
+                                 "  - name: quiet\n"
+                                 "    source: test rule, silent for more than a minute\n"
+                                 "    series: silence\n"
+                                 "    when: {op: \">\", value: 60}\n"
+                                 "    repeat: 1h\n";
 
 /* A table whose rows need a parent that never exists, checked at COMMIT. */
 static const char trap_sql[] =
@@ -283,6 +289,69 @@ static void test_alerts_allocation_failures(void **state)
     }
 }
 
+/* A device's message received at @last_ms, as ingest records it. */
+static void seen(struct fixture *fx, const char *name, int64_t last_ms)
+{
+    int64_t id;
+
+    assert_int_equal(store_begin(fx->st), 0);
+    assert_int_equal(store_device_upsert(fx->st, name, "xujiahui", "air-station", "auto", &id), 0);
+    assert_int_equal(store_device_seen(fx->st, id, last_ms, 1), 0);
+    assert_int_equal(store_commit(fx->st), 0);
+}
+
+static int64_t alert_i64(struct fixture *fx, const char *sql)
+{
+    struct db_stmt *s = db_prepare(fx->st, sql);
+    int64_t v = -1;
+
+    assert_non_null(s);
+    if (db_step(s) == DB_ROW)
+        v = db_col_i64(s, 0);
+    db_reset(s);
+    return v;
+}
+
+/*
+ * Issue 12: silence and reminders age on the monotonic clock. A wall clock
+ * that jumps a day forward makes no device silent and sends no reminder; one
+ * that jumps back resolves no silence; a device that reports again after the
+ * clock went back (last_seen keeps the later time) is no longer silent.
+ */
+static void test_alerts_issue12_silence_ignores_clock_jumps(void **state)
+{
+    struct fixture *fx = *state;
+    const int64_t w = wall_ms();
+    char st[16];
+
+    seen(fx, "aqm-01", w - 1000);
+    seen(fx, "aqm-02", w - 120000); /* silent two minutes when the collector starts */
+    assert_int_equal(alerts_tick(fx->a, w), 0);
+    assert_int_equal(
+        alert_i64(fx, "SELECT count(*) FROM alerts WHERE rule = 'quiet' AND state = 'firing'"), 1);
+    assert_int_equal(
+        alert_i64(fx, "SELECT count(*) FROM alerts WHERE scope LIKE '%aqm-02%' AND state = "
+                      "'firing'"),
+        1);
+    {
+        const int64_t notified = alert_i64(fx, "SELECT last_notified FROM alerts");
+
+        /* A day forward: aqm-01 is not silent, aqm-02 gets no reminder (repeat 1h). */
+        assert_int_equal(alerts_tick(fx->a, w + DAY_MS), 0);
+        assert_int_equal(alert_i64(fx, "SELECT count(*) FROM alerts WHERE rule = 'quiet'"), 1);
+        assert_int_equal(alert_i64(fx, "SELECT last_notified FROM alerts"), notified);
+    }
+    /* A day back: aqm-02 is still silent. */
+    assert_int_equal(alerts_tick(fx->a, w - DAY_MS), 0);
+    assert_int_equal(state_of(fx, "quiet", st, sizeof(st)), 1);
+    assert_string_equal(st, "firing");
+    /* It reports under the clock that went back: resolved. */
+    seen(fx, "aqm-02", w - DAY_MS);
+    assert_int_equal(alerts_tick(fx->a, w - DAY_MS + 1000), 0);
+    assert_int_equal(state_of(fx, "quiet", st, sizeof(st)), 1);
+    assert_string_equal(st, "resolved");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +361,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alerts_fire_after_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts_jump_after_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts_allocation_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_issue12_silence_ignores_clock_jumps, setup,
+                                        teardown),
     };
 
     log_set_level(LOG_LVL_ERR + 0);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "col_err.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "diag.h"
 #include "ingest/ingest.h"
@@ -724,6 +725,72 @@ static void test_issue12_retry_after_clock_fix(void **state)
     assert_int_equal(kept_rejects(fx).n, 1);
 }
 
+static void test_issue12_clock_verdict(void **state)
+{
+    (void)state;
+    assert_int_equal(ingest_clock_verdict(0, 0, 0), -1);
+    assert_int_equal(ingest_clock_verdict(1, 1, 0), -1); /* one device cannot tell */
+    assert_int_equal(ingest_clock_verdict(2, 1, 0), 0);
+    assert_int_equal(ingest_clock_verdict(2, 2, 0), 1);
+    assert_int_equal(ingest_clock_verdict(3, 2, 0), 1);
+    assert_int_equal(ingest_clock_verdict(3, 0, 2), 1);
+    assert_int_equal(ingest_clock_verdict(4, 1, 1), 0); /* ahead and behind do not add up */
+    assert_int_equal(ingest_clock_verdict(5, 2, 0), 0);
+}
+
+static int setup_clock_window(void **state)
+{
+    static const char *const sets[] = {"ingest.clock_window=1s"};
+
+    return open_all(state, sets, 1);
+}
+
+/* The gateway clock a day behind two of three devices: the window says suspect. */
+static void test_issue12_clock_window(void **state)
+{
+    struct fixture *fx = *state;
+    const int64_t day = 86400000, t0 = mono_ms();
+    struct store_clock c;
+    char msg[128];
+
+    ingest_watch_clock(fx->ig, "mqtt");
+    snprintf(msg, sizeof(msg), "{\"ts\":%lld,\"pm25\":1}", (long long)((NOW_MS + day) / 1000));
+    deliver(fx, "xh/air/xujiahui/aqm-01", msg, NOW_MS);
+    deliver(fx, "xh/air/xujiahui/aqm-02", msg, NOW_MS);
+    snprintf(msg, sizeof(msg), "{\"ts\":%lld,\"pm25\":1}", (long long)(NOW_MS / 1000));
+    deliver(fx, "xh/air/xujiahui/aqm-03", msg, NOW_MS);
+    /* Before the window ends nothing is written. */
+    assert_int_equal(ingest_flush(fx->ig), 0);
+    if (mono_ms() - t0 < 1000) {
+        assert_int_equal(store_clock_read(fx->st, &c), 0);
+        assert_int_equal(c.verdict, -1);
+    }
+    while (mono_ms() - t0 < 1100)
+        clock_nap(50, 50, NULL, NULL);
+    assert_int_equal(ingest_flush(fx->ig), 0);
+    assert_int_equal(store_clock_read(fx->st, &c), 0);
+    assert_int_equal(c.verdict, 1);
+    assert_int_equal(c.n_devices, 3);
+    assert_int_equal(c.n_ahead, 2);
+    assert_int_equal(c.n_behind, 0);
+    assert_true(c.skew_ms > day - 1000 && c.skew_ms <= day);
+    assert_string_equal(c.source, "mqtt");
+    /* The next window: all three agree, and the verdict follows. */
+    for (int i = 1; i <= 3; i++) {
+        char topic[64];
+        snprintf(topic, sizeof(topic), "xh/air/xujiahui/aqm-0%d", i);
+        snprintf(msg, sizeof(msg), "{\"ts\":%lld,\"pm25\":2}", (long long)(NOW_MS / 1000 + 1));
+        deliver(fx, topic, msg, NOW_MS + 2000);
+    }
+    while (mono_ms() - t0 < 2300)
+        clock_nap(50, 50, NULL, NULL);
+    assert_int_equal(ingest_flush(fx->ig), 0);
+    assert_int_equal(store_clock_read(fx->st, &c), 0);
+    assert_int_equal(c.verdict, 0);
+    assert_int_equal(c.n_devices, 3);
+    assert_int_equal(c.n_ahead, 0);
+}
+
 /* ---- device bookkeeping ---- */
 
 static long long device_column(struct fixture *fx, const char *col, const char *name)
@@ -1244,6 +1311,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_issue12_rejects_keep_one_whole_payload, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_issue12_retry_after_clock_fix, setup, teardown),
+        cmocka_unit_test(test_issue12_clock_verdict),
+        cmocka_unit_test_setup_teardown(test_issue12_clock_window, setup_clock_window, teardown),
         cmocka_unit_test_setup_teardown(test_device_seen_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue14_senml_pack_of_two_devices, setup_custom,
                                         teardown),
