@@ -962,8 +962,6 @@ int store_count(struct store *st, const struct store_delta *d)
  * makes nothing younger than it was. Rows received before STORE_CLOCK_FLOOR_MS
  * (a clock that was never set) have no trustworthy age at all.
  */
-static int64_t scalar_i64(struct store *st, const char *sql);
-
 #define STORE_CLOCK_FLOOR_MS 1735689600000LL /* 2025-01-01T00:00:00Z */
 
 int64_t store_rejects_age_now(const struct store *st, int64_t now_ms)
@@ -1009,7 +1007,14 @@ int store_prune_rejects(struct store *st, int64_t now_ms)
 
 int64_t store_reject_bytes(struct store *st)
 {
-    return scalar_i64(st, "SELECT bytes FROM reject_bytes WHERE id = 1");
+    /* Read with every reject that keeps a payload: prepared once. */
+    struct db_stmt *s = db_prepare(st, "SELECT bytes FROM reject_bytes WHERE id = 1");
+    int64_t v = 0;
+
+    if (s && db_step(s) == DB_ROW)
+        v = db_col_i64(s, 0);
+    db_reset(s);
+    return v;
 }
 
 int store_prune_reject_bytes(struct store *st)
