@@ -1139,13 +1139,18 @@ int store_rejects_each(struct store *st, const struct store_reject_filter *f,
 
 int store_clock_write(struct store *st, const struct store_clock *c)
 {
-    /* ?7 NULL: the window could not tell (too few devices); the verdict stays. */
+    /* ?7 NULL: the window could not tell (too few devices); the verdict, and
+     * the counts of the window that decided it, stay. */
     static const char sql[] =
         "INSERT INTO clock_watch(source, checked_at, n_devices, n_ahead, n_behind, skew_ms,"
         " is_suspect, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0), ?2) "
-        "ON CONFLICT(source) DO UPDATE SET checked_at = ?2, n_devices = ?3, n_ahead = ?4,"
-        " n_behind = ?5, skew_ms = ?6, since = CASE WHEN ?7 IS NULL OR ?7 = is_suspect"
-        " THEN since ELSE ?2 END, is_suspect = coalesce(?7, is_suspect)";
+        "ON CONFLICT(source) DO UPDATE SET checked_at = ?2,"
+        " n_devices = CASE WHEN ?7 IS NULL THEN n_devices ELSE ?3 END,"
+        " n_ahead = CASE WHEN ?7 IS NULL THEN n_ahead ELSE ?4 END,"
+        " n_behind = CASE WHEN ?7 IS NULL THEN n_behind ELSE ?5 END,"
+        " skew_ms = CASE WHEN ?7 IS NULL THEN skew_ms ELSE ?6 END,"
+        " since = CASE WHEN ?7 IS NULL OR ?7 = is_suspect THEN since ELSE ?2 END,"
+        " is_suspect = coalesce(?7, is_suspect)";
     struct db_stmt *s = db_prepare(st, sql);
 
     if (!s)
