@@ -552,3 +552,24 @@ const char *hj212_cmd_class_name(enum hj212_cmd_class c)
         return "hj212_data";
     }
 }
+
+bool hj212_password_ok(const char *pw, size_t len)
+{
+    if (len == 0 || len > HJ212_PW_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (pw[i] <= ' ' || pw[i] > '~' || pw[i] == ';')
+            return false;
+    return true;
+}
+
+bool hj212_password_equal(const char *sent, size_t sent_len, const char *pw, size_t pw_len)
+{
+    /* Every byte of what was sent is compared, against the password repeated:
+     * the work depends on the attacker's length only. */
+    volatile unsigned char diff = (unsigned char)(sent_len != pw_len);
+
+    for (size_t i = 0; i < sent_len; i++)
+        diff |= (unsigned char)(sent[i] ^ pw[i % pw_len]);
+    return diff == 0;
+}

@@ -51,6 +51,22 @@
 #define HJ212_ST_SYSTEM 91         /* system interaction */
 #define HJ212_QNRTN_REFUSED 2      /* QnRtn of a request the receiver will not carry out */
 
+/*
+ * Whether @pw[0..len) can be a device's configured password: what a PW
+ * field can carry, 1..HJ212_PW_MAX printable ASCII characters other than
+ * space and ';'. HJ212_PASSWORD_RULE says so in words, for messages.
+ */
+bool hj212_password_ok(const char *pw, size_t len);
+#define HJ212_PASSWORD_RULE                                                                        \
+    "an HJ 212 password is 1 to 64 printable ASCII characters, without spaces or ';'"
+
+/*
+ * Whether the PW @sent[0..sent_len) a device sent equals its password
+ * @pw[0..pw_len) (pw_len > 0). Constant time for a given @sent_len: the
+ * time says nothing about the password, not even its length.
+ */
+bool hj212_password_equal(const char *sent, size_t sent_len, const char *pw, size_t pw_len);
+
 /* The header fields of one data segment. Strings are NUL-terminated copies. */
 struct hj212_header {
     char qn[HJ212_QN_MAX + 1]; /* "" when the packet has no QN */

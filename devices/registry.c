@@ -7,6 +7,7 @@
 #include "registry.h"
 #include "col_err.h"
 #include "diag.h"
+#include "hj212.h"
 #include "profile.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -29,8 +30,14 @@ void registry_free(struct registry *r)
         xfree(s->water_body);
     }
     for (size_t i = 0; i < r->n_devices; i++) {
-        xfree(r->devices[i].id);
-        xfree(r->devices[i].site_id);
+        struct reg_device *dv = &r->devices[i];
+
+        xfree(dv->id);
+        xfree(dv->site_id);
+        xfree(dv->hj212_password_file);
+        if (dv->hj212_password)
+            memset(dv->hj212_password, 0, strlen(dv->hj212_password));
+        xfree(dv->hj212_password);
     }
     xfree(r->sites);
     xfree(r->devices);
@@ -126,12 +133,69 @@ static int load_site(struct registry *r, struct site *s, const struct ynode *m, 
     return bad ? COL_ERR_CONFIG : 0;
 }
 
+/* @path made absolute against the directory of @file (a new string; NULL on no memory). */
+static char *path_beside(const char *file, const char *path)
+{
+    const char *slash = strrchr(file, '/');
+    size_t dir = slash ? (size_t)(slash - file) : 1;
+    size_t n = dir + 1 + strlen(path) + 1;
+    char *out;
+
+    if (path[0] == '/')
+        return xstrdup(path);
+    out = xmalloc(n);
+    if (out)
+        (void)snprintf(out, n, "%.*s/%s", (int)dir, slash ? file : ".", path);
+    return out;
+}
+
+/* The password keys of device @m (hj212_password_file or hj212_password). */
+static int load_password(struct reg_device *dv, const struct ynode *m, struct diag *d)
+{
+    const char *file = NULL, *inline_pw = NULL;
+    const struct ynode *k;
+    int bad = 0;
+
+    bad |= ynode_scalar(m, "hj212_password_file", false, &file, d) < 0;
+    bad |= ynode_scalar(m, "hj212_password", false, &inline_pw, d) < 0;
+    if (bad)
+        return COL_ERR_CONFIG;
+    if (file && inline_pw) {
+        ynode_error(ynode_get(m, "hj212_password"), d,
+                    "a device has hj212_password_file or hj212_password, not both");
+        return COL_ERR_CONFIG;
+    }
+    if (inline_pw && !hj212_password_ok(inline_pw, strlen(inline_pw))) {
+        ynode_error(ynode_get(m, "hj212_password"), d, HJ212_PASSWORD_RULE);
+        return COL_ERR_CONFIG;
+    }
+    if (file && !*file) {
+        ynode_error(ynode_get(m, "hj212_password_file"), d, "hj212_password_file is empty");
+        return COL_ERR_CONFIG;
+    }
+    k = ynode_get(m, file ? "hj212_password_file" : "hj212_password");
+    if (k)
+        dv->hj212_password_line = k->line;
+    if (file) {
+        dv->hj212_password_file = path_beside(m->file, file);
+        if (!dv->hj212_password_file)
+            return COL_ERR_NOMEM;
+    }
+    if (inline_pw) {
+        dv->hj212_password = xstrdup(inline_pw);
+        if (!dv->hj212_password)
+            return COL_ERR_NOMEM;
+    }
+    return 0;
+}
+
 static int load_device(struct registry *r, struct reg_device *dv, const struct ynode *m,
                        const struct profile_set *profiles, struct diag *d)
 {
-    static const char *const keys[] = {"id", "site", "profile", NULL};
+    static const char *const keys[] = {
+        "id", "site", "profile", "hj212_password_file", "hj212_password", NULL};
     const char *id = NULL, *site = NULL, *prof = NULL;
-    int bad = 0;
+    int bad = 0, rc;
 
     dv->line = m->line;
     if (m->kind != YNODE_MAP) {
@@ -158,6 +222,11 @@ static int load_device(struct registry *r, struct reg_device *dv, const struct y
         diag_error(d, m->file, m->line, "device '%s' is defined twice", id);
         bad = -1;
     }
+    rc = load_password(dv, m, d);
+    if (rc == COL_ERR_NOMEM)
+        return rc;
+    if (rc)
+        bad = -1;
     dv->id = xstrdup(id);
     dv->site_id = xstrdup(site);
     if (!dv->id || !dv->site_id || strmap_put(r->by_id, id, dv))

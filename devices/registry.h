@@ -34,6 +34,13 @@ struct reg_device {
     char *site_id;
     const struct site *site;
     const struct profile *profile;
+    /* HJ 212 password (PW) the device must send over TCP: the path of a secret
+     * file (relative paths resolved against the registry's directory; read by
+     * the listener, not here), or the password written inline (weaker: the
+     * registry is rarely kept secret). At most one is set; NULL when unset. */
+    char *hj212_password_file;
+    char *hj212_password;
+    int hj212_password_line; /* line of the key that set it */
     int line;
 };
 
@@ -48,6 +55,7 @@ struct registry {
 /*
  * Load @path, resolving profiles in @profiles. Errors go to @d as
  * file:line; returns NULL if the file is unreadable or has any error.
+ * Reads no file but @path (a device's hj212_password_file is only named).
  * A NULL @path gives an empty registry.
  */
 struct registry *registry_load(const char *path, const struct profile_set *profiles,

@@ -1,13 +1,14 @@
 /*
  * `collector check`: load everything the daemon would load (configuration,
- * device profiles, registry, rules, alert channels) and report every
- * problem as file:line: message, without touching the database or the
- * network. Exit 0 when valid, 2 otherwise.
+ * device profiles, registry, HJ 212 device passwords, rules, alert
+ * channels) and report every problem as file:line: message, without
+ * touching the database or the network. Exit 0 when valid, 2 otherwise.
  */
 #include "cli.h"
 #include "core/config.h"
 #include "diag.h"
 #include "alerts/notify.h"
+#include "ingest/hj212_auth.h"
 #include "profile.h"
 #include "registry.h"
 #include "rule.h"
@@ -62,7 +63,12 @@ int cli_check(int argc, char **argv)
         chans = notify_channels_load(cfg->alerts.channels, cfg->dir, &d);
     if (cfg && cfg->rules.paths.n > 0)
         rules = ruleset_load((const char *const *)cfg->rules.paths.v, cfg->rules.paths.n, &d);
-    if (cfg && devices_load(cfg, &d, &ps, &reg) == 0 && chans && d.n_errors == 0) {
+    if (cfg && devices_load(cfg, &d, &ps, &reg) == 0 && *cfg->ingest.hj212_listen) {
+        /* the HJ 212 device passwords: readable, private, sendable */
+        hj212_auth_free(hj212_auth_load(reg, cfg->ingest.hj212_password_dir,
+                                        cfg->ingest.hj212_require_password, &d));
+    }
+    if (reg && chans && d.n_errors == 0) {
         printf("%s: ok (%zu device profiles, %zu sites, %zu registered devices, %zu rules, "
                "%zu alert channels)\n",
                cc.config_path, ps->n, reg->n_sites, reg->n_devices, rules ? rules->n : 0,

@@ -197,6 +197,14 @@ static const struct cfg_key ingest_keys[] = {
      "[\"10.20.0.0/16\", \"2001:db8::/32\"]; an address alone is one host); a connection from "
      "elsewhere is closed at once, counted and logged once a minute per address. Empty: any",
      NULL, NULL, 0},
+    {"hj212_require_password", CFG_BOOL, "false", OFF(ingest.hj212_require_password), 0, 0,
+     "Reject (reason auth) HJ 212 packets of devices that have no password configured "
+     "(registry hj212_password_file or ingest.hj212_password_dir); false accepts them with any PW",
+     NULL, NULL, 0},
+    {"hj212_password_dir", CFG_STR, NULL, OFF(ingest.hj212_password_dir), 0, 0,
+     "Directory of HJ 212 device passwords: one secret file (mode 0600 or 0400) per device, "
+     "named by its MN, holding the PW it sends; read at start and on SIGHUP",
+     NULL, NULL, CFG_F_PATH},
     {"hj212_max_connections", CFG_INT, "64", OFF(ingest.hj212_max_connections), 1, 4096,
      "HJ 212 connections open at once; when full, a new connection closes the oldest idle "
      "one (connections that have not yet sent a valid packet go first)",
@@ -207,8 +215,8 @@ static const struct cfg_key ingest_keys[] = {
      NULL, NULL, 0},
     {"hj212_first_packet_timeout", CFG_DURATION, "10s", OFF(ingest.hj212_first_packet_timeout_ms),
      100, 3600000,
-     "A new HJ 212 connection is closed unless its first valid packet (framing and checksum "
-     "right) arrives within this",
+     "A new HJ 212 connection is closed unless its first valid packet (framing, checksum and "
+     "password right) arrives within this",
      NULL, NULL, 0},
     {"hj212_idle_timeout", CFG_DURATION, "15m", OFF(ingest.hj212_idle_timeout_ms), 1000, 86400000,
      "An HJ 212 connection is closed after this long without a valid packet", NULL, NULL, 0},

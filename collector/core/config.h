@@ -88,6 +88,8 @@ struct cfg_ingest {
     long long hj212_split_timeout_ms; /* a split HJ 212 message waits this long for its parts */
     /* The HJ 212 listener's limits and who it admits (docs/devices.md). */
     struct cfg_strlist hj212_allow;          /* CIDR blocks; empty = every source */
+    bool hj212_require_password;             /* refuse packets of devices with no password */
+    char *hj212_password_dir;                /* one secret file per MN; NULL = none */
     long long hj212_max_connections;         /* when full, the oldest idle connection is closed */
     long long hj212_max_per_address;         /* connections from one source address at most */
     long long hj212_first_packet_timeout_ms; /* a new connection's first valid packet */

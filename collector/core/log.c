@@ -40,7 +40,8 @@ void log_use_syslog(bool on)
     use_syslog = on;
 }
 
-static void vlog(enum log_level lvl, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(enum log_level lvl, const char *fmt,
+                                                       va_list ap)
 {
     static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
     char msg[1024];

@@ -45,6 +45,7 @@
 #include "core/watchdog.h"
 #include "diag.h"
 #include "hj212.h"
+#include "hj212_auth.h"
 #include "ingest.h"
 #include "core/log.h"
 #include "profile.h"
@@ -113,6 +114,9 @@ struct hj212_tcp {
     const struct hj212_rules_source *rules_src; /* borrowed; NULL = no rules */
     struct ingest_rules rules;                  /* instant rules on the packets' readings */
     bool has_rules;
+    struct hj212_auth *auth; /* device passwords */
+    int64_t auth_logged_ms;  /* wrong passwords are logged once a minute */
+    long n_auth_unlogged;
     struct cidr *allow; /* ingest.hj212_allow, parsed; n_allow 0 = every source */
     size_t n_allow;
     struct denied denied[HJ212_DENIED_SLOTS];
@@ -518,6 +522,39 @@ static int handle_part(struct hj212_tcp *t, int i, const struct hj212_header *h,
 }
 
 /*
+ * Reject packet @pkt of connection @c for its password (@v: wrong, or none
+ * configured where one is required): kept under reason auth, logged once a
+ * minute, never answered. Returns <0 when the batch failed.
+ */
+static int reject_auth(struct hj212_tcp *t, const struct conn *c, const struct hj212_header *h,
+                       enum hj212_auth_verdict v, const char *topic, const char *pkt, size_t len)
+{
+    char detail[DEC_DETAIL_MAX + 128];
+    int64_t now = mono_ms();
+
+    if (v == HJ212_AUTH_NONE)
+        (void)snprintf(detail, sizeof(detail),
+                       "no password is configured for MN %s and ingest.hj212_require_password is "
+                       "on (from %s)",
+                       h->mn, c->peer);
+    else
+        (void)snprintf(detail, sizeof(detail), "%s for MN %s (from %s)",
+                       h->pw[0] ? "wrong password (PW)" : "no password (PW) sent", h->mn, c->peer);
+    if (!t->auth_logged_ms || now - t->auth_logged_ms >= HJ212_DENIED_LOG_MS) {
+        if (t->n_auth_unlogged)
+            log_warn("hj212: rejected (auth): %s; %ld more in the last minute", detail,
+                     t->n_auth_unlogged);
+        else
+            log_warn("hj212: rejected (auth): %s", detail);
+        t->auth_logged_ms = now;
+        t->n_auth_unlogged = 0;
+    } else {
+        t->n_auth_unlogged++;
+    }
+    return ingest_reject(t->ig, topic, "auth", detail, pkt, len, wall_ms());
+}
+
+/*
  * Add one packet (without CRLF) of connection @i to the open batch, its
  * response (if it asks for one) to wait for the commit. Returns <0 when the
  * batch failed; then connection @i may be gone (t->conns[i] no longer
@@ -530,6 +567,7 @@ static int handle_packet(struct hj212_tcp *t, int i, const char *pkt, size_t len
     struct dec_error err;
     enum dec_crc mode, used;
     enum hj212_cmd_class cls;
+    enum hj212_auth_verdict verdict;
     const char *seg;
     size_t seg_len;
     char topic[96], source[96];
@@ -547,9 +585,12 @@ static int handle_packet(struct hj212_tcp *t, int i, const char *pkt, size_t len
     mode = (enum dec_crc)ingest_hj212_crc(t->ig, topic);
     if (hj212_unframe_mode(pkt, len, mode, &seg, &seg_len, &used, &err) < 0)
         return ingest_reject(t->ig, source, "bad_checksum", err.detail, pkt, len, wall_ms());
+    verdict = hj212_auth_check(t->auth, h.mn, h.pw);
+    if (verdict == HJ212_AUTH_WRONG || verdict == HJ212_AUTH_NONE)
+        return reject_auth(t, c, &h, verdict, topic, pkt, len); /* and no answer */
     /* A valid packet: the first-packet deadline is met and the idle clock starts again. */
     if (!c->is_valid)
-        log_info("hj212: %s is %s", c->peer, h.mn);
+        log_info("hj212: %s connected as %s", c->peer, h.mn);
     c->is_valid = true;
     c->last_ms = mono_ms();
     cls = hj212_cmd_classify(h.cn);
@@ -706,8 +747,23 @@ static void do_reload(struct hj212_tcp *t)
     struct profile_set *ps = NULL;
     struct registry *reg = NULL;
 
-    if (devices_load(t->cfg, &d, &ps, &reg) == 0 && ingest_reload(t->ig, &ps, &reg) == 0)
-        log_info("hj212: reloaded profiles and registry");
+    struct hj212_auth *auth = NULL;
+
+    if (devices_load(t->cfg, &d, &ps, &reg) == 0) {
+        auth = hj212_auth_load(reg, t->cfg->ingest.hj212_password_dir,
+                               t->cfg->ingest.hj212_require_password, &d);
+        if (!auth)
+            log_err("hj212: device passwords have errors; keeping the profiles, registry and "
+                    "passwords in use");
+    }
+    if (auth && ingest_reload(t->ig, &ps, &reg) == 0) {
+        hj212_auth_free(t->auth);
+        t->auth = auth;
+        auth = NULL;
+        log_info("hj212: reloaded profiles, registry and %zu device passwords",
+                 hj212_auth_count(t->auth));
+    }
+    hj212_auth_free(auth);
     if (t->has_rules && t->rules_src->reload(t->rules_src->ud, &t->rules))
         log_err("hj212: rules have errors; keeping the rules in use");
     profile_set_free(ps);
@@ -809,6 +865,10 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
     }
     if (devices_load(cfg, &d, &ps, &reg))
         goto fail;
+    t->auth = hj212_auth_load(reg, cfg->ingest.hj212_password_dir,
+                              cfg->ingest.hj212_require_password, &d);
+    if (!t->auth)
+        goto fail;
     t->ig = ingest_new(cfg, t->st, &ps, &reg);
     if (!t->ig)
         goto fail;
@@ -853,7 +913,9 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
         goto fail;
     }
     t->has_thread = true;
-    log_info("hj212: listening on %s", addr);
+    log_info("hj212: listening on %s; %zu device passwords%s", addr, hj212_auth_count(t->auth),
+             cfg->ingest.hj212_require_password ? ", devices without one refused"
+                                                : ", devices without one accepted");
     return t;
 fail:
     profile_set_free(ps);
@@ -889,6 +951,7 @@ void hj212_tcp_stop(struct hj212_tcp *t)
     if (t->has_thread)
         log_info("hj212: stopped after %ld packets, %ld acknowledged", t->n_packets, t->n_acks);
     ingest_free(t->ig);
+    hj212_auth_free(t->auth);
     hj212_reasm_free(t->reasm);
     if (t->has_rules)
         t->rules_src->close(&t->rules);

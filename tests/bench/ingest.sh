@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Ingest benchmark (run on demand, never in CI): publishes N realistic air
-# readings at QoS 1 as fast as the broker takes them, and measures, in the
-# same run and on the same broker, a count-only libmosquitto subscriber
-# (countsub: the limit of the pipeline on this machine) and the collector
-# in its default commit-before-acknowledge mode. Reports the median of R
-# runs: messages/s, CPU microseconds per message, peak RSS, and the ratio
-# collector / count-only. Readings are timestamped from now on (a live
-# gateway), so the hours they fill are rolled up once complete; set
-# START_TS=1700000000 to measure a replay of history, where the rollups run
-# during the ingest.
+# readings at QoS 1 as fast as the broker takes them and measures, in the
+# same run and on the same broker, three subscribers: a count-only
+# libmosquitto subscriber (countsub: the limit of the pipeline on this
+# machine), a batched Python paho + sqlite3 peer (pysub.py, which
+# acknowledges before it commits), and the collector with its defaults
+# (synchronous=full, acknowledged after the commit). Two modes: live
+# readings (timestamped now: hours are rolled up once complete) and the
+# catch-up of a past day (every hour already complete: the rollups run
+# beside the ingest). Reports medians of R runs: msg/s, ratio to the
+# count-only limit, CPU us/msg, commits (each one fsync under
+# synchronous=full) per message, peak RSS; then the CPU per message of the
+# collector and of countsub at a steady 5,000 msg/s.
 #   usage: tests/bench/ingest.sh [-n MESSAGES] [-r RUNS] [-b BUILD_DIR]
 set -euo pipefail
 N=200000
@@ -47,66 +50,108 @@ sleep 0.5
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 TCK=$(getconf CLK_TCK)
+PY=/usr/bin/python3 # Debian's, with python3-paho-mqtt
+if ! "$PY" -c 'import paho.mqtt.client' 2>/dev/null; then
+  apt-get install -y -qq python3-paho-mqtt >/dev/null || { echo "bench: needs python3-paho-mqtt" >&2; exit 2; }
+fi
 
-run_countsub() {
+publish() { # start_ts [rate]
+  "$DEVSIM" bulk -h 127.0.0.1 -p "$PORT" -n "$N" --devices 200 --site bench --start-ts "$1" \
+    ${2:+--rate $2} >/dev/null
+}
+
+# each prints: msg/s cpu_us/msg rss_kb commits
+run_countsub() { # run start_ts [rate]
   rm -f "$T/ready"
   "$COUNTSUB" -h 127.0.0.1 -p "$PORT" -t 'xh/#' -n "$N" -q 1 -i bench-count-$1 \
     --ready-file "$T/ready" >"$T/count.json" &
   local pid=$!
   while [ ! -f "$T/ready" ]; do sleep 0.05; done
-  "$DEVSIM" bulk -h 127.0.0.1 -p "$PORT" -n "$N" --devices 200 --site bench >/dev/null
+  publish "$2" "${3:-}"
   wait $pid
-  python3 -c "import json; d=json.load(open('$T/count.json')); print(d['rate'], d['cpu_us_per_msg'], d['max_rss_kb'])"
+  python3 -c "import json; d=json.load(open('$T/count.json')); print(d['rate'], d['cpu_us_per_msg'], d['max_rss_kb'], 0)"
 }
 
-run_collector() {
+run_pysub() { # run start_ts
+  rm -f "$T/ready" "$T"/p.db*
+  "$PY" "$ROOT/tests/bench/pysub.py" 127.0.0.1 "$PORT" 'xh/#' "$N" "$T/p.db" bench-py-$1 "$T/ready" \
+    >"$T/py.json" &
+  local pid=$!
+  while [ ! -f "$T/ready" ]; do sleep 0.05; done
+  publish "$2"
+  wait $pid
+  python3 -c "import json; d=json.load(open('$T/py.json')); print(d['rate'], d['cpu_us_per_msg'], d['max_rss_kb'], d['commits'])"
+}
+
+run_collector() { # run start_ts [rate]
   rm -f "$T"/c.db*
   cat >"$T/c.yaml" <<CONF
 gateway: {id: bench}
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: bench-collector-$1, topics: ["xh/#"]}
-storage: {path: $T/c.db}
-ingest: {max_future: 0}
+storage: {path: $T/c.db, retention: {raw: 0, hourly: 0}}
+ingest: {max_future: 0, max_age: 0}
 devices: {profiles: $ROOT/devices/profiles, unknown: register}
 log: {level: info}
 ${BENCH_EXTRA:-}
 CONF
   "$COLLECTOR" run -c "$T/c.yaml" 2>"$T/collector.log" &
   local pid=$!
-  # wait until subscribed: the database exists and the session is up
   until grep -q "subscribed to" "$T/collector.log"; do sleep 0.05; done
   local c0
   c0=$(cpu_ticks $pid)
-  "$DEVSIM" bulk -h 127.0.0.1 -p "$PORT" -n "$N" --devices 200 --site bench \
-    --start-ts "${START_TS:-$(date +%s)}" >/dev/null
+  publish "$2" "${3:-}"
   until [ "$(sqlite3 -cmd '.timeout 2000' "$T/c.db" 'select stored_messages + duplicates from ingest_stats' 2>/dev/null)" = "$N" ]; do
     sleep 0.2
   done
-  local c1 hwm span
+  local c1 hwm span batches
   c1=$(cpu_ticks $pid)
   hwm=$(hwm_kb $pid)
   span=$(sqlite3 "$T/c.db" 'select last_received - first_received from ingest_stats')
   kill -TERM $pid
   wait $pid || true
-  python3 -c "print($N / ($span / 1000.0), ($c1 - $c0) * 1e6 / $TCK / $N, $hwm)"
+  batches=$(grep -oE 'in [0-9]+ batches' "$T/collector.log" | grep -oE '[0-9]+' | tail -n 1)
+  python3 -c "print($N / ($span / 1000.0), ($c1 - $c0) * 1e6 / $TCK / $N, $hwm, ${batches:-0})"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+col() { cut -d' ' -f"$2" "$1" | median; }
 
 echo "ingest benchmark: $N messages, QoS 1, $RUNS runs, $(nproc) cores, $(uname -m)"
-: >"$T/c.txt"
-: >"$T/s.txt"
-for r in $(seq 1 "$RUNS"); do
-  run_countsub "$r" | tee -a "$T/c.txt" | awk '{printf "  run %s count-only: %.0f msg/s, %.1f us/msg, %d KiB\n", "'"$r"'", $1, $2, $3}'
-  run_collector "$r" | tee -a "$T/s.txt" | awk '{printf "  run %s collector:  %.0f msg/s, %.1f us/msg, %d KiB\n", "'"$r"'", $1, $2, $3}'
+now=$(date +%s)
+past=$(((now - 3 * 86400) / 86400 * 86400)) # a whole past day and more: all hours complete
+for mode in live catchup; do
+  ts=$now
+  [ $mode = catchup ] && ts=$past
+  : >"$T/$mode.count"; : >"$T/$mode.py"; : >"$T/$mode.coll"
+  for r in $(seq 1 "$RUNS"); do
+    run_countsub "$mode$r" "$ts" >>"$T/$mode.count"
+    run_pysub "$mode$r" "$ts" >>"$T/$mode.py"
+    run_collector "$mode$r" "$ts" >>"$T/$mode.coll"
+    echo "  $mode run $r: count-only $(tail -n1 "$T/$mode.count" | cut -d' ' -f1), python $(tail -n1 "$T/$mode.py" | cut -d' ' -f1), collector $(tail -n1 "$T/$mode.coll" | cut -d' ' -f1) msg/s"
+  done
 done
-cr=$(cut -d' ' -f1 "$T/c.txt" | median); cc=$(cut -d' ' -f2 "$T/c.txt" | median); cm=$(cut -d' ' -f3 "$T/c.txt" | median)
-sr=$(cut -d' ' -f1 "$T/s.txt" | median); sc=$(cut -d' ' -f2 "$T/s.txt" | median); sm=$(cut -d' ' -f3 "$T/s.txt" | median)
+# CPU per message at a steady 5,000 msg/s (live timestamps)
+S=$N
+N=$((N < 50000 ? N : 50000))
+steady_c=$(run_countsub steady "$now" 5000 | cut -d' ' -f2)
+steady_s=$(run_collector steady "$now" 5000 | cut -d' ' -f2)
+N=$S
+
 echo
-printf '%-30s %10s %12s %12s\n' "median of $RUNS" "msg/s" "CPU us/msg" "peak RSS"
-python3 - "$cr" "$cc" "$cm" "$sr" "$sc" "$sm" <<'PY'
-import sys
-cr, cc, cm, sr, sc, sm = map(float, sys.argv[1:])
-print("%-30s %10.0f %12.1f %9.1f MB" % ("count-only subscriber", cr, cc, cm / 1024))
-print("%-30s %10.0f %12.1f %9.1f MB" % ("collector (commit, then ack)", sr, sc, sm / 1024))
-print("ratio collector / count-only: %.2f" % (sr / cr))
+python3 - "$T" "$N" "$RUNS" "$steady_c" "$steady_s" <<'PY'
+import statistics, sys
+t, n, runs, sc, ss = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+def med(path):
+    rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
+    return [statistics.median(r[i] for r in rows) for i in range(4)]
+print(f"medians of {runs} runs, {n} messages")
+print(f"{'mode':9} {'subscriber':28} {'msg/s':>8} {'ratio':>6} {'CPU us/msg':>11} {'commits/msg':>12} {'peak RSS':>9}")
+for mode in ("live", "catchup"):
+    c = med(f"{t}/{mode}.count")
+    for name, suffix in (("count-only (limit)", "count"), ("python paho+sqlite3 peer", "py"),
+                         ("collector", "coll")):
+        m = med(f"{t}/{mode}.{suffix}")
+        cpm = f"{m[3] / n:.4f}" if suffix != "count" else "-"
+        print(f"{mode:9} {name:28} {m[0]:8.0f} {m[0] / c[0]:6.2f} {m[1]:11.1f} {cpm:>12} {m[2] / 1024:7.1f} MB")
+print(f"steady 5,000 msg/s: count-only {sc:.1f} us/msg, collector {ss:.1f} us/msg ({ss / sc:.2f}x)")
 PY

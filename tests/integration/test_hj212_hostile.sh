@@ -8,7 +8,13 @@
 # fall idle fill the listener, and then the oldest idle connection is
 # closed for a newcomer, never the active datalogger;
 # a source outside ingest.hj212_allow is closed at accept, unanswered and
-# logged once; SIGTERM with hostile clients connected exits promptly.
+# logged once; a wrong or missing password (devices with a password from a
+# secret file beside the registry, inline, or in ingest.hj212_password_dir)
+# is rejected as auth and never answered, and a connection that only sends
+# wrong passwords is closed at the first-packet deadline; SIGTERM with
+# hostile clients connected exits promptly. Then hj212_require_password
+# refuses a device without a password, and a password file that others can
+# read stops check and run.
 # Clients are python (hj212_client.py), every wait has a deadline.
 . "$(dirname "$0")/lib.sh"
 start_broker
@@ -22,10 +28,16 @@ devices:
   - {id: NOREAD000000000000000001, site: xujiahui, profile: air-station}
   - {id: SLOW00000000000000000001, site: xujiahui, profile: air-station}
   - {id: IDLE00000000000000000001, site: xujiahui, profile: air-station}
+  - {id: PWFILE000000000000000001, site: xujiahui, profile: air-station, hj212_password_file: pw/PWFILE}
+  - {id: PWINLINE0000000000000001, site: xujiahui, profile: air-station, hj212_password: "Inl1ne-pw"}
+  - {id: PWDIR0000000000000000001, site: xujiahui, profile: air-station}
 CONF
+mkdir -p "$T/pw" "$T/hjpw"
+echo "file-pw-7f3a" >"$T/pw/PWFILE"
+echo "a-much-longer-password-from-a-dir" >"$T/hjpw/PWDIR0000000000000000001"
 write_config
 sed -i "s|unknown: register|unknown: reject, registry: $T/registry.yaml|" "$T/collector.yaml"
-sed -i "s|^ingest: .*|ingest:\n  max_future: 0\n  max_age: 0\n  hj212_listen: 127.0.0.1:$HJ_PORT\n  hj212_allow: [127.0.0.1/32, 127.0.0.16/28]\n  hj212_max_connections: 16\n  hj212_max_per_address: 8\n  hj212_first_packet_timeout: 3s\n  hj212_write_timeout: 2s|" \
+sed -i "s|^ingest: .*|ingest:\n  max_future: 0\n  max_age: 0\n  hj212_listen: 127.0.0.1:$HJ_PORT\n  hj212_allow: [127.0.0.1/32, 127.0.0.16/28]\n  hj212_max_connections: 16\n  hj212_max_per_address: 8\n  hj212_first_packet_timeout: 3s\n  hj212_write_timeout: 2s\n  hj212_password_dir: $T/hjpw|" \
   "$T/collector.yaml"
 "$COLLECTOR" check -c "$T/collector.yaml" >/dev/null || fail "config invalid"
 start_collector
@@ -143,6 +155,34 @@ for k in range(3):
     assert got == b"", "a refused client was answered: %r" % got
 print("127.0.0.2 refused three times, never answered")
 
+# 5. passwords: a wrong or missing PW is rejected and never answered (the
+# next answer on the connection is that of the packet after it, with the
+# right PW); a connection that only sends wrong passwords is closed at the
+# first-packet deadline
+from hj212_client import parse_reply
+PW = {"PWFILE000000000000000001": "file-pw-7f3a", "PWINLINE0000000000000001": "Inl1ne-pw",
+      "PWDIR0000000000000000001": "a-much-longer-password-from-a-dir"}
+when = datetime.datetime(2019, 1, 1)
+for mn, pw in PW.items():
+    s = connect(port)
+    f = s.makefile("rb")
+    for bad in ("123456", pw[:-1], pw + "x", ""):
+        s.sendall(data_packet(mn, bad, when, 70)[1])  # stored nowhere: DataTime 2019-01-01 00:00
+        qn, pkt = data_packet(mn, pw, when + datetime.timedelta(hours=1 + len(bad)), 71)
+        s.sendall(pkt)
+        r = parse_reply(f.readline())
+        assert r["QN"] == qn and r["CN"] == "9014", (mn, bad, "answered the wrong password", r)
+    s.close()
+print("wrong and missing passwords of 3 devices unanswered, the right ones answered")
+s = connect(port)
+t0 = time.monotonic()
+while is_open(s) and time.monotonic() - t0 < 20:
+    s.sendall(data_packet("PWFILE000000000000000001", "123456", datetime.datetime(2018, 1, 1), 70)[1])
+    time.sleep(0.2)
+pw_after = time.monotonic() - t0
+assert not is_open(s) and pw_after >= 2.9, f"wrong passwords only: closed after {pw_after:.1f} s"
+print(f"a connection with wrong passwords only closed after {pw_after:.1f} s")
+
 n = good.stop()
 lat = sorted(good.latency)
 print(f"good datalogger: {n} packets answered, 9014 latency median {lat[len(lat) // 2] * 1000:.1f} ms,"
@@ -171,6 +211,25 @@ done
   fail "counters: write_timeout=$wt first_packet_timeout=$fp address_limit=$al evicted=$ev denied=$den"
 [ "$(grep -c "refusing connections from 127.0.0.2" "$T/collector.log")" = 1 ] || fail "refusal not logged exactly once"
 pass "stored what was answered, nothing of the slow or refused clients; counted; the refusal logged once"
+
+# 2019-01-01 00:00 Beijing (the wrong passwords' DataTime) = 2018-12-31T16:00Z
+[ "$(sql "select count(*) from readings where ts = 1546272000000")" = 0 ] || fail "a packet with a wrong password was stored"
+[ "$(sql "select count(*) from readings r join devices d on d.id = r.device_id where d.name like 'PW%'")" = 12 ] ||
+  fail "the packets with the right passwords were not all stored"
+for _ in $(seq 1 100); do
+  n_auth=$(sql "select count(*) from rejects where reason = 'auth' and cast(payload as text) like '%DataTime=20190101000000%'")
+  [ "$n_auth" = 12 ] && break
+  sleep 0.1
+done
+[ "$n_auth" = 12 ] || fail "$n_auth of 12 wrong passwords rejected as auth"
+[ "$(jstat "['rejected'].get('auth', 0)")" -gt 12 ] || fail "the auth rejects are not counted in stats"
+[ "$(sql "select count(*) from rejects where reason = 'auth' and detail like 'no password (PW) sent for MN PW%'")" = 3 ] ||
+  fail "missing PW not told apart"
+! sql "select detail from rejects where reason = 'auth'" | grep -qE "file-pw|Inl1ne|longer-password|123456" ||
+  fail "a password in a reject's detail"
+grep -q "hj212: listening on 127.0.0.1:$HJ_PORT; 3 device passwords, devices without one accepted" "$T/collector.log" ||
+  fail "passwords not counted at start"
+pass "wrong and missing passwords rejected (auth), unanswered, nothing stored; the right ones stored and answered"
 
 # SIGTERM while hostile clients are connected: the daemon exits promptly
 PYTHONPATH="$SRC_DIR/tests/integration" python3 - "$HJ_PORT" "$T/ready" >"$T/hold.out" 2>&1 <<'PY' &
@@ -207,3 +266,42 @@ kill "$HOLD_PID" 2>/dev/null || true
 note "SIGTERM with 24 hostile clients connected: exited 0 after $ms ms"
 [ "$ms" -lt 10000 ] || fail "SIGTERM took $ms ms"
 pass "SIGTERM with hostile clients connected: exit 0 within 10 s"
+
+# ingest.hj212_require_password: a device without a password is refused (auth), unanswered
+start_collector --set ingest.hj212_require_password=true
+wait_port "$HJ_PORT" || fail "listener not up"
+PYTHONPATH="$SRC_DIR/tests/integration" python3 - "$HJ_PORT" "$GOOD" >"$T/req.out" 2>&1 <<'PY' || fail "require_password: $(cat "$T/req.out")"
+import sys, datetime
+from hj212_client import connect, data_packet, parse_reply
+port, good_mn = int(sys.argv[1]), sys.argv[2]
+s = connect(port)
+f = s.makefile("rb")
+s.sendall(data_packet(good_mn, "123456", datetime.datetime(2017, 1, 1), 80)[1])
+qn, pkt = data_packet("PWFILE000000000000000001", "file-pw-7f3a", datetime.datetime(2017, 1, 2), 81)
+s.sendall(pkt)
+r = parse_reply(f.readline())
+assert r["QN"] == qn, ("a device without a password was answered", r)
+PY
+for _ in $(seq 1 100); do
+  n=$(sql "select count(*) from rejects where reason = 'auth' and detail like 'no password is configured for MN $GOOD%'")
+  [ "$n" = 1 ] && break
+  sleep 0.1
+done
+[ "$n" = 1 ] || fail "a device without a password not rejected under require_password"
+# 2017-01-01 00:00 Beijing = 2016-12-31T16:00Z
+[ "$(sql "select count(*) from readings where ts = 1483200000000")" = 0 ] || fail "stored without a password"
+stop_collector || fail "exit status"
+pass "hj212_require_password: a device without a password refused; one with its password answered"
+
+# a password file that others can read stops check and run, naming it
+chmod 644 "$T/pw/PWFILE"
+set +e
+out=$("$COLLECTOR" check -c "$T/collector.yaml" 2>&1); rc=$?
+timeout 30 "$COLLECTOR" run -c "$T/collector.yaml" >"$T/loose.log" 2>&1; rc2=$?
+set -e
+[ $rc = 2 ] && grep -q "registry.yaml:[0-9]*: password of PWFILE000000000000000001: $T/pw/PWFILE: permissions 0644 are too open" <<<"$out" ||
+  fail "check did not refuse the loose password file (exit $rc): $out"
+[ $rc2 != 0 ] && [ $rc2 != 124 ] && grep -q "$T/pw/PWFILE: permissions 0644 are too open" "$T/loose.log" ||
+  fail "run did not refuse the loose password file (exit $rc2): $(cat "$T/loose.log")"
+! grep -q "file-pw-7f3a" "$T/loose.log" && ! grep -q "file-pw-7f3a" <<<"$out" || fail "the password was printed"
+pass "a password file readable by others: check exits 2 and run refuses to start, naming the file"

@@ -743,6 +743,39 @@ static void test_cn_is_data(void **state)
     assert_false(hj212_cn_is_data(1062));
 }
 
+/* A configured password is what a PW field can carry. */
+static void test_password_ok(void **state)
+{
+    char long_pw[HJ212_PW_MAX + 2];
+
+    assert_true(hj212_password_ok("123456", 6));
+    assert_true(hj212_password_ok("x", 1));
+    assert_true(hj212_password_ok("A-b_c.d!@#$%^&*()=+[]{}~", 24));
+    assert_false(hj212_password_ok("", 0));
+    assert_false(hj212_password_ok("a;b", 3)); /* ';' ends the field */
+    assert_false(hj212_password_ok("a b", 3));
+    assert_false(hj212_password_ok("a\tb", 3));
+    assert_false(hj212_password_ok("\xe5\xaf\x86", 3)); /* not ASCII */
+    memset(long_pw, 'p', sizeof(long_pw));
+    assert_true(hj212_password_ok(long_pw, HJ212_PW_MAX));
+    assert_false(hj212_password_ok(long_pw, HJ212_PW_MAX + 1));
+}
+
+/* Equal only when every byte and the length agree, whatever the lengths. */
+static void test_password_equal(void **state)
+{
+    assert_true(hj212_password_equal("123456", 6, "123456", 6));
+    assert_false(hj212_password_equal("123457", 6, "123456", 6));
+    assert_false(hj212_password_equal("12345", 5, "123456", 6));         /* a prefix */
+    assert_false(hj212_password_equal("1234561", 7, "123456", 6));       /* longer */
+    assert_false(hj212_password_equal("123456123456", 12, "123456", 6)); /* the password twice */
+    assert_false(hj212_password_equal("", 0, "123456", 6));
+    assert_true(hj212_password_equal("a", 1, "a", 1));
+    assert_false(hj212_password_equal("A", 1, "a", 1));
+    assert_true(hj212_password_equal("a-much-longer-password-than-six", 31,
+                                     "a-much-longer-password-than-six", 31));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -775,6 +808,8 @@ int main(void)
         cmocka_unit_test(test_response_needs_qn),
         cmocka_unit_test(test_wants_ack_bits),
         cmocka_unit_test(test_cn_is_data),
+        cmocka_unit_test(test_password_ok),
+        cmocka_unit_test(test_password_equal),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

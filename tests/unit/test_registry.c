@@ -235,6 +235,60 @@ static void test_errors(void **state)
     expect_error(fx, "sites:\n  - {id: a, colour: red}\n", "2: unknown key 'colour' in a site");
 }
 
+/* hj212_password_file: named, relative to the registry, never read here; or inline. */
+static void test_hj212_passwords(void **state)
+{
+    struct fixture *fx = *state;
+    struct capture cap = {0};
+    struct diag d = {cap_emit, &cap, 0};
+    const struct reg_device *dv;
+    struct registry *r;
+    char want[160];
+
+    write_file(fx->path,
+               "sites:\n  - {id: a}\ndevices:\n"
+               "  - {id: d1, site: a, profile: air-station, hj212_password_file: pw/d1}\n"
+               "  - {id: d2, site: a, profile: air-station, hj212_password_file: /etc/x}\n"
+               "  - {id: d3, site: a, profile: air-station, hj212_password: \"s3cr3t!\"}\n"
+               "  - {id: d4, site: a, profile: air-station}\n");
+    r = registry_load(fx->path, fx->profiles, &d);
+    assert_non_null(r);
+    assert_int_equal(d.n_errors, 0);
+    dv = registry_device(r, "d1");
+    snprintf(want, sizeof(want), "%s/pw/d1", fx->dir);
+    assert_string_equal(dv->hj212_password_file, want); /* beside the registry; not read */
+    assert_null(dv->hj212_password);
+    assert_int_equal(dv->hj212_password_line, 4);
+    assert_string_equal(registry_device(r, "d2")->hj212_password_file, "/etc/x");
+    dv = registry_device(r, "d3");
+    assert_null(dv->hj212_password_file);
+    assert_string_equal(dv->hj212_password, "s3cr3t!");
+    dv = registry_device(r, "d4");
+    assert_null(dv->hj212_password_file);
+    assert_null(dv->hj212_password);
+    registry_free(r);
+
+    expect_error(fx,
+                 "sites:\n  - {id: a}\ndevices:\n"
+                 "  - {id: d1, site: a, profile: air-station, hj212_password_file: f,\n"
+                 "     hj212_password: x}\n",
+                 "5: a device has hj212_password_file or hj212_password, not both");
+    expect_error(fx,
+                 "sites:\n  - {id: a}\ndevices:\n"
+                 "  - {id: d1, site: a, profile: air-station, hj212_password: \"a;b\"}\n",
+                 "4: an HJ 212 password is 1 to 64 printable ASCII characters, without spaces or "
+                 "';'");
+    expect_error(fx,
+                 "sites:\n  - {id: a}\ndevices:\n"
+                 "  - {id: d1, site: a, profile: air-station, hj212_password: \"a b\"}\n",
+                 "4: an HJ 212 password is 1 to 64 printable ASCII characters, without spaces or "
+                 "';'");
+    expect_error(fx,
+                 "sites:\n  - {id: a}\ndevices:\n"
+                 "  - {id: d1, site: a, profile: air-station, hj212_password_file: \"\"}\n",
+                 "4: hj212_password_file is empty");
+}
+
 static void test_unknown_profile_without_profiles(void **state)
 {
     struct fixture *fx = *state;
@@ -424,6 +478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_sites_and_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_path_is_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hj212_passwords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_profile_without_profiles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
