@@ -32,8 +32,24 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 note() { echo "# $*"; }
 
+# free_port: a loopback port nobody listens on, never one this test was
+# given before (the kernel may hand the same free port out twice, and two
+# servers of one test would then collide)
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  python3 - "$T/.ports" <<'PY'
+import os, socket, sys
+used = set(open(sys.argv[1]).read().split()) if os.path.exists(sys.argv[1]) else set()
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    if str(port) not in used:
+        break
+with open(sys.argv[1], "a") as f:
+    f.write(f"{port}\n")
+print(port)
+PY
 }
 
 # start_broker: a mosquitto on 127.0.0.1:$BROKER_PORT with persistence, and

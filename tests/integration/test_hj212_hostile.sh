@@ -268,7 +268,8 @@ note "SIGTERM with 24 hostile clients connected: exited 0 after $ms ms"
 pass "SIGTERM with hostile clients connected: exit 0 within 10 s"
 
 # ingest.hj212_require_password: a device without a password is refused (auth), unanswered
-start_collector --set ingest.hj212_require_password=true
+# (and an idle timeout of 2 s, which bytes that make no packet do not extend)
+start_collector --set ingest.hj212_require_password=true --set ingest.hj212_idle_timeout=2s
 wait_port "$HJ_PORT" || fail "listener not up"
 PYTHONPATH="$SRC_DIR/tests/integration" python3 - "$HJ_PORT" "$GOOD" >"$T/req.out" 2>&1 <<'PY' || fail "require_password: $(cat "$T/req.out")"
 import sys, datetime
@@ -278,9 +279,18 @@ s = connect(port)
 f = s.makefile("rb")
 s.sendall(data_packet(good_mn, "123456", datetime.datetime(2017, 1, 1), 80)[1])
 qn, pkt = data_packet("PWFILE000000000000000001", "file-pw-7f3a", datetime.datetime(2017, 1, 2), 81)
+import time
+t_sent = time.monotonic()  # its last valid packet cannot be read before this
 s.sendall(pkt)
 r = parse_reply(f.readline())
 assert r["QN"] == qn, ("a device without a password was answered", r)
+from hj212_client import wait_closed
+time.sleep(1)
+s.sendall(b"##0100QN=2017")  # no packet: the idle clock goes on
+assert wait_closed(s, 20) is not None, "an idle connection outlived ingest.hj212_idle_timeout"
+after = time.monotonic() - t_sent
+assert after >= 1.95, f"closed {after:.2f} s after its last packet, before the 2 s idle timeout"
+print(f"idle connection closed {after:.1f} s after its last valid packet")
 PY
 for _ in $(seq 1 100); do
   n=$(sql "select count(*) from rejects where reason = 'auth' and detail like 'no password is configured for MN $GOOD%'")
@@ -291,7 +301,7 @@ done
 # 2017-01-01 00:00 Beijing = 2016-12-31T16:00Z
 [ "$(sql "select count(*) from readings where ts = 1483200000000")" = 0 ] || fail "stored without a password"
 stop_collector || fail "exit status"
-pass "hj212_require_password: a device without a password refused; one with its password answered"
+pass "hj212_require_password: a device without a password refused; one with its password answered; idle timeout"
 
 # a password file that others can read stops check and run, naming it
 chmod 644 "$T/pw/PWFILE"

@@ -415,6 +415,38 @@ static void test_cross_checks(void **state)
                      ": upload.url is a base URL: no query string or fragment");
     expect_one_error(fx, "upload:\n  url: ftp://pool.example/\n",
                      ": upload.url must start with http:// or https://");
+    expect_one_error(fx, "ingest:\n  hj212_allow: [127.0.0.1/32, 10.0.0.1/8]\n",
+                     ":2: ingest.hj212_allow: '10.0.0.1/8' is not a network: host bits are set "
+                     "beyond the prefix (write the network address)");
+    expect_one_error(fx, "ingest:\n  hj212_allow: [gateway.local]\n",
+                     ":2: ingest.hj212_allow: 'gateway.local' is not a network: the address is "
+                     "neither IPv4 nor IPv6");
+}
+
+/* The HJ 212 listener's limits: defaults, and an allow list of both families. */
+static void test_hj212_listener_keys(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c = load_ok(fx, "");
+
+    assert_int_equal(c->ingest.hj212_allow.n, 0);
+    assert_false(c->ingest.hj212_require_password);
+    assert_null(c->ingest.hj212_password_dir);
+    assert_int_equal(c->ingest.hj212_max_connections, 64);
+    assert_int_equal(c->ingest.hj212_max_per_address, 8);
+    assert_int_equal(c->ingest.hj212_first_packet_timeout_ms, 10000);
+    assert_int_equal(c->ingest.hj212_idle_timeout_ms, 15 * 60 * 1000);
+    assert_int_equal(c->ingest.hj212_write_timeout_ms, 15000);
+    config_free(c);
+    c = load_ok(fx, "ingest:\n  hj212_allow: [10.20.0.0/16, \"2001:db8::/32\"]\n"
+                    "  hj212_require_password: true\n  hj212_password_dir: hjpw\n");
+    assert_int_equal(c->ingest.hj212_allow.n, 2);
+    assert_string_equal(c->ingest.hj212_allow.v[1], "2001:db8::/32");
+    assert_true(c->ingest.hj212_require_password);
+    assert_non_null(strstr(c->ingest.hj212_password_dir, "/hjpw")); /* beside the config */
+    config_free(c);
+    expect_one_error(fx, "ingest:\n  hj212_max_connections: 0\n",
+                     ":2: 'hj212_max_connections' = 0 is out of range [1, 4096]");
 }
 
 /* ---- --set ---- */
@@ -879,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_guarantee_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hj212_listener_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_errors, setup, teardown),
         cmocka_unit_test(test_expand_env),
