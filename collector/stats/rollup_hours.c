@@ -264,13 +264,57 @@ static void acc_clear(struct rollup *r)
 }
 
 /*
+ * Where a table's accumulated rows go: the key of the rows (a device, or a
+ * site), the day for daily tables (NULL: each row's hour), and the INSERT,
+ * whose named parameters (:key :metric :t :rows :n :mean :min :max :sum
+ * :valid) are bound when the SQL uses them.
+ */
+struct acc_target {
+    const char *sql;
+    int64_t device;
+    const char *site; /* non-NULL: the key is this site */
+    const char *day;
+};
+
+/* Insert r->acc's rows (in key order) into @to's table, then clear them. */
+static int acc_insert(struct rollup *r, const struct acc_target *to)
+{
+    struct db_stmt *ins = db_prepare(r->st, to->sql);
+    int rc = ins ? 0 : COL_ERR_DB;
+
+    acc_sort(r);
+    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
+        const struct acc *e = &r->acc.v[i];
+        if (to->site)
+            db_bind_text(ins, db_param(ins, ":key"), to->site);
+        else
+            db_bind_i64(ins, db_param(ins, ":key"), to->device ? to->device : e->id);
+        db_bind_i64(ins, db_param(ins, ":metric"), e->metric);
+        if (to->day)
+            db_bind_text(ins, db_param(ins, ":t"), to->day);
+        else
+            db_bind_i64(ins, db_param(ins, ":t"), e->hour);
+        db_bind_i64(ins, db_param(ins, ":rows"), e->n_rows);
+        db_bind_i64(ins, db_param(ins, ":n"), e->n_sum);
+        db_bind_f64(ins, db_param(ins, ":mean"), acc_mean(e));
+        db_bind_f64(ins, db_param(ins, ":min"), e->min);
+        db_bind_f64(ins, db_param(ins, ":max"), e->max);
+        db_bind_f64(ins, db_param(ins, ":sum"), e->sum);
+        db_bind_i64(ins, db_param(ins, ":valid"), e->n_rows >= 20); /* HJ 663: 20 hours a day */
+        rc = db_run(ins);
+    }
+    acc_clear(r);
+    return rc;
+}
+
+/*
  * The hourly statistics of the segment's device-hours from one scan of
  * their readings (in key order: time, device, metric), accumulated here
  * rather than by a GROUP BY, which would sort every reading first.
  */
 static int segment_hours(struct rollup *r, int64_t lo, int64_t hi)
 {
-    struct db_stmt *s, *ins;
+    struct db_stmt *s;
     int rc = 0, step;
 
     acc_clear(r);
@@ -295,25 +339,10 @@ static int segment_hours(struct rollup *r, int64_t lo, int64_t hi)
     db_reset(s);
     if (rc || step < 0)
         return rc ? rc : step;
-    acc_sort(r); /* inserts in key order */
-    ins = db_prepare(r->st, "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, "
-                            "sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    if (!ins)
-        return COL_ERR_DB;
-    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
-        const struct acc *a = &r->acc.v[i];
-        db_bind_i64(ins, 1, a->id);
-        db_bind_i64(ins, 2, a->metric);
-        db_bind_i64(ins, 3, a->hour);
-        db_bind_i64(ins, 4, a->n_rows);
-        db_bind_f64(ins, 5, acc_mean(a));
-        db_bind_f64(ins, 6, a->min);
-        db_bind_f64(ins, 7, a->max);
-        db_bind_f64(ins, 8, a->sum);
-        rc = db_run(ins);
-    }
-    acc_clear(r);
-    return rc;
+    return acc_insert(
+        r, &(struct acc_target){"INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, "
+                                "sum) VALUES (:key, :metric, :t, :rows, :mean, :min, :max, :sum)",
+                                0, NULL, NULL});
 }
 
 /*
@@ -380,7 +409,6 @@ static int site_run(struct rollup *r, size_t i0, size_t i1)
 {
     const char *site = r->site_hours.v[i0].site;
     int64_t lo = r->site_hours.v[i0].t, hi = r->site_hours.v[i1 - 1].t;
-    struct db_stmt *ins;
     int rc = 0, step;
 
     acc_clear(r);
@@ -409,25 +437,12 @@ static int site_run(struct rollup *r, size_t i0, size_t i1)
         if (rc == 0 && step < 0)
             rc = step;
     }
-    acc_sort(r);
-    ins = db_prepare(r->st, "INSERT INTO site_hourly(site, metric_id, hour, n_devices, mean, min, "
-                            "max, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    if (rc == 0 && !ins)
-        rc = COL_ERR_DB;
-    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
-        const struct acc *e = &r->acc.v[i];
-        db_bind_text(ins, 1, site);
-        db_bind_i64(ins, 2, e->metric);
-        db_bind_i64(ins, 3, e->hour);
-        db_bind_i64(ins, 4, e->n_rows);
-        db_bind_f64(ins, 5, acc_mean(e));
-        db_bind_f64(ins, 6, e->min);
-        db_bind_f64(ins, 7, e->max);
-        db_bind_f64(ins, 8, e->sum);
-        rc = db_run(ins);
-    }
-    acc_clear(r);
-    return rc;
+    if (rc)
+        return rc;
+    return acc_insert(r, &(struct acc_target){"INSERT INTO site_hourly(site, metric_id, hour, "
+                                              "n_devices, mean, min, max, sum) VALUES (:key, "
+                                              ":metric, :t, :rows, :mean, :min, :max, :sum)",
+                                              0, site, NULL});
 }
 
 /* The ids of the devices of @site, ascending, into r->site_devs. */
@@ -512,7 +527,6 @@ static int acc_rows(struct rollup *r, struct db_stmt *s)
 
 int ru_device_day(struct rollup *r, int64_t dev, int64_t t0)
 {
-    struct db_stmt *ins;
     int64_t a, b;
     char day[11];
     int rc;
@@ -525,31 +539,17 @@ int ru_device_day(struct rollup *r, int64_t dev, int64_t t0)
                                   "h.sum FROM hourly h JOIN metrics m ON m.id = h.metric_id WHERE "
                                   "h.device_id = ?1 AND h.hour >= ?2 AND h.hour < ?3",
                                   "iii", dev, a, b));
-    ins = db_prepare(r->st, "INSERT INTO daily(device_id, metric_id, day, n_hours, n, mean, min, "
-                            "max, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    if (rc == 0 && !ins)
-        rc = COL_ERR_DB;
-    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
-        const struct acc *e = &r->acc.v[i];
-        db_bind_i64(ins, 1, dev);
-        db_bind_i64(ins, 2, e->metric);
-        db_bind_text(ins, 3, day);
-        db_bind_i64(ins, 4, e->n_rows);
-        db_bind_i64(ins, 5, e->n_sum);
-        db_bind_f64(ins, 6, acc_mean(e));
-        db_bind_f64(ins, 7, e->min);
-        db_bind_f64(ins, 8, e->max);
-        db_bind_f64(ins, 9, e->sum);
-        rc = db_run(ins);
-    }
-    acc_clear(r);
-    return rc;
+    if (rc)
+        return rc;
+    return acc_insert(r, &(struct acc_target){"INSERT INTO daily(device_id, metric_id, day, "
+                                              "n_hours, n, mean, min, max, sum) VALUES (:key, "
+                                              ":metric, :t, :rows, :n, :mean, :min, :max, :sum)",
+                                              dev, NULL, day});
 }
 
 /* The site's daily statistics from its site hours; valid with 20 hours or more (HJ 663). */
 int ru_site_daily(struct rollup *r, const char *site, const char *day, int64_t a, int64_t b)
 {
-    struct db_stmt *ins;
     int rc = ru_run(r, "DELETE FROM site_daily WHERE site = ?1 AND day = ?2", "ss", site, day);
 
     if (rc == 0)
@@ -559,23 +559,11 @@ int ru_site_daily(struct rollup *r, const char *site, const char *day, int64_t a
                                "sh.sum FROM site_hourly sh JOIN metrics m ON m.id = sh.metric_id "
                                "WHERE sh.site = ?1 AND sh.hour >= ?2 AND sh.hour < ?3",
                                "sii", site, a, b));
-    ins = db_prepare(r->st, "INSERT INTO site_daily(site, metric_id, day, n_hours, mean, min, "
-                            "max, sum, is_valid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    if (rc == 0 && !ins)
-        rc = COL_ERR_DB;
-    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
-        const struct acc *e = &r->acc.v[i];
-        db_bind_text(ins, 1, site);
-        db_bind_i64(ins, 2, e->metric);
-        db_bind_text(ins, 3, day);
-        db_bind_i64(ins, 4, e->n_rows);
-        db_bind_f64(ins, 5, acc_mean(e));
-        db_bind_f64(ins, 6, e->min);
-        db_bind_f64(ins, 7, e->max);
-        db_bind_f64(ins, 8, e->sum);
-        db_bind_i64(ins, 9, e->n_rows >= 20);
-        rc = db_run(ins);
-    }
-    acc_clear(r);
-    return rc;
+    if (rc)
+        return rc;
+    return acc_insert(r, &(struct acc_target){"INSERT INTO site_daily(site, metric_id, day, "
+                                              "n_hours, mean, min, max, sum, is_valid) VALUES "
+                                              "(:key, :metric, :t, :rows, :mean, :min, :max, "
+                                              ":sum, :valid)",
+                                              0, site, day});
 }
