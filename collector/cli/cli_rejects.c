@@ -23,11 +23,13 @@
 #include "xalloc.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define RETRY_BATCH 100             /* messages per transaction at most */
 #define RETRY_BATCH_BYTES (8 << 20) /* payload bytes held per transaction at most */
@@ -261,11 +263,18 @@ static int run_retry(const struct config *cfg, const struct store_reject_filter 
     struct retry_counts n = {0};
     struct ingest *ig = NULL;
     struct store *st = NULL;
+    struct stat sb;
     char err[512];
     int rc = EXIT_RUNTIME;
 
     if (devices_load(cfg, &d, &ps, &reg))
         return EXIT_USAGE;
+    /* A retry writes, but a database it would have to create has nothing to retry. */
+    if (stat(cfg->storage.path, &sb) != 0) {
+        fprintf(stderr, "collector rejects: no database at %s: %s\n", cfg->storage.path,
+                strerror(errno));
+        goto out;
+    }
     st = store_open(&cfg->storage, false, err, sizeof(err));
     if (!st) {
         fprintf(stderr, "collector rejects: %s\n", err);

@@ -962,8 +962,6 @@ int store_count(struct store *st, const struct store_delta *d)
  * makes nothing younger than it was. Rows received before STORE_CLOCK_FLOOR_MS
  * (a clock that was never set) have no trustworthy age at all.
  */
-static int64_t scalar_i64(struct store *st, const char *sql);
-
 #define STORE_CLOCK_FLOOR_MS 1735689600000LL /* 2025-01-01T00:00:00Z */
 
 int64_t store_rejects_age_now(const struct store *st, int64_t now_ms)
@@ -1009,7 +1007,14 @@ int store_prune_rejects(struct store *st, int64_t now_ms)
 
 int64_t store_reject_bytes(struct store *st)
 {
-    return scalar_i64(st, "SELECT bytes FROM reject_bytes WHERE id = 1");
+    /* Read with every reject that keeps a payload: prepared once. */
+    struct db_stmt *s = db_prepare(st, "SELECT bytes FROM reject_bytes WHERE id = 1");
+    int64_t v = 0;
+
+    if (s && db_step(s) == DB_ROW)
+        v = db_col_i64(s, 0);
+    db_reset(s);
+    return v;
 }
 
 int store_prune_reject_bytes(struct store *st)
@@ -1134,13 +1139,18 @@ int store_rejects_each(struct store *st, const struct store_reject_filter *f,
 
 int store_clock_write(struct store *st, const struct store_clock *c)
 {
-    /* ?7 NULL: the window could not tell (too few devices); the verdict stays. */
+    /* ?7 NULL: the window could not tell (too few devices); the verdict, and
+     * the counts of the window that decided it, stay. */
     static const char sql[] =
         "INSERT INTO clock_watch(source, checked_at, n_devices, n_ahead, n_behind, skew_ms,"
         " is_suspect, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0), ?2) "
-        "ON CONFLICT(source) DO UPDATE SET checked_at = ?2, n_devices = ?3, n_ahead = ?4,"
-        " n_behind = ?5, skew_ms = ?6, since = CASE WHEN ?7 IS NULL OR ?7 = is_suspect"
-        " THEN since ELSE ?2 END, is_suspect = coalesce(?7, is_suspect)";
+        "ON CONFLICT(source) DO UPDATE SET checked_at = ?2,"
+        " n_devices = CASE WHEN ?7 IS NULL THEN n_devices ELSE ?3 END,"
+        " n_ahead = CASE WHEN ?7 IS NULL THEN n_ahead ELSE ?4 END,"
+        " n_behind = CASE WHEN ?7 IS NULL THEN n_behind ELSE ?5 END,"
+        " skew_ms = CASE WHEN ?7 IS NULL THEN skew_ms ELSE ?6 END,"
+        " since = CASE WHEN ?7 IS NULL OR ?7 = is_suspect THEN since ELSE ?2 END,"
+        " is_suspect = coalesce(?7, is_suspect)";
     struct db_stmt *s = db_prepare(st, sql);
 
     if (!s)

@@ -233,11 +233,13 @@ int store_rejects_each(struct store *st, const struct store_reject_filter *f,
 int store_reject_forget(struct store *st, int64_t id);
 
 /*
- * The gateway clock against its devices', as one comparison window found
- * it (ingest_watch_clock): how many devices sent timestamped readings, how
+ * The gateway clock against its devices', as comparison windows found it
+ * (ingest_watch_clock): how many devices sent timestamped readings, how
  * many were far ahead or behind, the median skew (reading time minus
  * receive time, ms), and the verdict: 1 suspect, 0 agreeing, -1 the
- * window could not tell (kept verdict). since_ms: when the verdict began.
+ * window could not tell. A window that cannot tell leaves the verdict and
+ * the counts of the window that decided it, and moves only checked_ms
+ * (the last window closed). since_ms: when the verdict began.
  */
 struct store_clock {
     char source[16];

@@ -97,3 +97,11 @@ wait_stat "['rejected'].get('malformed', 0)" 6 || fail "five more malformed mess
 [ "$(jstat "['rejected_total']")" = 8 ] || fail "counters must count every reject"
 pass "rejects bounded by bytes (3 of 8 payloads of ~100 kB kept in 300 KiB, the newest)"
 stop_collector || fail "collector did not exit 0 on SIGTERM"
+
+# neither the listing nor a retry creates a database that is not there
+set +e
+"$COLLECTOR" rejects -c "$T/collector.yaml" --set storage.path="$T/none.db" >/dev/null 2>&1; rc1=$?
+"$COLLECTOR" rejects retry -c "$T/collector.yaml" --set storage.path="$T/none.db" >/dev/null 2>&1; rc2=$?
+set -e
+[ $rc1 = 1 ] && [ $rc2 = 1 ] && [ ! -e "$T/none.db" ] || fail "missing database: exit $rc1/$rc2, or created"
+pass "a missing database is an error (exit 1) for the listing and the retry, and is not created"

@@ -24,7 +24,12 @@ done
 [ "$(sql "select count(*) from readings")" = 1 ] || fail "recent reading removed"
 h=$(sql "select n || ' ' || mean from hourly where hour = ${old}000")
 [ "$h" = "2 15.0" ] || fail "hourly statistics of the pruned day: '$h'"
-[ "$(sql "select count(*) from days where raw_pruned = 1")" = 1 ] || fail "day not marked pruned"
+# the old reading's local day (the gateway's zone, UTC+8) is marked; the day
+# before it may be too when the reading falls before 06:00 (its noise night)
+old_day=$(TZ=Asia/Shanghai date -d "@$old" +%F)
+[ "$(sql "select raw_pruned from days where day = '$old_day'")" = 1 ] || fail "day $old_day not marked pruned"
+[ "$(sql "select count(*) from days where raw_pruned = 1 and day > '$old_day'")" = 0 ] ||
+  fail "a day after $old_day marked pruned"
 pass "raw readings older than 2 days removed; hourly statistics kept (n=2, mean 15)"
 
 # late reading for the pruned hour: merged, n=3, mean = (15*2 + 60)/3 = 30
@@ -37,6 +42,6 @@ h=$(sql "select n || ' ' || mean from hourly where hour = ${old}000")
 [ "$h" = "3 30.0" ] || fail "late data not merged: '$h'"
 [ "$(sql "select count(*) from readings where ts < ${recent}000")" = 0 ] || fail "late raw reading kept"
 d=$(sql "select round(mean, 6) from site_daily sd join metrics m on m.id = sd.metric_id
-         where m.name = 'pm25' and day = (select min(day) from days)")
+         where m.name = 'pm25' and day = '$old_day'")
 [ "$d" = 30.0 ] || fail "daily mean not recomputed from merged hour: '$d'"
 pass "late data for a pruned day merged into its statistics (n=3, mean 30)"

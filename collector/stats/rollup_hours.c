@@ -1,0 +1,581 @@
+/*
+ * Device and site hours and days (see rollup_int.h): each tier from one
+ * scan of the tier below, aggregated here the way SQLite's aggregates
+ * would, in key order; the water samples of the device-hours; late data
+ * for a day whose raw readings are gone.
+ */
+#include "rollup_int.h"
+#include "col_err.h"
+#include "core/calendar.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "store/db.h"
+#include "store/store.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- device and site hours ---- */
+
+static const char *const water_params[] = {"ph",   "do", "codmn", "cod", "bod5",
+                                           "nh3n", "tp", "tn",    NULL};
+
+int ru_water_param(const char *metric, enum gb3838_param *p)
+{
+    for (size_t i = 0; metric && water_params[i]; i++)
+        if (strcmp(metric, water_params[i]) == 0)
+            return gb3838_param_parse(metric, p);
+    return COL_ERR_NOTFOUND;
+}
+
+/* One water sample (a device's readings at one time): its GB 3838 class, stored and evaluated. */
+static int water_sample(struct rollup *r, int64_t dev, const char *site, int64_t ts,
+                        const struct gb3838_value *vals, size_t n)
+{
+    struct gb3838_result res;
+    struct db_stmt *s;
+    char dev_name[64] = "";
+    int rc;
+
+    if (gb3838_sample_class(ru_site_info(r, site)->water, vals, n, &res) != 0)
+        return 0;
+    s = ru_query(r, "SELECT name FROM devices WHERE id = ?1", "i", dev);
+    if (s && db_step(s) == DB_ROW)
+        db_col_copy(s, 0, dev_name, sizeof(dev_name));
+    db_reset(s);
+    rc = ru_alert(r, RULE_WATER_SAMPLE, "water", site, dev_name, "class", "", (double)res.cls, ts);
+    if (rc == 0)
+        rc = ru_run(r,
+                    "INSERT OR REPLACE INTO water_samples(device_id, ts, site, class, deciding, "
+                    "is_partial, n_evaluated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "iisisii", dev, ts, site, (int64_t)res.cls, gb3838_param_name(res.deciding),
+                    (int64_t)res.is_partial, (int64_t)res.n_evaluated);
+    return rc;
+}
+
+/*
+ * The water samples of the segment's device-hours, from one scan of its
+ * readings in (hour, device, time) order: one GB 3838 class per sample time.
+ */
+static int segment_water(struct rollup *r, int64_t lo, int64_t hi)
+{
+    struct gb3838_value vals[16];
+    struct db_stmt *s;
+    size_t n = 0;
+    int64_t cur_ts = INT64_MIN, cur_dev = 0;
+    char cur_site[SITE_MAX] = "";
+    int rc = 0, step;
+
+    for (size_t i = 0; i < r->seg.n; i++) {
+        rc = ru_run(r, "DELETE FROM water_samples WHERE device_id = ?1 AND ts >= ?2 AND ts < ?3",
+                    "iii", r->seg.v[i].id, r->seg.v[i].t, r->seg.v[i].t + HOUR_MS);
+        if (rc)
+            return rc;
+    }
+    s = ru_query(r,
+                 "SELECT r.device_id, r.ts, m.name, r.value FROM readings r CROSS JOIN "
+                 "temp.rollup_batch b ON b.hour = r.ts - r.ts % 3600000 AND b.device_id = "
+                 "r.device_id JOIN metrics m ON m.id = r.metric_id WHERE r.ts >= ?1 AND r.ts < ?2 "
+                 "AND r.flags IN (0, 78) AND m.name IN ('ph','do','codmn','cod','bod5','nh3n','tp',"
+                 "'tn') ORDER BY b.hour, r.device_id, r.ts",
+                 "ii", lo, hi);
+    if (!s)
+        return COL_ERR_DB;
+    for (;;) {
+        int64_t dev = 0, ts = INT64_MAX;
+
+        step = db_step(s);
+        if (step == DB_ROW) {
+            dev = db_col_i64(s, 0);
+            ts = db_col_i64(s, 1);
+        }
+        if ((step != DB_ROW || ts != cur_ts || dev != cur_dev) && n > 0) {
+            rc = water_sample(r, cur_dev, cur_site, cur_ts, vals, n);
+            n = 0;
+            if (rc)
+                break;
+        }
+        if (step != DB_ROW)
+            break;
+        if (dev != cur_dev && ru_device_site(r, dev, cur_site) != 0)
+            cur_site[0] = '\0';
+        cur_dev = dev;
+        cur_ts = ts;
+        if (n < sizeof(vals) / sizeof(vals[0]) &&
+            ru_water_param(db_col_text(s, 2), &vals[n].param) == 0)
+            vals[n++].value = db_col_f64(s, 3);
+    }
+    db_reset(s);
+    return rc ? rc : step < 0 ? step : 0;
+}
+
+/* Noise LAeq averages by energy (GB 3096); everything else arithmetically
+ * (the energy of other metrics is never computed: CASE evaluates lazily). */
+#define MEAN_EXPR(col)                                                                             \
+    "CASE WHEN m.name = 'laeq' THEN xh_db(avg(CASE WHEN m.name = 'laeq' THEN xh_energy(" col       \
+    ") END)) ELSE avg(" col ") END"
+
+/*
+ * Late data for an hour whose raw readings retention already removed: the
+ * hour cannot be recomputed from raw data, so the late readings are merged
+ * into the stored statistics and then removed like the rest of that day.
+ */
+int ru_merge_late_hour(struct rollup *r, int64_t dev, int64_t h)
+{
+    /* LAeq merges by energy like every LAeq mean (GB 3096): 10 lg of the
+     * mean of 10^(L/10) over the stored n readings and the late ones. */
+    int rc = ru_run(
+        r,
+        "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, sum) SELECT "
+        "r.device_id, r.metric_id, ?1, count(*), " MEAN_EXPR(
+            "r.value") ", min(r.value), max(r.value), sum(r.value) FROM readings r JOIN metrics m "
+                       "ON m.id = r.metric_id WHERE r.ts >= ?1 AND r.ts < ?2 AND r.device_id = ?3 "
+                       "AND r.flags IN (0, 78) GROUP BY r.metric_id ON CONFLICT(device_id, hour, "
+                       "metric_id) DO UPDATE SET mean = CASE WHEN (SELECT name FROM metrics WHERE "
+                       "id = hourly.metric_id) = 'laeq' THEN xh_db((xh_energy(mean) * n + "
+                       "xh_energy(excluded.mean) * excluded.n) / (n + excluded.n)) ELSE (mean * n "
+                       "+ excluded.mean * excluded.n) / (n + excluded.n) END, n = n + excluded.n, "
+                       "min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + "
+                       "excluded.sum",
+        "iii", h, h + HOUR_MS, dev);
+
+    if (rc == 0)
+        rc = ru_run(r, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2 AND device_id = ?3", "iii",
+                    h, h + HOUR_MS, dev);
+    return rc;
+}
+
+/*
+ * Running statistics of one (device or site, hour, metric), accumulated the
+ * way SQLite's aggregates do (doubles summed in arrival order; a NULL mean
+ * left out of the mean but counted as a row), so a statistic is the same to
+ * the last bit as the SQL it replaces: count(*), MEAN_EXPR, min, max, sum.
+ */
+struct acc {
+    int64_t id, hour, metric; /* id: a device, or a site's index in the pass */
+    bool is_laeq;
+    int64_t n_rows, n_means, n_sum; /* n_sum: readings under the rows (days) */
+    double mean_sum, energy_sum, min, max, sum;
+};
+
+/* One row: its value for the mean (NaN = NULL), its min, max and sum. */
+static void acc_add(struct acc *a, double mean, double min, double max, double sum)
+{
+    if (a->n_rows++ == 0) {
+        a->min = min;
+        a->max = max;
+        a->sum = sum;
+    } else {
+        if (min < a->min)
+            a->min = min;
+        if (max > a->max)
+            a->max = max;
+        a->sum += sum;
+    }
+    if (isnan(mean))
+        return;
+    a->n_means++;
+    if (a->is_laeq)
+        a->energy_sum += ru_fn_energy(mean);
+    else
+        a->mean_sum += mean;
+}
+
+static double acc_mean(const struct acc *a)
+{
+    if (a->n_means == 0)
+        return NAN;
+    if (a->is_laeq)
+        return ru_fn_db(a->energy_sum / (double)a->n_means);
+    return a->mean_sum / (double)a->n_means;
+}
+
+static int acc_cmp(const void *x, const void *y)
+{
+    const struct acc *a = x, *b = y;
+
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    if (a->hour != b->hour)
+        return a->hour < b->hour ? -1 : 1;
+    return a->metric < b->metric ? -1 : a->metric > b->metric;
+}
+
+/* The accumulator of (id, hour, metric) in the pass's table, added if new; NULL if out of memory.
+ */
+static struct acc *acc_get(struct rollup *r, int64_t id, int64_t hour, int64_t metric, bool is_laeq)
+{
+    struct acc_table *t = &r->acc;
+    uint64_t k;
+    size_t i;
+
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 1024;
+        struct acc *nv = xcalloc(ncap, sizeof(*nv));
+        uint32_t *nslot = xcalloc(ncap, sizeof(*nslot));
+        if (!nv || !nslot) {
+            xfree(nv);
+            xfree(nslot);
+            return NULL;
+        }
+        if (t->n)
+            memcpy(nv, t->v, t->n * sizeof(*nv));
+        xfree(t->v);
+        xfree(t->slot);
+        t->v = nv;
+        t->slot = nslot;
+        t->cap = ncap;
+        for (size_t j = 0; j < t->n; j++) {
+            const struct acc *e = &t->v[j];
+            k = ((uint64_t)e->id * 0x9E3779B97F4A7C15ULL) ^
+                ((uint64_t)e->hour * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)e->metric;
+            for (i = (size_t)(k % t->cap); t->slot[i]; i = (i + 1) % t->cap)
+                ;
+            t->slot[i] = (uint32_t)j + 1;
+        }
+    }
+    k = ((uint64_t)id * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)hour * 0xC2B2AE3D27D4EB4FULL) ^
+        (uint64_t)metric;
+    for (i = (size_t)(k % t->cap); t->slot[i]; i = (i + 1) % t->cap) {
+        struct acc *e = &t->v[t->slot[i] - 1];
+        if (e->id == id && e->hour == hour && e->metric == metric)
+            return e;
+    }
+    t->slot[i] = (uint32_t)t->n + 1;
+    t->v[t->n] = (struct acc){.id = id, .hour = hour, .metric = metric, .is_laeq = is_laeq};
+    return &t->v[t->n++];
+}
+
+/* The accumulators in key order: rows are inserted in the order of their key. */
+static void acc_sort(struct rollup *r)
+{
+    if (r->acc.n > 1)
+        qsort(r->acc.v, r->acc.n, sizeof(*r->acc.v), acc_cmp);
+}
+
+static void acc_clear(struct rollup *r)
+{
+    if (r->acc.n)
+        memset(r->acc.slot, 0, r->acc.cap * sizeof(*r->acc.slot));
+    r->acc.n = 0;
+}
+
+/*
+ * The hourly statistics of the segment's device-hours from one scan of
+ * their readings (in key order: time, device, metric), accumulated here
+ * rather than by a GROUP BY, which would sort every reading first.
+ */
+static int segment_hours(struct rollup *r, int64_t lo, int64_t hi)
+{
+    struct db_stmt *s, *ins;
+    int rc = 0, step;
+
+    acc_clear(r);
+    s = ru_query(r,
+                 "SELECT r.device_id, r.ts - r.ts % 3600000, r.metric_id, m.name = 'laeq', r.value "
+                 "FROM readings r CROSS JOIN temp.rollup_batch b ON b.hour = r.ts - r.ts % 3600000 "
+                 "AND b.device_id = r.device_id JOIN metrics m ON m.id = r.metric_id WHERE r.ts >= "
+                 "?1 AND r.ts < ?2 AND r.flags IN (0, 78)",
+                 "ii", lo, hi);
+    if (!s)
+        return COL_ERR_DB;
+    while ((step = db_step(s)) == DB_ROW) {
+        struct acc *a =
+            acc_get(r, db_col_i64(s, 0), db_col_i64(s, 1), db_col_i64(s, 2), db_col_i64(s, 3) != 0);
+        double v = db_col_f64(s, 4);
+        if (!a) {
+            rc = COL_ERR_NOMEM;
+            break;
+        }
+        acc_add(a, v, v, v, v);
+    }
+    db_reset(s);
+    if (rc || step < 0)
+        return rc ? rc : step;
+    acc_sort(r); /* inserts in key order */
+    ins = db_prepare(r->st, "INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, "
+                            "sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!ins)
+        return COL_ERR_DB;
+    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
+        const struct acc *a = &r->acc.v[i];
+        db_bind_i64(ins, 1, a->id);
+        db_bind_i64(ins, 2, a->metric);
+        db_bind_i64(ins, 3, a->hour);
+        db_bind_i64(ins, 4, a->n_rows);
+        db_bind_f64(ins, 5, acc_mean(a));
+        db_bind_f64(ins, 6, a->min);
+        db_bind_f64(ins, 7, a->max);
+        db_bind_f64(ins, 8, a->sum);
+        rc = db_run(ins);
+    }
+    acc_clear(r);
+    return rc;
+}
+
+/*
+ * A segment: device-hours of consecutive hours, computed together from one
+ * scan of their readings (the readings key starts with the time, so the
+ * scan is the segment's stretch of the table; each row is matched to its
+ * device-hour in the batch table). Replaces the hours' statistics and
+ * water samples, and clears them from dirty_hours.
+ */
+int ru_segment_flush(struct rollup *r)
+{
+    int64_t lo, hi;
+    int rc;
+
+    if (r->seg.n == 0)
+        return 0;
+    lo = r->seg.v[0].t;
+    hi = r->seg.v[r->seg.n - 1].t + HOUR_MS;
+    rc = ru_run(r, "DELETE FROM temp.rollup_batch", "");
+    for (size_t i = 0; rc == 0 && i < r->seg.n; i++)
+        rc = ru_run(r, "INSERT OR IGNORE INTO temp.rollup_batch(hour, device_id) VALUES (?1, ?2)",
+                    "ii", r->seg.v[i].t, r->seg.v[i].id);
+    if (rc == 0)
+        rc = ru_run(r,
+                    "DELETE FROM hourly WHERE (device_id, hour) IN (SELECT device_id, hour FROM "
+                    "temp.rollup_batch)",
+                    "");
+    if (rc == 0)
+        rc = segment_hours(r, lo, hi);
+    if (rc == 0)
+        rc = segment_water(r, lo, hi);
+    if (rc == 0)
+        rc = ru_run(
+            r,
+            "DELETE FROM dirty_hours WHERE (hour, device_id) IN (SELECT hour, device_id FROM "
+            "temp.rollup_batch)",
+            "");
+    r->seg.n = 0;
+    return rc;
+}
+
+/* Whether r->site_hours.v[i0..i1) (one site, sorted by hour) holds hour @h. */
+static bool in_site_hours(const struct rollup *r, size_t i0, size_t i1, int64_t h)
+{
+    while (i0 < i1) {
+        size_t m = i0 + (i1 - i0) / 2;
+        if (r->site_hours.v[m].t == h)
+            return true;
+        if (r->site_hours.v[m].t < h)
+            i0 = m + 1;
+        else
+            i1 = m;
+    }
+    return false;
+}
+
+/*
+ * The site hours r->site_hours.v[i0..i1) — one site, hours ascending, at
+ * most a day apart — from the hourly rows of every device of the site
+ * (those of this pass and the others), each device's stretch read along
+ * its key, devices in id order as the site's mean has always summed them.
+ */
+static int site_run(struct rollup *r, size_t i0, size_t i1)
+{
+    const char *site = r->site_hours.v[i0].site;
+    int64_t lo = r->site_hours.v[i0].t, hi = r->site_hours.v[i1 - 1].t;
+    struct db_stmt *ins;
+    int rc = 0, step;
+
+    acc_clear(r);
+    for (size_t d = 0; rc == 0 && d < r->n_site_devs; d++) {
+        struct db_stmt *s = ru_query(r,
+                                     "SELECT h.hour, h.metric_id, m.name = 'laeq', h.mean, h.min, "
+                                     "h.max, h.sum FROM hourly h JOIN metrics m ON m.id = "
+                                     "h.metric_id WHERE h.device_id = ?1 AND h.hour >= ?2 AND "
+                                     "h.hour <= ?3",
+                                     "iii", r->site_devs[d], lo, hi);
+        if (!s)
+            return COL_ERR_DB;
+        while ((step = db_step(s)) == DB_ROW) {
+            int64_t h = db_col_i64(s, 0);
+            struct acc *e;
+            if (!in_site_hours(r, i0, i1, h))
+                continue;
+            e = acc_get(r, 0, h, db_col_i64(s, 1), db_col_i64(s, 2) != 0);
+            if (!e) {
+                rc = COL_ERR_NOMEM;
+                break;
+            }
+            acc_add(e, db_col_f64(s, 3), db_col_f64(s, 4), db_col_f64(s, 5), db_col_f64(s, 6));
+        }
+        db_reset(s);
+        if (rc == 0 && step < 0)
+            rc = step;
+    }
+    acc_sort(r);
+    ins = db_prepare(r->st, "INSERT INTO site_hourly(site, metric_id, hour, n_devices, mean, min, "
+                            "max, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (rc == 0 && !ins)
+        rc = COL_ERR_DB;
+    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
+        const struct acc *e = &r->acc.v[i];
+        db_bind_text(ins, 1, site);
+        db_bind_i64(ins, 2, e->metric);
+        db_bind_i64(ins, 3, e->hour);
+        db_bind_i64(ins, 4, e->n_rows);
+        db_bind_f64(ins, 5, acc_mean(e));
+        db_bind_f64(ins, 6, e->min);
+        db_bind_f64(ins, 7, e->max);
+        db_bind_f64(ins, 8, e->sum);
+        rc = db_run(ins);
+    }
+    acc_clear(r);
+    return rc;
+}
+
+/* The ids of the devices of @site, ascending, into r->site_devs. */
+static int site_devices(struct rollup *r, const char *site)
+{
+    struct db_stmt *s =
+        ru_query(r, "SELECT id FROM devices WHERE site = ?1 ORDER BY id", "s", site);
+    int step;
+
+    r->n_site_devs = 0;
+    if (!s)
+        return COL_ERR_DB;
+    while ((step = db_step(s)) == DB_ROW) {
+        if (r->n_site_devs == r->site_devs_cap) {
+            size_t ncap = r->site_devs_cap ? r->site_devs_cap * 2 : 16;
+            int64_t *nv = xrealloc(r->site_devs, ncap * sizeof(*nv));
+            if (!nv) {
+                db_reset(s);
+                return COL_ERR_NOMEM;
+            }
+            r->site_devs = nv;
+            r->site_devs_cap = ncap;
+        }
+        r->site_devs[r->n_site_devs++] = db_col_i64(s, 0);
+    }
+    db_reset(s);
+    return step < 0 ? step : 0;
+}
+
+/* The site hours of the pass (r->site_hours, sorted and unique), run by run. */
+int ru_site_hours(struct rollup *r)
+{
+    size_t i0 = 0;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < r->site_hours.n; i++)
+        rc = ru_run(r, "DELETE FROM site_hourly WHERE site = ?1 AND hour = ?2", "si",
+                    r->site_hours.v[i].site, r->site_hours.v[i].t);
+    for (size_t i = 1; rc == 0 && i <= r->site_hours.n; i++) {
+        const struct item *p = &r->site_hours.v[i - 1], *c = &r->site_hours.v[i];
+        bool same_site = i < r->site_hours.n && strcmp(p->site, c->site) == 0;
+        if (same_site && c->t - p->t <= 24 * HOUR_MS)
+            continue;
+        if (i0 == 0 || strcmp(r->site_hours.v[i0].site, r->site_hours.v[i0 - 1].site) != 0)
+            rc = site_devices(r, r->site_hours.v[i0].site);
+        if (rc == 0)
+            rc = site_run(r, i0, i);
+        i0 = i;
+    }
+    return rc;
+}
+
+/* ---- days ---- */
+
+/*
+ * Accumulate the rows of @s — (metric_id, is_laeq, n, mean, min, max, sum)
+ * of a lower tier, in time order — per metric into r->acc; @s is reset.
+ */
+static int acc_rows(struct rollup *r, struct db_stmt *s)
+{
+    int step, rc = 0;
+
+    if (!s)
+        return COL_ERR_DB;
+    acc_clear(r);
+    while ((step = db_step(s)) == DB_ROW) {
+        struct acc *a = acc_get(r, 0, 0, db_col_i64(s, 0), db_col_i64(s, 1) != 0);
+        if (!a) {
+            rc = COL_ERR_NOMEM;
+            break;
+        }
+        a->n_sum += db_col_i64(s, 2);
+        acc_add(a, db_col_f64(s, 3), db_col_f64(s, 4), db_col_f64(s, 5), db_col_f64(s, 6));
+    }
+    db_reset(s);
+    if (rc == 0 && step < 0)
+        rc = step;
+    if (rc == 0)
+        acc_sort(r);
+    return rc;
+}
+
+int ru_device_day(struct rollup *r, int64_t dev, int64_t t0)
+{
+    struct db_stmt *ins;
+    int64_t a, b;
+    char day[11];
+    int rc;
+
+    cal_day_bounds(t0, &a, &b, day);
+    rc = ru_run(r, "DELETE FROM daily WHERE device_id = ?1 AND day = ?2", "is", dev, day);
+    if (rc == 0)
+        rc = acc_rows(r, ru_query(r,
+                                  "SELECT h.metric_id, m.name = 'laeq', h.n, h.mean, h.min, h.max, "
+                                  "h.sum FROM hourly h JOIN metrics m ON m.id = h.metric_id WHERE "
+                                  "h.device_id = ?1 AND h.hour >= ?2 AND h.hour < ?3",
+                                  "iii", dev, a, b));
+    ins = db_prepare(r->st, "INSERT INTO daily(device_id, metric_id, day, n_hours, n, mean, min, "
+                            "max, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (rc == 0 && !ins)
+        rc = COL_ERR_DB;
+    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
+        const struct acc *e = &r->acc.v[i];
+        db_bind_i64(ins, 1, dev);
+        db_bind_i64(ins, 2, e->metric);
+        db_bind_text(ins, 3, day);
+        db_bind_i64(ins, 4, e->n_rows);
+        db_bind_i64(ins, 5, e->n_sum);
+        db_bind_f64(ins, 6, acc_mean(e));
+        db_bind_f64(ins, 7, e->min);
+        db_bind_f64(ins, 8, e->max);
+        db_bind_f64(ins, 9, e->sum);
+        rc = db_run(ins);
+    }
+    acc_clear(r);
+    return rc;
+}
+
+/* The site's daily statistics from its site hours; valid with 20 hours or more (HJ 663). */
+int ru_site_daily(struct rollup *r, const char *site, const char *day, int64_t a, int64_t b)
+{
+    struct db_stmt *ins;
+    int rc = ru_run(r, "DELETE FROM site_daily WHERE site = ?1 AND day = ?2", "ss", site, day);
+
+    if (rc == 0)
+        rc = acc_rows(r,
+                      ru_query(r,
+                               "SELECT sh.metric_id, m.name = 'laeq', 0, sh.mean, sh.min, sh.max, "
+                               "sh.sum FROM site_hourly sh JOIN metrics m ON m.id = sh.metric_id "
+                               "WHERE sh.site = ?1 AND sh.hour >= ?2 AND sh.hour < ?3",
+                               "sii", site, a, b));
+    ins = db_prepare(r->st, "INSERT INTO site_daily(site, metric_id, day, n_hours, mean, min, "
+                            "max, sum, is_valid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (rc == 0 && !ins)
+        rc = COL_ERR_DB;
+    for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
+        const struct acc *e = &r->acc.v[i];
+        db_bind_text(ins, 1, site);
+        db_bind_i64(ins, 2, e->metric);
+        db_bind_text(ins, 3, day);
+        db_bind_i64(ins, 4, e->n_rows);
+        db_bind_f64(ins, 5, acc_mean(e));
+        db_bind_f64(ins, 6, e->min);
+        db_bind_f64(ins, 7, e->max);
+        db_bind_f64(ins, 8, e->sum);
+        db_bind_i64(ins, 9, e->n_rows >= 20);
+        rc = db_run(ins);
+    }
+    acc_clear(r);
+    return rc;
+}
