@@ -1019,19 +1019,37 @@ int64_t store_reject_bytes(struct store *st)
 
 int store_prune_reject_bytes(struct store *st)
 {
-    /* The newest messages whose payloads fit stay; the rest, oldest first, go. */
-    static const char q_bytes[] =
-        "DELETE FROM rejects WHERE msg_id IS NULL AND id <= (SELECT id FROM (SELECT id, "
-        "sum(coalesce(length(payload), 0)) OVER (ORDER BY id DESC) AS total FROM rejects "
-        "WHERE msg_id IS NULL) WHERE total > ?1 ORDER BY id DESC LIMIT 1)";
+    /* Walk from the oldest message until the excess is shed: in the steady
+     * state at the bound that is one or two rows (a window sum over the
+     * whole table cost ~25 ms per reject at 1 100 payloads of 60 kB). */
+    static const char q_oldest[] = "SELECT id, coalesce(length(payload), 0) FROM rejects "
+                                   "WHERE msg_id IS NULL ORDER BY id";
+    static const char q_cut[] = "DELETE FROM rejects WHERE msg_id IS NULL AND id <= ?1";
+    int64_t excess, cut = 0;
     struct db_stmt *s;
+    int rc = 0;
 
-    if (st->rejects_max_bytes <= 0 || store_reject_bytes(st) <= st->rejects_max_bytes)
+    if (st->rejects_max_bytes <= 0)
         return 0;
-    s = db_prepare(st, q_bytes);
+    excess = store_reject_bytes(st) - st->rejects_max_bytes;
+    if (excess <= 0)
+        return 0;
+    s = db_prepare(st, q_oldest);
     if (!s)
         return COL_ERR_DB;
-    db_bind_i64(s, 1, st->rejects_max_bytes);
+    while (excess > 0 && (rc = db_step(s)) == DB_ROW) {
+        cut = db_col_i64(s, 0);
+        excess -= db_col_i64(s, 1);
+    }
+    db_reset(s);
+    if (rc < 0)
+        return rc;
+    if (!cut)
+        return 0;
+    s = db_prepare(st, q_cut);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, cut);
     return db_run(s);
 }
 
