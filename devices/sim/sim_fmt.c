@@ -16,7 +16,8 @@
 
 #include "hj212.h"
 
-/* The access password of the packets; the collector does not check it. */
+/* The access password (PW) of the packets. A collector that checks device
+ * passwords must give simulated devices this one, or none (docs/devices.md). */
 #define FMT_HJ212_PW "123456"
 
 static const char *const format_names[] = {
