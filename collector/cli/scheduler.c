@@ -43,7 +43,9 @@ struct sched {
     struct alerts *alerts;
     struct watchdog *wd;
     struct wd_heart *heart; /* beaten per step and while napping */
-    uint64_t seen_marked;   /* store_marked_commits() when the last pass began */
+    uint64_t seen_marked;   /* store_marked_commits() when last looked at */
+    int64_t last_mark_ms;   /* when it was last seen to change (monotonic) */
+    int64_t nap_start_ms;   /* when the idle nap began */
     /* Alert channels reloaded on SIGHUP, held until the thread takes them over. */
     _Atomic(const struct notify_channels *) next_channels;
 };
@@ -56,12 +58,27 @@ static bool sched_stopping(void *ud)
     return atomic_load(&s->stop) != 0;
 }
 
-/* Wake from the idle nap: stopping, or completed hours were marked dirty since the last pass. */
+/* An hour is computed once no data arrived for it for this long (rollup_set_settle). */
+#define SETTLE_MS 2000
+
+/* Note whether ingest has marked completed hours dirty since we last looked. */
+static void observe_marks(struct sched *s)
+{
+    uint64_t v = store_marked_commits();
+
+    if (v != s->seen_marked) {
+        s->seen_marked = v;
+        s->last_mark_ms = mono_ms();
+    }
+}
+
+/* Wake from the idle nap: stopping, or completed hours were marked (at most every 0.5 s). */
 static bool sched_new_work(void *ud)
 {
     struct sched *s = ud;
 
-    return sched_stopping(ud) || store_marked_commits() != s->seen_marked;
+    return sched_stopping(ud) ||
+           (store_marked_commits() != s->seen_marked && mono_ms() - s->nap_start_ms >= 500);
 }
 
 static bool ingest_has_lock(void *ud)
@@ -162,10 +179,16 @@ static void *run(void *arg)
         }
         if (s->alerts && alerts_tick(s->alerts, wall_ms()) != 0)
             complain(&s->failing, mono_ms(), "alerts: silence and reminder checks failed");
-        /* until the next interval, or sooner when ingest committed readings of completed
-         * hours (a catch-up: the broker's backlog, a replay) */
-        clock_nap(s->cfg->rollup.interval_ms, 50, sched_new_work, s);
-        s->seen_marked = store_marked_commits();
+        /* Completed hours received data lately (a catch-up: the broker's backlog,
+         * a replay): look again in half a second, until they have settled.
+         * Otherwise until the next interval, or sooner when that starts. */
+        observe_marks(s);
+        if (mono_ms() - s->last_mark_ms < SETTLE_MS + 500) {
+            clock_nap(500, 50, sched_stopping, s);
+        } else {
+            s->nap_start_ms = mono_ms();
+            clock_nap(s->cfg->rollup.interval_ms, 50, sched_new_work, s);
+        }
     }
     return NULL;
 }
@@ -188,6 +211,8 @@ struct sched *sched_start(const struct config *cfg, const struct notify_channels
     s->ru = rollup_new(cfg, s->st);
     if (!s->ru)
         goto fail;
+    rollup_set_settle(s->ru, SETTLE_MS);
+    s->last_mark_ms = INT64_MIN / 2;
     s->profiles = load_profiles(cfg);
     s->alerts = alerts_new(cfg, s->st, s->profiles, channels);
     if (!s->alerts)

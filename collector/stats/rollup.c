@@ -326,10 +326,14 @@ static long read_dirty(struct rollup *r, int max, int64_t before_ms)
         r->dirty = nv;
         r->dirty_cap = (size_t)max * 2;
     }
+    /* settled: no data for settle_ms (or marked "in the future": the clock went back) */
+    int64_t now = r->settle_ms > 0 ? wall_ms() : 0;
+    int64_t quiet_before = r->settle_ms > 0 ? now - r->settle_ms : INT64_MAX;
+
     s = ru_query(r,
-                 "SELECT hour, device_id FROM dirty_hours WHERE hour < ?2 ORDER BY hour, device_id "
-                 "LIMIT ?1",
-                 "ii", (int64_t)max, before_ms);
+                 "SELECT hour, device_id FROM dirty_hours WHERE hour < ?2 AND (marked_ms <= ?3 OR "
+                 "marked_ms > ?4) ORDER BY hour, device_id LIMIT ?1",
+                 "iiii", (int64_t)max, before_ms, quiet_before, now + 60000);
     if (!s)
         return COL_ERR_DB;
     while ((rc = db_step(s)) == DB_ROW && n < (size_t)max) {
@@ -370,10 +374,10 @@ static int add_dependents(struct rollup *r, const char *site, int64_t dev, int64
  * readings retention removed (merged into the stored hour), a day whose
  * hourly statistics are gone (its daily figures are final).
  */
-static int collect(struct rollup *r, int max_hours, int64_t before_ms, int *n_done)
+/* The @n dirty pairs read into r->dirty: their device-hours and what they feed. */
+static int collect(struct rollup *r, long n, int *n_done)
 {
     int64_t t0 = mono_ms();
-    long n = read_dirty(r, max_hours, before_ms);
     int64_t prev_h = INT64_MIN;
     int rc = 0;
 
@@ -433,11 +437,18 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
 {
     int n = 0, rc;
 
+    long n_dirty;
+
     ru_pass_cache_clear(r);
+    /* what is due, read before taking the write lock: nothing due, no lock
+     * (a pair computed meanwhile by another process is computed twice, harmlessly) */
+    n_dirty = read_dirty(r, max_hours, before_ms);
+    if (n_dirty <= 0)
+        return (int)n_dirty;
     rc = store_begin(r->st);
     if (rc)
         return rc;
-    rc = collect(r, max_hours, before_ms, &n);
+    rc = collect(r, n_dirty, &n);
     set_unique(&r->site_hours);
     set_unique(&r->device_days);
     set_unique(&r->site_days);
@@ -458,6 +469,12 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     rc = store_commit(r->st);
     rules_committed(r, rc == 0);
     return rc ? rc : n;
+}
+
+void rollup_set_settle(struct rollup *r, int64_t ms)
+{
+    if (r)
+        r->settle_ms = ms > 0 ? ms : 0;
 }
 
 void rollup_set_budget(struct rollup *r, int64_t ms)

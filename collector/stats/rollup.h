@@ -63,6 +63,15 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms);
  */
 void rollup_set_budget(struct rollup *r, int64_t ms);
 
+/*
+ * An hour is due once no reading has arrived for it for @ms milliseconds
+ * (default 0: at once). The daemon waits a few seconds, so that an hour
+ * still filling up — the broker's backlog after an outage delivers a past
+ * hour's readings one after another — is computed once, not again after
+ * every batch; late data seconds or days later is still computed.
+ */
+void rollup_set_settle(struct rollup *r, int64_t ms);
+
 /* Device-hours waiting (all of dirty_hours), or a negative COL_ERR_*. */
 int64_t rollup_pending(struct rollup *r);
 

@@ -90,6 +90,7 @@ struct rollup {
     size_t n_dev_cache, n_day_cache, n_site_cache;
     int has_waste;     /* waste metrics exist: -1 not known yet this pass */
     int64_t budget_ms; /* a pass takes no new hour after this long (0: no limit) */
+    int64_t settle_ms; /* an hour is due once it had no data this long (0: at once) */
     struct window win;
     struct acc_table acc; /* statistics being accumulated */
     int64_t *site_devs;   /* the devices of the site whose hours are computed */

@@ -75,7 +75,10 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_DEVICE_UPDATE] = "UPDATE devices SET site = ?2, profile = ?3, source = ?4 WHERE id = ?1",
     [S_METRIC_FIND] = "SELECT id FROM metrics WHERE name = ?1",
     [S_METRIC_INSERT] = "INSERT INTO metrics(name, unit) VALUES (?1, ?2)",
-    [S_DIRTY] = "INSERT OR IGNORE INTO dirty_hours(hour, device_id) VALUES (?1, ?2)",
+    /* marked_ms moves at most once a second: a busy hour costs no write per reading */
+    [S_DIRTY] = "INSERT INTO dirty_hours(hour, device_id, marked_ms) VALUES (?1, ?2, ?3) ON "
+                "CONFLICT(hour, device_id) DO UPDATE SET marked_ms = excluded.marked_ms WHERE "
+                "excluded.marked_ms >= marked_ms + 1000",
     [S_NOTE] = "INSERT INTO ingest_notes(name, n) VALUES (?1, ?2) "
                "ON CONFLICT(name) DO UPDATE SET n = n + ?2",
 };
@@ -221,6 +224,9 @@ static const char *const migrations[] = {
     "CREATE TABLE clock_watch(source TEXT PRIMARY KEY, checked_at INTEGER NOT NULL,"
     "  n_devices INTEGER NOT NULL, n_ahead INTEGER NOT NULL, n_behind INTEGER NOT NULL,"
     "  skew_ms INTEGER, is_suspect INTEGER NOT NULL DEFAULT 0, since INTEGER) WITHOUT ROWID;",
+    /* 8 → 9: when a dirty hour last received data (to the second), so the
+     * rollups compute an hour once its data have stopped changing */
+    "ALTER TABLE dirty_hours ADD COLUMN marked_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct store {
@@ -901,10 +907,12 @@ int store_reading_correct(struct store *st, int64_t ts_ms, int64_t device, int64
 int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device)
 {
     sqlite3_stmt *s = st->stmt[S_DIRTY];
+    int64_t now = wall_ms();
 
     sqlite3_bind_int64(s, 1, hour_ms);
     sqlite3_bind_int64(s, 2, device);
-    if (hour_ms + 3600000 <= wall_ms())
+    sqlite3_bind_int64(s, 3, now);
+    if (hour_ms + 3600000 <= now)
         st->marked_past = true; /* the rollups can compute it now */
     return step_done(st, S_DIRTY, "dirty hour");
 }
