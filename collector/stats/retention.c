@@ -32,18 +32,15 @@ static int is_settled(struct rollup *r, int64_t t0, int64_t t1)
 }
 
 /*
- * The oldest day before @cutoff that @sql (a list of candidate days, oldest
- * first, with ?1 the cutoff and ?2 @flag) gives and whose hours in [day
- * start, day end + @margin_ms) are all rolled up, into @day ("" for none).
- * Hours still pending elsewhere (the open hour of a live gateway) do not
- * hold a day back.
+ * The first of the candidate days @s gives (oldest first, at most 8) whose
+ * hours in [day start, day end + @margin_ms) are all rolled up, into @day
+ * ("" for none). Hours still pending elsewhere (the open hour of a live
+ * gateway) do not hold a day back.
  */
-static int prunable_day(struct rollup *r, const char *sql, const char *cutoff, int64_t flag,
-                        int64_t margin_ms, char day[11])
+static int prunable_day(struct rollup *r, struct db_stmt *s, int64_t margin_ms, char day[11])
 {
     char cand[8][11];
     int n = 0, rc;
-    struct db_stmt *s = ru_query(r, sql, "si", cutoff, flag);
 
     day[0] = '\0';
     if (!s)
@@ -70,6 +67,16 @@ static int prunable_day(struct rollup *r, const char *sql, const char *cutoff, i
     return 0;
 }
 
+/* Commit the open transaction if @rc is 0, else roll it back; the outcome. */
+static int end_tx(struct rollup *r, int rc)
+{
+    if (rc) {
+        store_rollback(r->st);
+        return rc;
+    }
+    return store_commit(r->st);
+}
+
 /* Delete @sql's rows (?1, ?2 a time range) in slices of at most ROWS_PER_TX, each committed. */
 #define ROWS_PER_TX 2000
 static int delete_in_slices(struct rollup *r, const char *sql, int64_t t0, int64_t t1)
@@ -82,12 +89,7 @@ static int delete_in_slices(struct rollup *r, const char *sql, int64_t t0, int64
         if (rc == 0)
             rc = ru_run(r, sql, "iii", t0, t1, (int64_t)ROWS_PER_TX);
         n = rc == 0 ? db_changes(r->st) : 0;
-        if (rc) {
-            store_rollback(r->st);
-            return rc;
-        }
-        rc = store_commit(r->st);
-        if (rc)
+        if ((rc = end_tx(r, rc)))
             return rc;
     } while (n >= ROWS_PER_TX);
     return 0;
@@ -103,11 +105,14 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
     ru_pass_cache_clear(r);
     if (ret->raw_ms > 0) {
         cal_day_of(now_ms - ret->raw_ms, cutoff);
-        rc = prunable_day(r,
-                          "SELECT day FROM days WHERE raw_pruned = 0 AND day < ?1 AND (?2 = 0 OR "
-                          "day IN (SELECT day FROM upload_ledger WHERE state = 'done' AND "
-                          "changed_after_upload = 0)) ORDER BY day LIMIT 8",
-                          cutoff, require_upload, 0, day);
+        rc = prunable_day(
+            r,
+            ru_query(r,
+                     "SELECT day FROM days WHERE raw_pruned = 0 AND day < ?1 AND (?2 = 0 OR day IN "
+                     "(SELECT day FROM upload_ledger WHERE state = 'done' AND "
+                     "changed_after_upload = 0)) ORDER BY day LIMIT 8",
+                     "si", cutoff, (int64_t)require_upload),
+            0, day);
         if (rc)
             return rc;
     }
@@ -135,9 +140,11 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
          * too (its AQI hours read this day's last 23 hours). */
         cal_day_of(now_ms - ret->hourly_ms, cutoff);
         rc = prunable_day(r,
-                          "SELECT day FROM days WHERE hourly_pruned = 0 AND day < ?1 AND ?2 = ?2 "
-                          "ORDER BY day LIMIT 8",
-                          cutoff, 0, 24 * HOUR_MS, day);
+                          ru_query(r,
+                                   "SELECT day FROM days WHERE hourly_pruned = 0 AND day < ?1 "
+                                   "ORDER BY day LIMIT 8",
+                                   "s", cutoff),
+                          24 * HOUR_MS, day);
         if (rc)
             return rc;
     }
@@ -153,12 +160,7 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
             rc = ru_run(r, "DELETE FROM aqi_hourly WHERE hour >= ?1 AND hour < ?2", "ii", a, b);
         if (rc == 0)
             rc = ru_run(r, "UPDATE days SET hourly_pruned = 1 WHERE day = ?1", "s", day);
-        if (rc) {
-            store_rollback(r->st);
-            return rc;
-        }
-        rc = store_commit(r->st);
-        if (rc)
+        if ((rc = end_tx(r, rc)))
             return rc;
         n_pruned++;
     }

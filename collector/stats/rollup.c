@@ -103,30 +103,35 @@ static void bind_all(struct db_stmt *s, const char *fmt, va_list ap)
     }
 }
 
+static struct db_stmt *vquery(struct rollup *r, const char *sql, const char *fmt, va_list ap)
+{
+    struct db_stmt *s = db_prepare(r->st, sql);
+
+    if (s)
+        bind_all(s, fmt, ap);
+    return s;
+}
+
 /* The cached statement for @sql (a literal) with its parameters bound, stepped to done. */
 int ru_run(struct rollup *r, const char *sql, const char *fmt, ...)
 {
-    struct db_stmt *s = db_prepare(r->st, sql);
+    struct db_stmt *s;
     va_list ap;
 
-    if (!s)
-        return COL_ERR_DB;
     va_start(ap, fmt);
-    bind_all(s, fmt, ap);
+    s = vquery(r, sql, fmt, ap);
     va_end(ap);
-    return db_run(s);
+    return s ? db_run(s) : COL_ERR_DB;
 }
 
 /* The cached statement for @sql with its parameters bound, ready to step; NULL if it fails. */
 struct db_stmt *ru_query(struct rollup *r, const char *sql, const char *fmt, ...)
 {
-    struct db_stmt *s = db_prepare(r->st, sql);
+    struct db_stmt *s;
     va_list ap;
 
-    if (!s)
-        return NULL;
     va_start(ap, fmt);
-    bind_all(s, fmt, ap);
+    s = vquery(r, sql, fmt, ap);
     va_end(ap);
     return s;
 }

@@ -30,9 +30,28 @@ assert crc(b"QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F0001
            b"Flag=5;CP=&&RtdInterval=30&&") == 0x1C80
 
 
-def frame(seg: str) -> bytes:
+def crc_modbus(data: bytes) -> int:  # CRC-16/MODBUS, which some dataloggers send instead
+    c = 0xFFFF
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
+    return c
+
+
+def swap(c: int) -> int:  # the byte-swapped form of a CRC
+    return ((c & 0xFF) << 8) | (c >> 8)
+
+
+assert crc_modbus(b"123456789") == 0x4B37  # the CRC catalogue's check value
+
+CRC = {"hj212": crc, "modbus": crc_modbus, "swapped": lambda d: swap(crc_modbus(d))}
+
+
+def frame(seg: str, mode: str = "hj212") -> bytes:
+    """A whole packet: header, length, segment, the CRC of @mode, CR LF."""
     b = seg.encode()
-    return b"##%04d" % len(b) + b + b"%04X\r\n" % crc(b)
+    return b"##%04d" % len(b) + b + b"%04X\r\n" % CRC[mode](b)
 
 
 def next_qn() -> str:

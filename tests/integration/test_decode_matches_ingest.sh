@@ -12,25 +12,14 @@ start_broker
 write_config
 start_collector
 
-python3 - "$T" "$COLLECTOR" "$BROKER_PORT" <<'PY' >"$T/cases.out" 2>&1 || fail "cases: $(cat "$T/cases.out")"
+PYTHONPATH="$SRC_DIR/tests/integration" python3 - "$T" "$COLLECTOR" "$BROKER_PORT" <<'PY' >"$T/cases.out" 2>&1 || fail "cases: $(cat "$T/cases.out")"
 import json, subprocess, sys
+from hj212_client import frame
 T, collector, port = sys.argv[1], sys.argv[2], sys.argv[3]
 
-def crc_hj212(seg):  # HJ 212-2017 Appendix A
-    c = 0xFFFF
-    for b in seg:
-        c = (c >> 8) ^ b
-        for _ in range(8):
-            lsb = c & 1
-            c >>= 1
-            if lsb:
-                c ^= 0xA001
-    return c
-
-seg = ("QN=20241126080000001;ST=22;CN=2061;PW=123456;MN=aqm-03;Flag=4;"
-       "CP=&&DataTime=20241126070000;a34004-Avg=35.0,a34004-Flag=N;a01006-Avg=101.3,a01006-Flag=N;"
-       "a21004-Avg=-5,a21004-Flag=N&&").encode()
-hj = b"##%04d" % len(seg) + seg + b"%04X\r\n" % crc_hj212(seg)
+hj = frame("QN=20241126080000001;ST=22;CN=2061;PW=123456;MN=aqm-03;Flag=4;"
+           "CP=&&DataTime=20241126070000;a34004-Avg=35.0,a34004-Flag=N;a01006-Avg=101.3,a01006-Flag=N;"
+           "a21004-Avg=-5,a21004-Flag=N&&")
 cases = [
     ("xh/air/xujiahui/aqm-01", b'{"ts": 1732600000, "pm25": 23.4, "co_ugm3": 600, "pm10": -3, "model": 7}'),
     ("xh/air/xujiahui/aqm-02", b'[{"bn":"aqm-02:","bt":1732600000,"n":"pm25","u":"ug/m3","v":22},'

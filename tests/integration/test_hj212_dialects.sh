@@ -49,41 +49,13 @@ grep -q "registry: $T/registry.yaml" "$T/collector.yaml" || fail "config not rew
 start_collector --set ingest.hj212_listen=127.0.0.1:$HJ_PORT --set ingest.hj212_split_timeout=5s
 wait_port "$HJ_PORT" || fail "listener not up"
 
-python3 - "$HJ_PORT" "$T" >"$T/client.out" 2>&1 <<'PY' || fail "datalogger: $(cat "$T/client.out")"
+PYTHONPATH="$SRC_DIR/tests/integration" python3 - "$HJ_PORT" "$T" >"$T/client.out" 2>&1 <<'PY' || fail "datalogger: $(cat "$T/client.out")"
 import socket, sys
+from hj212_client import crc as crc_hj212, frame
 
 port, T = int(sys.argv[1]), sys.argv[2]
-
-def crc_hj212(seg: bytes) -> int:  # HJ 212-2017 Appendix A
-    c = 0xFFFF
-    for b in seg:
-        c = (c >> 8) ^ b
-        for _ in range(8):
-            lsb = c & 1
-            c >>= 1
-            if lsb:
-                c ^= 0xA001
-    return c
-
-def crc_modbus(data: bytes) -> int:  # CRC-16/MODBUS
-    c = 0xFFFF
-    for b in data:
-        c ^= b
-        for _ in range(8):
-            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
-    return c
-
-def swap(c): return ((c & 0xFF) << 8) | (c >> 8)
-
-ex = b"QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&"
-assert crc_hj212(ex) == 0x1C80
-assert crc_modbus(b"123456789") == 0x4B37
-
-def frame(seg: str, mode="hj212") -> bytes:
-    b = seg.encode()
-    c = {"hj212": crc_hj212, "modbus": crc_modbus,
-         "swapped": lambda d: swap(crc_modbus(d))}[mode](b)
-    return b"##%04d" % len(b) + b + b"%04X\r\n" % c
+# The standard's own example (a parameter command, CN=1062).
+ex = "QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&"
 
 s = socket.create_connection(("127.0.0.1", port), timeout=10)
 f = s.makefile("rb")
@@ -189,7 +161,7 @@ send("restart", f"QN=20241126080000010;ST=22;CN=2081;PW=123456;MN={MN};Flag=5;"
      qn="20241126080000010")
 send("timecal", f"QN=20241126080000011;ST=22;CN=1013;PW=123456;MN={MN};Flag=5;CP=&&&&",
      reply="9013", qn="20241126080000011")
-send("param", ex.decode(), reply="9011", qn="20160801085857223", cp="QnRtn=2")
+send("param", ex, reply="9011", qn="20160801085857223", cp="QnRtn=2")
 for cn, cp in (("9011", "QnRtn=1"), ("9012", "ExeRtn=1"), ("9013", ""), ("9014", "")):
     send("reply" + cn, f"QN=20241126080000012;ST=91;CN={cn};PW=123456;MN={MN};Flag=4;CP=&&{cp}&&")
 # 11. Broken packets stay precise rejects: PNO beyond PNUM.

@@ -20,23 +20,9 @@ sed -i "s|unknown: register|unknown: reject, registry: $T/registry.yaml|" "$T/co
 start_collector --set ingest.hj212_listen=127.0.0.1:$HJ_PORT
 wait_port "$HJ_PORT" || fail "listener not up"
 
-python3 - "$HJ_PORT" >"$T/client.out" <<'PY' || fail "datalogger: $(cat "$T/client.out")"
+PYTHONPATH="$SRC_DIR/tests/integration" python3 - "$HJ_PORT" >"$T/client.out" <<'PY' || fail "datalogger: $(cat "$T/client.out")"
 import socket, sys
-
-def crc(seg: bytes) -> int:          # HJ 212-2017 Appendix A
-    c = 0xFFFF
-    for b in seg:
-        c = (c >> 8) ^ b
-        for _ in range(8):
-            lsb = c & 1
-            c >>= 1
-            if lsb:
-                c ^= 0xA001
-    return c
-
-def frame(seg: str) -> bytes:
-    b = seg.encode()
-    return b"##%04d" % len(b) + b + b"%04X\r\n" % crc(b)
+from hj212_client import crc, frame
 
 # the standard's own vector first: CRC of its example segment is 1C80
 ex = "QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&"
@@ -88,19 +74,11 @@ site=$(sql "select site from devices where name = '020000B8900016F000169DC1'")
 pass "values at DataTime (UTC+8), kPa -> hPa, registry site by MN; bad CRC rejected"
 
 # HJ 212 as an MQTT payload on the station's topic
-python3 - >"$T/pkt" <<'PY'
-def crc(seg):
-    c = 0xFFFF
-    for b in seg:
-        c = (c >> 8) ^ b
-        for _ in range(8):
-            lsb = c & 1; c >>= 1
-            if lsb: c ^= 0xA001
-    return c
-seg = ("QN=20241126090000001;ST=22;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=4;"
-       "CP=&&DataTime=20241126080000;a34004-Avg=41.5,a34004-Flag=N&&").encode()
+PYTHONPATH="$SRC_DIR/tests/integration" python3 - >"$T/pkt" <<'PY'
 import sys
-sys.stdout.buffer.write(b"##%04d" % len(seg) + seg + b"%04X\r\n" % crc(seg))
+from hj212_client import frame
+sys.stdout.buffer.write(frame("QN=20241126090000001;ST=22;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=4;"
+                              "CP=&&DataTime=20241126080000;a34004-Avg=41.5,a34004-Flag=N&&"))
 PY
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t xh/air/xujiahui/010000A8900016F000169DC0 -f "$T/pkt"
 wait_stat "['stored_messages']" 3 || fail "HJ 212 over MQTT"

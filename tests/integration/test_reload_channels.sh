@@ -92,24 +92,14 @@ until_true 30 got b firing aqm-02 || fail "hook-b did not get the new alert: $(e
 until_true 30 got b reminder aqm-01 || fail "the scheduler's reminders do not go to hook-b"
 pass "after the reload: a new firing (ingest) and reminders (scheduler) go to hook-b, none to hook-a"
 
-python3 - "$HJ_PORT" "$MN" >"$T/hj212.out" 2>&1 <<'PY' || fail "datalogger: $(cat "$T/hj212.out")"
+PYTHONPATH="$SRC_DIR/tests/integration" python3 - "$HJ_PORT" "$MN" >"$T/hj212.out" 2>&1 <<'PY' || fail "datalogger: $(cat "$T/hj212.out")"
 import socket, sys
-
-def crc(seg):
-    c = 0xFFFF
-    for b in seg:
-        c = (c >> 8) ^ b
-        for _ in range(8):
-            lsb = c & 1
-            c >>= 1
-            if lsb:
-                c ^= 0xA001
-    return c
+from hj212_client import frame
 
 seg = ("QN=20241126080000001;ST=22;CN=2061;PW=123456;MN=%s;Flag=5;"
-       "CP=&&DataTime=20241126070000;a34004-Avg=180.0,a34004-Flag=N&&" % sys.argv[2]).encode()
+       "CP=&&DataTime=20241126070000;a34004-Avg=180.0,a34004-Flag=N&&" % sys.argv[2])
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"##%04d" % len(seg) + seg + b"%04X\r\n" % crc(seg))
+s.sendall(frame(seg))
 reply = s.makefile("rb").readline()
 assert b"CN=9014" in reply, reply
 PY
