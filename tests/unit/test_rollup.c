@@ -285,85 +285,96 @@ struct stat_row {
     double mean, min, max, sum;
 };
 
-static bool read_stat(struct db_stmt *s, struct stat_row *o, bool has_n_sum, bool has_valid)
+/*
+ * @sql (a literal) with its parameters bound from @fmt ('i' int64, 's'
+ * text), stepped once: the statement on its first row (read it, then
+ * db_reset), or NULL without a row.
+ */
+static struct db_stmt *row(struct fixture *fx, const char *sql, const char *fmt, ...)
 {
+    struct db_stmt *s = db_prepare(fx->st, sql);
+    va_list ap;
     int rc;
 
     assert_non_null(s);
-    memset(o, 0, sizeof(*o));
+    va_start(ap, fmt);
+    for (int i = 0; fmt[i]; i++) {
+        if (fmt[i] == 'i')
+            db_bind_i64(s, i + 1, va_arg(ap, int64_t));
+        else
+            db_bind_text(s, i + 1, va_arg(ap, const char *));
+    }
+    va_end(ap);
     rc = db_step(s);
     assert_true(rc >= 0);
-    if (rc == DB_ROW) {
-        int c = 0;
-        o->n = db_col_i64(s, c++);
-        if (has_n_sum)
-            o->n_sum = db_col_i64(s, c++);
-        o->mean = db_col_f64(s, c++);
-        o->min = db_col_f64(s, c++);
-        o->max = db_col_f64(s, c++);
-        o->sum = db_col_f64(s, c++);
-        if (has_valid)
-            o->is_valid = db_col_i64(s, c);
-    }
+    if (rc == DB_ROW)
+        return s;
     db_reset(s);
-    return rc == DB_ROW;
+    return NULL;
+}
+
+static bool read_stat(struct db_stmt *s, struct stat_row *o, bool has_n_sum, bool has_valid)
+{
+    int c = 0;
+
+    memset(o, 0, sizeof(*o));
+    if (!s)
+        return false;
+    o->n = db_col_i64(s, c++);
+    if (has_n_sum)
+        o->n_sum = db_col_i64(s, c++);
+    o->mean = db_col_f64(s, c++);
+    o->min = db_col_f64(s, c++);
+    o->max = db_col_f64(s, c++);
+    o->sum = db_col_f64(s, c++);
+    if (has_valid)
+        o->is_valid = db_col_i64(s, c);
+    db_reset(s);
+    return true;
 }
 
 static bool hourly(struct fixture *fx, int64_t dev, const char *metric, int64_t hour,
                    struct stat_row *o)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT h.n, h.mean, h.min, h.max, h.sum FROM hourly h "
-                                           "JOIN metrics m ON m.id = h.metric_id WHERE "
-                                           "h.device_id = ?1 AND m.name = ?2 AND h.hour = ?3");
-
-    assert_non_null(s);
-    db_bind_i64(s, 1, dev);
-    db_bind_text(s, 2, metric);
-    db_bind_i64(s, 3, hour);
-    return read_stat(s, o, false, false);
+    return read_stat(
+        row(fx,
+            "SELECT h.n, h.mean, h.min, h.max, h.sum FROM hourly h JOIN metrics m ON "
+            "m.id = h.metric_id WHERE h.device_id = ?1 AND m.name = ?2 AND h.hour = ?3",
+            "isi", dev, metric, hour),
+        o, false, false);
 }
 
 static bool site_hourly(struct fixture *fx, const char *site, const char *metric, int64_t hour,
                         struct stat_row *o)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT h.n_devices, h.mean, h.min, h.max, h.sum FROM "
-                                           "site_hourly h JOIN metrics m ON m.id = h.metric_id "
-                                           "WHERE h.site = ?1 AND m.name = ?2 AND h.hour = ?3");
-
-    assert_non_null(s);
-    db_bind_text(s, 1, site);
-    db_bind_text(s, 2, metric);
-    db_bind_i64(s, 3, hour);
-    return read_stat(s, o, false, false);
+    return read_stat(row(fx,
+                         "SELECT h.n_devices, h.mean, h.min, h.max, h.sum FROM site_hourly h JOIN "
+                         "metrics m ON m.id = h.metric_id WHERE h.site = ?1 AND m.name = ?2 AND "
+                         "h.hour = ?3",
+                         "ssi", site, metric, hour),
+                     o, false, false);
 }
 
 static bool daily(struct fixture *fx, int64_t dev, const char *metric, const char *day,
                   struct stat_row *o)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT d.n_hours, d.n, d.mean, d.min, d.max, d.sum "
-                                           "FROM daily d JOIN metrics m ON m.id = d.metric_id "
-                                           "WHERE d.device_id = ?1 AND m.name = ?2 AND d.day = ?3");
-
-    assert_non_null(s);
-    db_bind_i64(s, 1, dev);
-    db_bind_text(s, 2, metric);
-    db_bind_text(s, 3, day);
-    return read_stat(s, o, true, false);
+    return read_stat(row(fx,
+                         "SELECT d.n_hours, d.n, d.mean, d.min, d.max, d.sum FROM daily d JOIN "
+                         "metrics m ON m.id = d.metric_id WHERE d.device_id = ?1 AND m.name = ?2 "
+                         "AND d.day = ?3",
+                         "iss", dev, metric, day),
+                     o, true, false);
 }
 
 static bool site_daily(struct fixture *fx, const char *site, const char *metric, const char *day,
                        struct stat_row *o)
 {
-    struct db_stmt *s =
-        db_prepare(fx->st, "SELECT d.n_hours, d.mean, d.min, d.max, d.sum, d.is_valid FROM "
-                           "site_daily d JOIN metrics m ON m.id = d.metric_id WHERE d.site = ?1 "
-                           "AND m.name = ?2 AND d.day = ?3");
-
-    assert_non_null(s);
-    db_bind_text(s, 1, site);
-    db_bind_text(s, 2, metric);
-    db_bind_text(s, 3, day);
-    return read_stat(s, o, false, true);
+    return read_stat(row(fx,
+                         "SELECT d.n_hours, d.mean, d.min, d.max, d.sum, d.is_valid FROM "
+                         "site_daily d JOIN metrics m ON m.id = d.metric_id WHERE d.site = ?1 AND "
+                         "m.name = ?2 AND d.day = ?3",
+                         "sss", site, metric, day),
+                     o, false, true);
 }
 
 struct aqi_row {
@@ -377,109 +388,78 @@ static int64_t i64_or(struct db_stmt *s, int col, int64_t null_value)
     return db_col_is_null(s, col) ? null_value : db_col_i64(s, col);
 }
 
+/* A row of aqi_daily or aqi_hourly (@s from row(), columns as below), into @o. */
+static bool read_aqi(struct db_stmt *s, struct aqi_row *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (!s)
+        return false;
+    o->aqi = i64_or(s, 0, -1);
+    o->level = i64_or(s, 1, -1);
+    db_col_copy(s, 2, o->primary, sizeof(o->primary));
+    db_col_copy(s, 3, o->edition, sizeof(o->edition));
+    db_col_copy(s, 4, o->iaqi, sizeof(o->iaqi));
+    o->pm25 = db_col_f64(s, 5);
+    o->pm25_24h = db_col_f64(s, 6);
+    o->o3_1h = db_col_f64(s, 7);
+    o->o3_8h = db_col_f64(s, 8);
+    o->co = db_col_f64(s, 9);
+    db_reset(s);
+    return true;
+}
+
+/* A day has no 24-hour PM2.5 column and an hour no 1-hour O3 maximum: NULL, read as NaN. */
 static bool aqi_daily(struct fixture *fx, const char *site, const char *day, struct aqi_row *o)
 {
-    struct db_stmt *s =
-        db_prepare(fx->st, "SELECT aqi, level, primary_pollutants, edition, iaqi, pm25, o3_1h, "
-                           "o3_8h, co FROM aqi_daily WHERE site = ?1 AND day = ?2");
-    int rc;
-
-    assert_non_null(s);
-    memset(o, 0, sizeof(*o));
-    db_bind_text(s, 1, site);
-    db_bind_text(s, 2, day);
-    rc = db_step(s);
-    assert_true(rc >= 0);
-    if (rc == DB_ROW) {
-        o->aqi = i64_or(s, 0, -1);
-        o->level = i64_or(s, 1, -1);
-        db_col_copy(s, 2, o->primary, sizeof(o->primary));
-        db_col_copy(s, 3, o->edition, sizeof(o->edition));
-        db_col_copy(s, 4, o->iaqi, sizeof(o->iaqi));
-        o->pm25 = db_col_f64(s, 5);
-        o->o3_1h = db_col_f64(s, 6);
-        o->o3_8h = db_col_f64(s, 7);
-        o->co = db_col_f64(s, 8);
-        o->pm25_24h = NAN;
-    }
-    db_reset(s);
-    return rc == DB_ROW;
+    return read_aqi(row(fx,
+                        "SELECT aqi, level, primary_pollutants, edition, iaqi, pm25, NULL, o3_1h, "
+                        "o3_8h, co FROM aqi_daily WHERE site = ?1 AND day = ?2",
+                        "ss", site, day),
+                    o);
 }
 
 static bool aqi_hourly(struct fixture *fx, const char *site, int64_t hour, struct aqi_row *o)
 {
-    struct db_stmt *s =
-        db_prepare(fx->st, "SELECT aqi, level, primary_pollutants, edition, iaqi, pm25, "
-                           "pm25_24h, o3_8h, co FROM aqi_hourly WHERE site = ?1 AND hour = ?2");
-    int rc;
-
-    assert_non_null(s);
-    memset(o, 0, sizeof(*o));
-    db_bind_text(s, 1, site);
-    db_bind_i64(s, 2, hour);
-    rc = db_step(s);
-    assert_true(rc >= 0);
-    if (rc == DB_ROW) {
-        o->aqi = i64_or(s, 0, -1);
-        o->level = i64_or(s, 1, -1);
-        db_col_copy(s, 2, o->primary, sizeof(o->primary));
-        db_col_copy(s, 3, o->edition, sizeof(o->edition));
-        db_col_copy(s, 4, o->iaqi, sizeof(o->iaqi));
-        o->pm25 = db_col_f64(s, 5);
-        o->pm25_24h = db_col_f64(s, 6);
-        o->o3_8h = db_col_f64(s, 7);
-        o->co = db_col_f64(s, 8);
-        o->o3_1h = NAN;
-    }
-    db_reset(s);
-    return rc == DB_ROW;
+    return read_aqi(row(fx,
+                        "SELECT aqi, level, primary_pollutants, edition, iaqi, pm25, pm25_24h, "
+                        "NULL, o3_8h, co FROM aqi_hourly WHERE site = ?1 AND hour = ?2",
+                        "si", site, hour),
+                    o);
 }
 
-/* The integer in the first column of @s's first row, bound already; -1 without a row. */
+/* The integer in the first column of @s's row (from row()); -1 without a row or for NULL. */
 static int64_t first_int(struct db_stmt *s)
 {
-    int64_t v = -1;
-    int rc;
+    int64_t v;
 
-    assert_non_null(s);
-    rc = db_step(s);
-    assert_true(rc >= 0);
-    if (rc == DB_ROW)
-        v = i64_or(s, 0, -1);
+    if (!s)
+        return -1;
+    v = i64_or(s, 0, -1);
     db_reset(s);
     return v;
 }
 
 static int64_t n_dirty(struct fixture *fx)
 {
-    return first_int(db_prepare(fx->st, "SELECT count(*) FROM dirty_hours"));
+    return first_int(row(fx, "SELECT count(*) FROM dirty_hours", ""));
 }
 
 static int64_t n_hourly_rows(struct fixture *fx)
 {
-    return first_int(db_prepare(fx->st, "SELECT count(*) FROM hourly"));
+    return first_int(row(fx, "SELECT count(*) FROM hourly", ""));
 }
 
 /* Raw readings in [t0, t1). */
 static int64_t n_readings(struct fixture *fx, int64_t t0, int64_t t1)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT count(*) FROM readings WHERE ts >= ?1 AND "
-                                           "ts < ?2");
-
-    assert_non_null(s);
-    db_bind_i64(s, 1, t0);
-    db_bind_i64(s, 2, t1);
-    return first_int(s);
+    return first_int(
+        row(fx, "SELECT count(*) FROM readings WHERE ts >= ?1 AND ts < ?2", "ii", t0, t1));
 }
 
 /* days.raw_pruned of @day, -1 when the day has no row. */
 static int64_t raw_pruned(struct fixture *fx, const char *day)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT raw_pruned FROM days WHERE day = ?1");
-
-    assert_non_null(s);
-    db_bind_text(s, 1, day);
-    return first_int(s);
+    return first_int(row(fx, "SELECT raw_pruned FROM days WHERE day = ?1", "s", day));
 }
 
 /* ---- 1. device hours and site hours ---- */
@@ -688,49 +668,41 @@ struct water_row {
 
 static bool water_sample(struct fixture *fx, int64_t dev, int64_t ts, struct water_row *o)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT class, deciding, is_partial, n_evaluated FROM "
-                                           "water_samples WHERE device_id = ?1 AND ts = ?2");
-    int rc;
+    struct db_stmt *s =
+        row(fx,
+            "SELECT class, deciding, is_partial, n_evaluated FROM water_samples WHERE "
+            "device_id = ?1 AND ts = ?2",
+            "ii", dev, ts);
 
-    assert_non_null(s);
     memset(o, 0, sizeof(*o));
-    db_bind_i64(s, 1, dev);
-    db_bind_i64(s, 2, ts);
-    rc = db_step(s);
-    assert_true(rc >= 0);
-    if (rc == DB_ROW) {
-        o->cls = db_col_i64(s, 0);
-        db_col_copy(s, 1, o->deciding, sizeof(o->deciding));
-        o->is_partial = db_col_i64(s, 2);
-        o->n_evaluated = db_col_i64(s, 3);
-    }
+    if (!s)
+        return false;
+    o->cls = db_col_i64(s, 0);
+    db_col_copy(s, 1, o->deciding, sizeof(o->deciding));
+    o->is_partial = db_col_i64(s, 2);
+    o->n_evaluated = db_col_i64(s, 3);
     db_reset(s);
-    return rc == DB_ROW;
+    return true;
 }
 
 static bool water_daily(struct fixture *fx, const char *site, const char *day, struct water_row *o)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT class, deciding, is_partial, n_evaluated, "
-                                           "worst_sample_class, n_samples FROM water_daily WHERE "
-                                           "site = ?1 AND day = ?2");
-    int rc;
+    struct db_stmt *s = row(fx,
+                            "SELECT class, deciding, is_partial, n_evaluated, worst_sample_class, "
+                            "n_samples FROM water_daily WHERE site = ?1 AND day = ?2",
+                            "ss", site, day);
 
-    assert_non_null(s);
     memset(o, 0, sizeof(*o));
-    db_bind_text(s, 1, site);
-    db_bind_text(s, 2, day);
-    rc = db_step(s);
-    assert_true(rc >= 0);
-    if (rc == DB_ROW) {
-        o->cls = db_col_i64(s, 0);
-        db_col_copy(s, 1, o->deciding, sizeof(o->deciding));
-        o->is_partial = db_col_i64(s, 2);
-        o->n_evaluated = db_col_i64(s, 3);
-        o->worst = i64_or(s, 4, -1);
-        o->n_samples = db_col_i64(s, 5);
-    }
+    if (!s)
+        return false;
+    o->cls = db_col_i64(s, 0);
+    db_col_copy(s, 1, o->deciding, sizeof(o->deciding));
+    o->is_partial = db_col_i64(s, 2);
+    o->n_evaluated = db_col_i64(s, 3);
+    o->worst = i64_or(s, 4, -1);
+    o->n_samples = db_col_i64(s, 5);
     db_reset(s);
-    return rc == DB_ROW;
+    return true;
 }
 
 static void test_water_classes(void **state)
@@ -810,33 +782,28 @@ struct noise_row {
 
 static bool noise_daily(struct fixture *fx, const char *site, const char *day, struct noise_row *o)
 {
-    struct db_stmt *s =
-        db_prepare(fx->st, "SELECT zone, ld, ln, n_day_hours, n_night_hours, ld_limit, "
-                           "ln_limit, ld_over, ln_over, night_lmax, lmax_over FROM noise_daily "
-                           "WHERE site = ?1 AND day = ?2");
-    int rc;
+    struct db_stmt *s = row(fx,
+                            "SELECT zone, ld, ln, n_day_hours, n_night_hours, ld_limit, ln_limit, "
+                            "ld_over, ln_over, night_lmax, lmax_over FROM noise_daily WHERE site = "
+                            "?1 AND day = ?2",
+                            "ss", site, day);
 
-    assert_non_null(s);
     memset(o, 0, sizeof(*o));
-    db_bind_text(s, 1, site);
-    db_bind_text(s, 2, day);
-    rc = db_step(s);
-    assert_true(rc >= 0);
-    if (rc == DB_ROW) {
-        db_col_copy(s, 0, o->zone, sizeof(o->zone));
-        o->ld = db_col_f64(s, 1);
-        o->ln = db_col_f64(s, 2);
-        o->n_day = db_col_i64(s, 3);
-        o->n_night = db_col_i64(s, 4);
-        o->ld_limit = db_col_f64(s, 5);
-        o->ln_limit = db_col_f64(s, 6);
-        o->ld_over = db_col_f64(s, 7);
-        o->ln_over = db_col_f64(s, 8);
-        o->night_lmax = db_col_f64(s, 9);
-        o->lmax_over = db_col_f64(s, 10);
-    }
+    if (!s)
+        return false;
+    db_col_copy(s, 0, o->zone, sizeof(o->zone));
+    o->ld = db_col_f64(s, 1);
+    o->ln = db_col_f64(s, 2);
+    o->n_day = db_col_i64(s, 3);
+    o->n_night = db_col_i64(s, 4);
+    o->ld_limit = db_col_f64(s, 5);
+    o->ln_limit = db_col_f64(s, 6);
+    o->ld_over = db_col_f64(s, 7);
+    o->ln_over = db_col_f64(s, 8);
+    o->night_lmax = db_col_f64(s, 9);
+    o->lmax_over = db_col_f64(s, 10);
     db_reset(s);
-    return rc == DB_ROW;
+    return true;
 }
 
 /* Energy of a level: 10^(L/10) (GB 3096: L = 10 lg(mean of 10^(L/10))). */
@@ -916,27 +883,21 @@ struct waste_row {
 static bool waste_daily(struct fixture *fx, const char *site, const char *day, int64_t category,
                         struct waste_row *o)
 {
-    struct db_stmt *s = db_prepare(fx->st, "SELECT n_bins, deposited_kg, max_fill, "
-                                           "overflow_events, hazard_events FROM waste_daily "
-                                           "WHERE site = ?1 AND day = ?2 AND category = ?3");
-    int rc;
+    struct db_stmt *s = row(fx,
+                            "SELECT n_bins, deposited_kg, max_fill, overflow_events, hazard_events "
+                            "FROM waste_daily WHERE site = ?1 AND day = ?2 AND category = ?3",
+                            "ssi", site, day, category);
 
-    assert_non_null(s);
     memset(o, 0, sizeof(*o));
-    db_bind_text(s, 1, site);
-    db_bind_text(s, 2, day);
-    db_bind_i64(s, 3, category);
-    rc = db_step(s);
-    assert_true(rc >= 0);
-    if (rc == DB_ROW) {
-        o->n_bins = db_col_i64(s, 0);
-        o->deposited = db_col_f64(s, 1);
-        o->max_fill = db_col_f64(s, 2);
-        o->overflows = db_col_i64(s, 3);
-        o->hazards = db_col_i64(s, 4);
-    }
+    if (!s)
+        return false;
+    o->n_bins = db_col_i64(s, 0);
+    o->deposited = db_col_f64(s, 1);
+    o->max_fill = db_col_f64(s, 2);
+    o->overflows = db_col_i64(s, 3);
+    o->hazards = db_col_i64(s, 4);
     db_reset(s);
-    return rc == DB_ROW;
+    return true;
 }
 
 static void test_waste_deposits_and_overflows(void **state)
