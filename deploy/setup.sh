@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config clang clang-format
+  build-essential cmake pkg-config clang clang-format clang-tidy
   libmosquitto-dev mosquitto mosquitto-clients
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libcjson-dev libyaml-dev
   libmicrohttpd-dev zlib1g-dev libcmocka-dev libsystemd-dev

@@ -311,8 +311,8 @@ static bool group_has_key_before(struct span group, struct span key, size_t befo
 static int item_value(const struct item *it, struct dec_field *f, struct dec_error *err)
 {
     memset(f, 0, sizeof(*f));
-    memcpy(f->name, it->key.p, it->key.n);
-    f->name[it->key.n] = '\0';
+    if (it->key.n)
+        memcpy(f->name, it->key.p, it->key.n);
     if (it->val.n == 0) {
         f->kind = DEC_NULL;
         return 0;

@@ -443,7 +443,8 @@ struct profile_set *profile_set_load_dir(const char *dir, struct diag *d)
             goto nomem;
         n++;
     }
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_str);
     s->v = xcalloc(n ? n : 1, sizeof(*s->v));
     if (!s->v)
         goto nomem;

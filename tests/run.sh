@@ -3,9 +3,10 @@
 # the project, runs unit, integration and fuzz-corpus tests, then rebuilds
 # with AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
 # again, with ThreadSanitizer and runs the unit and threaded integration
-# tests again, fuzzes each parser for a bounded time when clang is present, and
-# checks formatting and banned functions, and builds, installs, removes and
-# purges the Debian package (tests/package.sh). Exit status 0 only if all pass.
+# tests again, fuzzes each parser for a bounded time when clang is present,
+# checks formatting (clang-format), common C bugs (clang-tidy) and banned
+# functions, and builds, installs, removes and purges the Debian package
+# (tests/package.sh). Exit status 0 only if all pass.
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 30, 0 skips)
 #   TSAN=0           skip the ThreadSanitizer build and its tests
 #   PACKAGE=0        skip the package step
@@ -37,7 +38,7 @@ step() { # name, command...
 build() { # dir, cmake args...
   local dir=$1
   shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "$@" >/dev/null &&
     cmake --build "$dir" -j "$jobs" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^Consolidate|^Scanning' || true
   test -x "$dir/collector/collector"
 }
@@ -55,6 +56,12 @@ lint() {
     bad=1
   fi
   bash tests/lint_arrows.sh || bad=1
+  # clang-tidy with the checks of .clang-tidy on the project's own sources
+  # (not tests/: they build unterminated and oversized buffers on purpose).
+  if command -v clang-tidy >/dev/null && [ -f build/compile_commands.json ]; then
+    git ls-files 'base/*.c' 'devices/*.c' 'ruleset/*.c' 'collector/*.c' |
+      xargs -P "$jobs" -n 8 clang-tidy -p build --quiet 2>/dev/null || bad=1
+  fi
   return $bad
 }
 
@@ -79,7 +86,7 @@ fi
 if [ "${FUZZ_SECONDS:-30}" != 0 ] && command -v clang >/dev/null && [ -f tests/fuzz/run.sh ]; then
   step "fuzzing (${FUZZ_SECONDS:-30}s per target)" bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 fi
-step "lint (clang-format, banned functions, arrows between rooms)" lint
+step "lint (clang-format, clang-tidy, banned functions, arrows between rooms)" lint
 if [ "${PACKAGE:-1}" != 0 ]; then
   step "Debian package (build, install, check as the collector user, remove, purge)" \
     bash tests/package.sh
