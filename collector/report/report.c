@@ -1,8 +1,8 @@
 /*
- * Building the compliance report (see report.h): five range queries per
- * site over the rollup tables, each on its primary key (site, day), load
- * the year into day-indexed arrays; every statistic and status is then
- * computed here, once, into the model of report_int.h. The gateway is a
+ * Judging the compliance report (see report.h): from a year loaded into the
+ * day-indexed arrays of report_int.h (report_load.c), every statistic and
+ * status is computed here, once, into the model the writers print, with no
+ * database (the clock is read once, for generated_at). The gateway is a
  * scope like a site whose daily values are the means of the sites' valid
  * daily values (the city-value rule of standards README §2), its AQI
  * recomputed from those means with the HJ 633 edition of each day.
@@ -17,12 +17,9 @@
 #include "hj663.h"
 #include "core/log.h"
 #include "report_int.h"
-#include "store/store.h"
-#include "xalloc.h"
 #include "civil.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,25 +30,6 @@
 #define YEAR_MIN_DAYS 324
 #define MONTH_MIN_DAYS 27
 #define FEB_MIN_DAYS 25
-
-enum { IND_SO2, IND_NO2, IND_PM10, IND_PM25, IND_CO, IND_O3_1H, IND_O3_8H, N_IND };
-
-/* Sums behind the gateway's daily means: per day, per value. */
-struct gw_acc {
-    double pol[REP_N_POLS][REP_MAX_DAYS];
-    int n_pol[REP_N_POLS][REP_MAX_DAYS];
-    double ind[N_IND][REP_MAX_DAYS];
-    int n_ind[N_IND][REP_MAX_DAYS];
-    int n_water_sites, n_noise_sites, n_air_sites, n_waste_sites, n_sewage_sites;
-};
-
-struct loader {
-    struct report *r;
-    struct store *st;
-    sqlite3 *db;
-    sqlite3_stmt *q_daily, *q_aqi, *q_water, *q_noise, *q_waste;
-    struct gw_acc *acc;
-};
 
 /* ---- calendar helpers ---- */
 
@@ -108,8 +86,7 @@ static int digits(const unsigned char *s, int n)
     return v;
 }
 
-/* Day of year of "YYYY-MM-DD" in @year, or -1. */
-static int doy_of(int year, const unsigned char *s)
+int rep_doy_of(int year, const unsigned char *s)
 {
     int y, m, d;
 
@@ -154,6 +131,15 @@ const char *rep_pol_label(enum rep_pol p)
 const char *rep_pol_unit(enum rep_pol p)
 {
     return p == REP_CO ? "mg/m³" : "µg/m³";
+}
+
+int rep_unit_decimals(const char *unit)
+{
+    if (strcmp(unit, "days") == 0 || strcmp(unit, "pollutants") == 0)
+        return 0;
+    if (strcmp(unit, "mg/m³") == 0)
+        return 2;
+    return 1;
 }
 
 const char *rep_waste_id(int category)
@@ -445,8 +431,7 @@ static void add_edition(const char **v, size_t *n, const char *ed)
         v[(*n)++] = ed;
 }
 
-/* Whole-year targets and editions of a scope whose sections are loaded. */
-static void scope_finish(const struct report *r, struct rep_scope *s)
+void rep_scope_finish(const struct report *r, struct rep_scope *s)
 {
     struct rep_target *t;
 
@@ -509,136 +494,9 @@ static void scope_finish(const struct report *r, struct rep_scope *s)
     }
 }
 
-/* ---- loading ---- */
+/* ---- the gateway ---- */
 
-static int prep(struct loader *L, const char *sql, sqlite3_stmt **s)
-{
-    if (sqlite3_prepare_v2(L->db, sql, -1, s, NULL) != SQLITE_OK)
-        return store_error(L->st, "report prepare");
-    return 0;
-}
-
-static void bind_range(struct loader *L, sqlite3_stmt *s, const char *site)
-{
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, L->r->from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, L->r->to, -1, SQLITE_STATIC);
-}
-
-static double col_double(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
-static int step_end(struct loader *L, sqlite3_stmt *s, int rc)
-{
-    if (rc != SQLITE_DONE)
-        return store_error(L->st, "report query");
-    sqlite3_reset(s);
-    return 0;
-}
-
-static int load_daily(struct loader *L, struct rep_scope *s)
-{
-    static const char *const name[] = {"so2", "no2", "pm10", "pm25", "co", "treated", "inflow"};
-    struct report *r = L->r;
-    bool has_t[REP_MAX_DAYS] = {0}, has_i[REP_MAX_DAYS] = {0};
-    int rc;
-
-    bind_range(L, L->q_daily, s->name);
-    while ((rc = sqlite3_step(L->q_daily)) == SQLITE_ROW) {
-        int d = doy_of(r->year, sqlite3_column_text(L->q_daily, 0));
-        const char *m = (const char *)sqlite3_column_text(L->q_daily, 1);
-        double mean = col_double(L->q_daily, 2), sum = col_double(L->q_daily, 3);
-        bool is_valid = sqlite3_column_int(L->q_daily, 4) != 0;
-        size_t k;
-        if (d < 0 || !m)
-            continue;
-        for (k = 0; k < sizeof(name) / sizeof(name[0]); k++)
-            if (strcmp(m, name[k]) == 0)
-                break;
-        if (k < REP_N_POLS - 1) {
-            s->air.has_data = true;
-            if (is_valid && isfinite(mean))
-                s->air.daily[k][d] = mean;
-        } else if (k == 5 || k == 6) {
-            s->sewage.has_data = true;
-            if (isfinite(sum)) {
-                if (k == 5)
-                    s->sewage.treated_m3 += sum;
-                else
-                    s->sewage.inflow_m3 += sum;
-            }
-            (k == 5 ? has_t : has_i)[d] = true;
-        }
-    }
-    for (int d = 0; d < r->n_days; d++)
-        s->sewage.days += has_t[d] && has_i[d];
-    s->sewage.rate_pct =
-        s->sewage.inflow_m3 > 0 ? 100.0 * s->sewage.treated_m3 / s->sewage.inflow_m3 : NAN;
-    return step_end(L, L->q_daily, rc);
-}
-
-static int load_aqi(struct loader *L, struct rep_scope *s)
-{
-    struct report *r = L->r;
-    struct gw_acc *acc = L->acc;
-    int rc;
-
-    bind_range(L, L->q_aqi, s->name);
-    while ((rc = sqlite3_step(L->q_aqi)) == SQLITE_ROW) {
-        sqlite3_stmt *q = L->q_aqi;
-        int d = doy_of(r->year, sqlite3_column_text(q, 0));
-        const unsigned char *prim = sqlite3_column_text(q, 2);
-        if (d < 0)
-            continue;
-        s->air.has_data = true;
-        if (sqlite3_column_type(q, 1) != SQLITE_NULL)
-            s->air.aqi[d] = sqlite3_column_int(q, 1);
-        snprintf(s->air.primary[d], sizeof(s->air.primary[d]), "%s",
-                 prim ? (const char *)prim : "");
-        s->air.daily[REP_O3][d] = col_double(q, 9);
-        s->air.o3_1h[d] = col_double(q, 8);
-        for (int i = 0; i < N_IND; i++) {
-            double v = col_double(q, 3 + i);
-            if (isfinite(v)) {
-                acc->ind[i][d] += v;
-                acc->n_ind[i][d]++;
-            }
-        }
-    }
-    return step_end(L, L->q_aqi, rc);
-}
-
-static int load_water(struct loader *L, struct rep_scope *s)
-{
-    struct rep_water *w = &s->water;
-    int rc;
-
-    bind_range(L, L->q_water, s->name);
-    while ((rc = sqlite3_step(L->q_water)) == SQLITE_ROW) {
-        int d = doy_of(L->r->year, sqlite3_column_text(L->q_water, 0));
-        int cls = sqlite3_column_int(L->q_water, 1);
-        int worst = sqlite3_column_int(L->q_water, 2);
-        if (d < 0 || cls < 1 || cls > 6)
-            continue;
-        w->has_data = true;
-        w->cls[d] = (unsigned char)cls;
-        w->worst_sample[d] = (unsigned char)(worst >= 1 && worst <= 6 ? worst : 0);
-        w->days_by_class[cls]++;
-        w->classified_days++;
-        w->partial_days += sqlite3_column_int(L->q_water, 3) != 0;
-        w->n_samples += sqlite3_column_int(L->q_water, 4);
-        if (cls > w->worst_day_class)
-            w->worst_day_class = cls;
-        if (w->worst_sample[d] > w->worst_sample_class)
-            w->worst_sample_class = w->worst_sample[d];
-    }
-    return step_end(L, L->q_water, rc);
-}
-
-static struct rep_noise_zone *noise_zone(struct rep_noise *n, const char *zone)
+struct rep_noise_zone *rep_noise_zone_of(struct rep_noise *n, const char *zone)
 {
     for (size_t i = 0; i < n->n_zones; i++)
         if (strcmp(n->zones[i].zone, zone) == 0)
@@ -651,119 +509,7 @@ static struct rep_noise_zone *noise_zone(struct rep_noise *n, const char *zone)
     return &n->zones[n->n_zones++];
 }
 
-static void noise_count(struct rep_noise_zone *z, double ld, double ln, double ldl, double lnl,
-                        double ldo, double lno, double lmo)
-{
-    if (isfinite(lmo) && lmo > 0)
-        z->lmax_over++;
-    if (!isfinite(ld) || !isfinite(ln))
-        return;
-    z->days++;
-    if (!isfinite(ldl) || !isfinite(lnl) || !isfinite(ldo) || !isfinite(lno))
-        return;
-    z->judged++;
-    z->day_ok += ldo <= 0;
-    z->night_ok += lno <= 0;
-    z->ld_limit = ldl;
-    z->ln_limit = lnl;
-}
-
-static int load_noise(struct loader *L, struct rep_scope *s)
-{
-    struct rep_noise *n = &s->noise;
-    int rc;
-
-    n->all.ld_limit = n->all.ln_limit = NAN;
-    bind_range(L, L->q_noise, s->name);
-    while ((rc = sqlite3_step(L->q_noise)) == SQLITE_ROW) {
-        sqlite3_stmt *q = L->q_noise;
-        int d = doy_of(L->r->year, sqlite3_column_text(q, 0));
-        const unsigned char *zt = sqlite3_column_text(q, 1);
-        const char *zone = zt ? (const char *)zt : "";
-        double v[7];
-        struct rep_noise_zone *z;
-        if (d < 0)
-            continue;
-        n->has_data = true;
-        for (int i = 0; i < 7; i++)
-            v[i] = col_double(q, 2 + i);
-        if (*zone)
-            snprintf(n->all.zone, sizeof(n->all.zone), "%s", zone);
-        noise_count(&n->all, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
-        z = noise_zone(n, zone);
-        if (z)
-            noise_count(z, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
-    }
-    n->all.n_sites = 1;
-    for (size_t i = 0; i < n->n_zones; i++)
-        n->zones[i].n_sites = 1;
-    return step_end(L, L->q_noise, rc);
-}
-
-static int load_waste(struct loader *L, struct rep_scope *s)
-{
-    struct rep_waste *w = &s->waste;
-    bool seen[REP_MAX_DAYS] = {0};
-    int rc;
-
-    bind_range(L, L->q_waste, s->name);
-    while ((rc = sqlite3_step(L->q_waste)) == SQLITE_ROW) {
-        sqlite3_stmt *q = L->q_waste;
-        int d = doy_of(L->r->year, sqlite3_column_text(q, 0));
-        int cat = sqlite3_column_int(q, 1);
-        double kg = col_double(q, 2);
-        if (d < 0 || cat < 1 || cat > REP_N_WASTE)
-            continue;
-        w->has_data = true;
-        if (isfinite(kg)) {
-            w->kg[cat] += kg;
-            w->total_kg += kg;
-        }
-        w->overflow_events += sqlite3_column_int64(q, 3);
-        w->hazard_events += sqlite3_column_int64(q, 4);
-        if (!seen[d])
-            w->days++;
-        seen[d] = true;
-    }
-    w->wet_share = w->total_kg > 0 ? w->kg[3] / w->total_kg : NAN;
-    return step_end(L, L->q_waste, rc);
-}
-
-static void scope_init(struct rep_scope *s)
-{
-    for (int p = 0; p < REP_N_POLS; p++)
-        for (int d = 0; d < REP_MAX_DAYS; d++)
-            s->air.daily[p][d] = NAN;
-    for (int d = 0; d < REP_MAX_DAYS; d++) {
-        s->air.aqi[d] = -1;
-        s->air.o3_1h[d] = NAN;
-    }
-    s->air.year.pm25_mean = s->air.year.good_day_ratio = NAN; /* until air_finish */
-    s->waste.wet_share = NAN;
-    s->sewage.rate_pct = NAN;
-    s->noise.all.ld_limit = s->noise.all.ln_limit = NAN;
-}
-
-static int load_site(struct loader *L, struct rep_scope *s)
-{
-    int rc;
-
-    scope_init(s);
-    rc = load_daily(L, s);
-    if (rc == 0)
-        rc = load_aqi(L, s);
-    if (rc == 0)
-        rc = load_water(L, s);
-    if (rc == 0)
-        rc = load_noise(L, s);
-    if (rc == 0)
-        rc = load_waste(L, s);
-    return rc;
-}
-
-/* ---- the gateway ---- */
-
-static void gateway_air(struct report *r, struct gw_acc *acc, struct rep_scope *g)
+static void gateway_air(struct report *r, struct rep_gw_acc *acc, struct rep_scope *g)
 {
     for (int d = 0; d < r->n_days; d++) {
         struct hj633_input in = {0};
@@ -771,16 +517,16 @@ static void gateway_air(struct report *r, struct gw_acc *acc, struct rep_scope *
         enum hj633_edition ed;
         unsigned need;
         int m = rep_month_of(r->year, d), any = 0;
-        static const int slot[N_IND] = {HJ633_SO2_24H,  HJ633_NO2_24H, HJ633_PM10_24H,
-                                        HJ633_PM25_24H, HJ633_CO_24H,  HJ633_O3_1H,
-                                        HJ633_O3_8H};
+        static const int slot[REP_N_IND] = {HJ633_SO2_24H,  HJ633_NO2_24H, HJ633_PM10_24H,
+                                            HJ633_PM25_24H, HJ633_CO_24H,  HJ633_O3_1H,
+                                            HJ633_O3_8H};
 
         for (int p = 0; p < REP_N_POLS; p++)
             if (acc->n_pol[p][d])
                 g->air.daily[p][d] = acc->pol[p][d] / acc->n_pol[p][d];
-        if (acc->n_ind[IND_O3_8H][d])
-            g->air.daily[REP_O3][d] = acc->ind[IND_O3_8H][d] / acc->n_ind[IND_O3_8H][d];
-        for (int i = 0; i < N_IND; i++) {
+        if (acc->n_ind[REP_IND_O3_8H][d])
+            g->air.daily[REP_O3][d] = acc->ind[REP_IND_O3_8H][d] / acc->n_ind[REP_IND_O3_8H][d];
+        for (int i = 0; i < REP_N_IND; i++) {
             if (!acc->n_ind[i][d])
                 continue;
             in.conc[slot[i]] = acc->ind[i][d] / acc->n_ind[i][d];
@@ -816,8 +562,8 @@ static void gateway_air(struct report *r, struct gw_acc *acc, struct rep_scope *
     }
 }
 
-static void gateway_add_site(struct report *r, struct gw_acc *acc, struct rep_scope *g,
-                             const struct rep_scope *s)
+void rep_gateway_add_site(struct report *r, struct rep_gw_acc *acc, struct rep_scope *g,
+                          const struct rep_scope *s)
 {
     if (s->air.has_data) {
         g->air.has_data = true;
@@ -856,7 +602,7 @@ static void gateway_add_site(struct report *r, struct gw_acc *acc, struct rep_sc
         n->has_data = true;
         for (size_t i = 0; i < s->noise.n_zones; i++) {
             const struct rep_noise_zone *a = &s->noise.zones[i];
-            struct rep_noise_zone *z = noise_zone(n, a->zone);
+            struct rep_noise_zone *z = rep_noise_zone_of(n, a->zone);
             struct rep_noise_zone *parts[2] = {z, &n->all};
             for (int k = 0; k < 2; k++) {
                 struct rep_noise_zone *b = parts[k];
@@ -899,7 +645,7 @@ static void gateway_add_site(struct report *r, struct gw_acc *acc, struct rep_sc
     }
 }
 
-static void gateway_finish(struct report *r, struct gw_acc *acc)
+void rep_gateway_finish(struct report *r, struct rep_gw_acc *acc)
 {
     struct rep_scope *g = &r->gateway_scope;
 
@@ -916,7 +662,11 @@ static void gateway_finish(struct report *r, struct gw_acc *acc)
     g->waste.wet_share = g->waste.total_kg > 0 ? g->waste.kg[3] / g->waste.total_kg : NAN;
     g->sewage.rate_pct =
         g->sewage.inflow_m3 > 0 ? 100.0 * g->sewage.treated_m3 / g->sewage.inflow_m3 : NAN;
-    scope_finish(r, g);
+    rep_scope_finish(r, g);
+    if (g->water.has_data)
+        add_edition(r->editions, &r->n_editions, "GB 3838-2002");
+    if (g->noise.has_data)
+        add_edition(r->editions, &r->n_editions, "GB 3096-2008");
 }
 
 /* ---- the year ---- */
@@ -962,159 +712,12 @@ static int year_periods(struct report *r)
     return 0;
 }
 
-static char *dup_col(sqlite3_stmt *s, int i)
+int rep_model_init(struct report *r, const struct config *cfg, int year)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
-static void scope_free_strings(struct rep_scope *s)
-{
-    xfree(s->display_name);
-    xfree(s->street);
-    xfree(s->kind);
-    xfree(s->noise_zone);
-    xfree(s->water_body);
-    s->display_name = s->street = s->kind = s->noise_zone = s->water_body = NULL;
-}
-
-/* The candidate sites: the registry's and every site a device reported for. */
-static int list_sites(struct loader *L, const char *only)
-{
-    static const char sql[] =
-        "WITH names AS (SELECT name AS s FROM sites UNION SELECT site FROM devices)"
-        " SELECT n.s, st.display_name, st.street, st.kind, st.noise_zone, st.water_body"
-        " FROM names n LEFT JOIN sites st ON st.name = n.s"
-        " WHERE ?1 IS NULL OR n.s = ?1 ORDER BY n.s";
-    struct report *r = L->r;
-    sqlite3_stmt *s = NULL;
-    size_t cap = 0;
-    int rc;
-
-    rc = prep(L, sql, &s);
-    if (rc)
-        return rc;
-    if (only)
-        sqlite3_bind_text(s, 1, only, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct rep_scope *sc;
-        const unsigned char *name = sqlite3_column_text(s, 0);
-        if (!name)
-            continue;
-        if (r->n_sites == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct rep_scope *nv = xrealloc(r->sites, ncap * sizeof(*nv));
-            if (!nv) {
-                rc = COL_ERR_NOMEM;
-                goto out;
-            }
-            r->sites = nv;
-            cap = ncap;
-        }
-        sc = &r->sites[r->n_sites++];
-        memset(sc, 0, sizeof(*sc));
-        snprintf(sc->name, sizeof(sc->name), "%s", (const char *)name);
-        sc->display_name = dup_col(s, 1);
-        sc->street = dup_col(s, 2);
-        sc->kind = dup_col(s, 3);
-        sc->noise_zone = dup_col(s, 4);
-        sc->water_body = dup_col(s, 5);
-    }
-    rc = rc == SQLITE_DONE ? 0 : store_error(L->st, "report sites");
-out:
-    sqlite3_finalize(s);
-    return rc;
-}
-
-static bool scope_has_data(const struct rep_scope *s)
-{
-    return s->air.has_data || s->water.has_data || s->noise.has_data || s->waste.has_data ||
-           s->sewage.has_data;
-}
-
-static int load_all(struct loader *L, const char *only)
-{
-    struct report *r = L->r;
-    size_t k = 0;
-    int rc;
-
-    rc = prep(L,
-              "SELECT sd.day, m.name, sd.mean, sd.sum, sd.is_valid FROM site_daily sd"
-              " JOIN metrics m ON m.id = sd.metric_id WHERE sd.site = ?1 AND sd.day >= ?2"
-              " AND sd.day < ?3 AND m.name IN ('so2', 'no2', 'pm10', 'pm25', 'co', 'treated',"
-              " 'inflow')",
-              &L->q_daily);
-    if (rc == 0)
-        rc = prep(L,
-                  "SELECT day, aqi, primary_pollutants, so2, no2, pm10, pm25, co, o3_1h, o3_8h"
-                  " FROM aqi_daily WHERE site = ?1 AND day >= ?2 AND day < ?3",
-                  &L->q_aqi);
-    if (rc == 0)
-        rc = prep(L,
-                  "SELECT day, class, worst_sample_class, is_partial, n_samples FROM water_daily"
-                  " WHERE site = ?1 AND day >= ?2 AND day < ?3",
-                  &L->q_water);
-    if (rc == 0)
-        rc = prep(L,
-                  "SELECT day, zone, ld, ln, ld_limit, ln_limit, ld_over, ln_over, lmax_over"
-                  " FROM noise_daily WHERE site = ?1 AND day >= ?2 AND day < ?3",
-                  &L->q_noise);
-    if (rc == 0)
-        rc = prep(L,
-                  "SELECT day, category, deposited_kg, overflow_events, hazard_events"
-                  " FROM waste_daily WHERE site = ?1 AND day >= ?2 AND day < ?3",
-                  &L->q_waste);
-    if (rc == 0)
-        rc = list_sites(L, only);
-    if (rc)
-        return rc;
-    if (only && r->n_sites == 0)
-        return COL_ERR_NOTFOUND;
-    scope_init(&r->gateway_scope);
-    r->gateway_scope.is_gateway = true;
-    snprintf(r->gateway_scope.name, sizeof(r->gateway_scope.name), "%s", r->gateway);
-    for (size_t i = 0; i < r->n_sites; i++) {
-        struct rep_scope *s = &r->sites[i];
-        rc = load_site(L, s);
-        if (rc)
-            return rc;
-        if (!scope_has_data(s)) {
-            scope_free_strings(s);
-            continue;
-        }
-        scope_finish(r, s);
-        gateway_add_site(r, L->acc, &r->gateway_scope, s);
-        if (k != i) {
-            r->sites[k] = *s; /* the strings move with it */
-            s->display_name = s->street = s->kind = s->noise_zone = s->water_body = NULL;
-        }
-        k++;
-    }
-    r->n_sites = k;
-    gateway_finish(r, L->acc);
-    return 0;
-}
-
-int report_build(struct store *st, const struct config *cfg, int year, const char *site,
-                 struct report **out)
-{
-    struct loader L = {0};
-    struct report *r = NULL;
     time_t now = time(NULL);
     struct tm tm;
     char z[8];
-    int rc;
 
-    *out = NULL;
-    if (year < REPORT_YEAR_MIN || year > REPORT_YEAR_MAX)
-        return COL_ERR_INVAL;
-    r = xcalloc(1, sizeof(*r));
-    L.acc = xcalloc(1, sizeof(*L.acc));
-    if (!r || !L.acc) {
-        rc = COL_ERR_NOMEM;
-        goto out;
-    }
     r->year = year;
     r->n_days = civil_is_leap(year) ? 366 : 365;
     snprintf(r->from, sizeof(r->from), "%04u-01-01", (unsigned)year % 10000u);
@@ -1133,30 +736,7 @@ int report_build(struct store *st, const struct config *cfg, int year, const cha
     r->good_day_target = cfg->report.good_day_target;
     r->sewage_target = cfg->report.sewage_target;
     r->noise_target = NOISE_TARGET_PCT;
-    rc = year_periods(r);
-    if (rc)
-        goto out;
-    L.r = r;
-    L.st = st;
-    L.db = store_handle(st);
-    rc = load_all(&L, site);
-    if (rc == 0 && r->gateway_scope.water.has_data)
-        add_edition(r->editions, &r->n_editions, "GB 3838-2002");
-    if (rc == 0 && r->gateway_scope.noise.has_data)
-        add_edition(r->editions, &r->n_editions, "GB 3096-2008");
-out:
-    sqlite3_finalize(L.q_daily);
-    sqlite3_finalize(L.q_aqi);
-    sqlite3_finalize(L.q_water);
-    sqlite3_finalize(L.q_noise);
-    sqlite3_finalize(L.q_waste);
-    xfree(L.acc);
-    if (rc) {
-        report_free(r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    return year_periods(r);
 }
 
 size_t report_n_sites(const struct report *r)
@@ -1174,15 +754,4 @@ int report_write(const struct report *r, enum report_format fmt, FILE *out)
     default:
         return report_text_write(r, out);
     }
-}
-
-void report_free(struct report *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n_sites; i++)
-        scope_free_strings(&r->sites[i]);
-    scope_free_strings(&r->gateway_scope);
-    xfree(r->sites);
-    xfree(r);
 }

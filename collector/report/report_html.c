@@ -59,15 +59,6 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-static int decimals_for(const char *unit)
-{
-    if (strcmp(unit, "days") == 0 || strcmp(unit, "pollutants") == 0)
-        return 0;
-    if (strcmp(unit, "mg/m³") == 0)
-        return 2;
-    return 1;
-}
-
 static void fmt_num(char *buf, size_t n, double v, int decimals)
 {
     if (isfinite(v))
@@ -205,7 +196,7 @@ static void target_rows(FILE *f, const struct rep_target *t, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct rep_target *x = &t[i];
         char v[32], tg[32];
-        int dec = decimals_for(x->unit);
+        int dec = rep_unit_decimals(x->unit);
         fmt_num(v, sizeof(v), x->value, dec);
         fmt_num(tg, sizeof(tg), x->target, x->target == floor(x->target) ? 0 : 1);
         fprintf(f, "<tr class=\"%s\"><td>", strcmp(x->kind, "standard") == 0 ? "std" : "plan");
@@ -256,7 +247,7 @@ static void card(FILE *f, const char *key, const struct rep_target *t, const cha
 
     if (!t)
         return;
-    fmt_num(v, sizeof(v), t->value, decimals_for(t->unit));
+    fmt_num(v, sizeof(v), t->value, rep_unit_decimals(t->unit));
     fmt_num(tg, sizeof(tg), t->target, t->target == floor(t->target) ? 0 : 1);
     fprintf(f, "<div class=\"card %s\"><div class=\"k\">", status_class(t->status));
     esc(f, key);

@@ -1,9 +1,9 @@
 /*
  * Internals shared by the files of the report module: the in-memory model
- * that report.c builds from the database and the writers (report_text.c,
- * report_json.c, report_html.c) print. The model holds every figure once,
- * already judged, so that the three formats cannot disagree: a writer only
- * formats, it never computes a statistic or a status.
+ * that report_load.c fills from the database, report.c judges, and the
+ * writers (report_text.c, report_json.c, report_html.c) print. The model
+ * holds every figure once, already judged, so that the three formats cannot
+ * disagree: a writer only formats, it never computes a statistic or a status.
  */
 #ifndef REPORT_INT_H
 #define REPORT_INT_H
@@ -175,6 +175,45 @@ struct report {
     struct rep_scope gateway_scope;
 };
 
+/* The daily indicators of aqi_daily, the order of its columns so2 .. o3_8h. */
+enum {
+    REP_IND_SO2,
+    REP_IND_NO2,
+    REP_IND_PM10,
+    REP_IND_PM25,
+    REP_IND_CO,
+    REP_IND_O3_1H,
+    REP_IND_O3_8H,
+    REP_N_IND
+};
+
+/* Sums behind the gateway's daily means: per day, per value. */
+struct rep_gw_acc {
+    double pol[REP_N_POLS][REP_MAX_DAYS];
+    int n_pol[REP_N_POLS][REP_MAX_DAYS];
+    double ind[REP_N_IND][REP_MAX_DAYS];
+    int n_ind[REP_N_IND][REP_MAX_DAYS];
+    int n_water_sites, n_noise_sites, n_air_sites, n_waste_sites, n_sewage_sites;
+};
+
+struct config;
+
+/*
+ * Between loading (report_load.c) and judging (report.c). rep_model_init
+ * fills @r's frame for @year: its days, the plan's targets from @cfg and the
+ * periods of the standards' editions; 0, or COL_ERR_INVAL / COL_ERR_RANGE
+ * when the editions cannot be told. rep_scope_finish judges a loaded site;
+ * rep_gateway_add_site adds it to the gateway's sums in @acc, and
+ * rep_gateway_finish turns those into the gateway's figures, last.
+ */
+int rep_model_init(struct report *r, const struct config *cfg, int year);
+void rep_scope_finish(const struct report *r, struct rep_scope *s);
+void rep_gateway_add_site(struct report *r, struct rep_gw_acc *acc, struct rep_scope *g,
+                          const struct rep_scope *s);
+void rep_gateway_finish(struct report *r, struct rep_gw_acc *acc);
+/* The tally of zone @zone in @n, added when new; NULL when REP_MAX_ZONES are taken. */
+struct rep_noise_zone *rep_noise_zone_of(struct rep_noise *n, const char *zone);
+
 /* "met", "not_met", "insufficient_data" */
 const char *rep_status_id(enum rep_status s);
 /* "so2", ... "o3" and "SO2", "NO2", "PM10", "PM2.5", "CO", "O3" */
@@ -184,6 +223,8 @@ const char *rep_pol_label(enum rep_pol p);
 const char *rep_pol_unit(enum rep_pol p);
 /* "recyclable", "hazardous", "wet", "dry" for 1..4 */
 const char *rep_waste_id(int category);
+/* Decimals a figure in @unit is shown with (the text and HTML writers). */
+int rep_unit_decimals(const char *unit);
 /* "YYYY-MM-DD" of day-of-year @doy (0-based) of @year. */
 void rep_day_name(int year, int doy, char out[11]);
 /* Month (0..11) of day-of-year @doy of @year. */
@@ -192,6 +233,8 @@ int rep_month_of(int year, int doy);
 int rep_weekday_of(int year, int doy);
 /* Days in month @m (0..11) of @year. */
 int rep_month_days(int year, int m);
+/* Day of year (0-based) of "YYYY-MM-DD" @s in @year, or -1 (another year, or not a date). */
+int rep_doy_of(int year, const unsigned char *s);
 
 int report_text_write(const struct report *r, FILE *out);
 int report_json_write(const struct report *r, FILE *out);

@@ -119,6 +119,28 @@ static cJSON *strings(struct jb *b, const char *const *v, size_t n)
     return a;
 }
 
+/* An object keyed "1" .. "6" from @v[1..6]: days by AQI level or by water class. */
+static cJSON *by_grade(struct jb *b, const int v[7])
+{
+    cJSON *o = cJSON_CreateObject();
+
+    for (int k = 1; k <= 6; k++) {
+        char key[4];
+        snprintf(key, sizeof(key), "%d", k);
+        put_num(b, o, key, v[k]);
+    }
+    return o;
+}
+
+/* A water class, null for 0 (none). */
+static void put_class(struct jb *b, cJSON *o, const char *k, int cls)
+{
+    if (cls)
+        put_num(b, o, k, cls);
+    else
+        put(b, o, k, cJSON_CreateNull());
+}
+
 /* The air headline fields, shared by a scope, its periods and the gateway. */
 static void air_fields(struct jb *b, cJSON *o, const struct rep_air_period *ap)
 {
@@ -133,15 +155,10 @@ static void air_fields(struct jb *b, cJSON *o, const struct rep_air_period *ap)
 static cJSON *air_json(struct jb *b, const struct report *r, const struct rep_air *a)
 {
     const struct rep_air_period *y = &a->year;
-    cJSON *o = cJSON_CreateObject(), *lv = cJSON_CreateObject(), *pols = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject(), *pols = cJSON_CreateObject();
     cJSON *mon = cJSON_CreateArray();
 
-    for (int l = 1; l <= 6; l++) {
-        char k[4];
-        snprintf(k, sizeof(k), "%d", l);
-        put_num(b, lv, k, y->level_days[l]);
-    }
-    put(b, o, "aqi_days_by_level", lv);
+    put(b, o, "aqi_days_by_level", by_grade(b, y->level_days));
     put_num(b, o, "aqi_completeness_pct", pct_of(y->aqi_valid_days, r->n_days));
     for (int p = 0; p < REP_N_POLS; p++) {
         const struct rep_pol_stats *s = &y->pol[p];
@@ -187,26 +204,15 @@ static cJSON *periods_json(struct jb *b, const struct report *r, const struct re
 
 static cJSON *water_json(struct jb *b, const struct report *r, const struct rep_water *w)
 {
-    cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject();
 
-    for (int k = 1; k <= 6; k++) {
-        char key[4];
-        snprintf(key, sizeof(key), "%d", k);
-        put_num(b, c, key, w->days_by_class[k]);
-    }
-    put(b, o, "days_by_class", c);
+    put(b, o, "days_by_class", by_grade(b, w->days_by_class));
     put_num(b, o, "classified_days", w->classified_days);
     put_num(b, o, "completeness_pct", pct_of(w->classified_days, r->n_days));
     put_num(b, o, "worse_than_v_days", w->days_by_class[6]);
     put_num(b, o, "partial_days", w->partial_days);
-    if (w->worst_day_class)
-        put_num(b, o, "worst_day_class", w->worst_day_class);
-    else
-        put(b, o, "worst_day_class", cJSON_CreateNull());
-    if (w->worst_sample_class)
-        put_num(b, o, "worst_sample_class", w->worst_sample_class);
-    else
-        put(b, o, "worst_sample_class", cJSON_CreateNull());
+    put_class(b, o, "worst_day_class", w->worst_day_class);
+    put_class(b, o, "worst_sample_class", w->worst_sample_class);
     put_num(b, o, "samples", (double)w->n_samples);
     return o;
 }

@@ -67,15 +67,6 @@ static void cell(FILE *f, const char *s, int width, bool is_right)
             fputc(' ', f);
 }
 
-static int decimals_for(const char *unit)
-{
-    if (strcmp(unit, "days") == 0 || strcmp(unit, "pollutants") == 0)
-        return 0;
-    if (strcmp(unit, "mg/m³") == 0)
-        return 2;
-    return 1;
-}
-
 static void fmt_num(char *buf, size_t n, double v, int decimals, const char *unit)
 {
     if (!isfinite(v))
@@ -126,7 +117,7 @@ static void targets_table(FILE *f, const struct rep_target *t, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct rep_target *x = &t[i];
         char label[80], tnum[32];
-        int dec = decimals_for(x->unit);
+        int dec = rep_unit_decimals(x->unit);
         snprintf(label, sizeof(label), "%s%s", x->label, x->is_draft ? " [draft]" : "");
         fmt_num(v, sizeof(v), x->value, dec, x->unit);
         if (isfinite(x->target))
