@@ -1,5 +1,6 @@
 /*
- * The upload's ledger, its choice of days and its thread (see upload.h).
+ * The upload's runs, its thread and the disk guard (see upload.h); the
+ * ledger's statements are in upload_ledger.c.
  *
  * Ledger states: pending → uploading → done | failed | config_error.
  * 'uploading' is written before the first byte goes out, so one found at
@@ -43,7 +44,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HOUR_MS 3600000LL
 #define MINUTE_MS 60000LL
 #define FP_LEN 17
 
@@ -90,15 +90,12 @@ static void encode_segment(const char *in, char *out, size_t sz)
     out[n] = '\0';
 }
 
-/* Local midnight starting @day and the next one (23, 24 or 25 hours later), UTC ms. */
-static int day_bounds(const char *day, int64_t *t0, int64_t *t1)
+int upload_day_bounds(const char *day, int64_t *t0, int64_t *t1)
 {
-    char next[11];
-
     if (cal_day_start(day, t0))
         return COL_ERR_INVAL;
-    cal_day_of(*t0 + 26 * HOUR_MS, next);
-    return cal_day_start(next, t1);
+    cal_day_bounds(*t0, t0, t1, NULL);
+    return 0;
 }
 
 static void format_local(int64_t ms, char *out, size_t sz)
@@ -183,173 +180,6 @@ static int lock_spool(const char *dir, int *fd)
     return 0;
 }
 
-/* ---- the ledger ---- */
-
-/* Run @sql with "?" parameters from @fmt ('i' int64, 's' text or NULL). */
-static int exec_args(struct store *st, const char *sql, const char *fmt, ...)
-{
-    sqlite3_stmt *s = NULL;
-    va_list ap;
-    int rc = 0, i = 1;
-
-    if (sqlite3_prepare_v2(store_handle(st), sql, -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "upload: ledger");
-    va_start(ap, fmt);
-    for (const char *f = fmt; *f; f++, i++) {
-        if (*f == 'i') {
-            sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
-        } else {
-            const char *v = va_arg(ap, const char *);
-            if (v)
-                sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-        }
-    }
-    va_end(ap);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_error(st, "upload: ledger");
-    sqlite3_finalize(s);
-    return rc;
-}
-
-struct due {
-    char day[11];
-    char state[16]; /* ledger state before this run */
-    long revision;  /* the revision this run sends */
-};
-
-struct plan {
-    struct due *v;
-    size_t n, cap;
-    int64_t retry_at_ms; /* a failed day waiting for its backoff */
-    bool is_blocked;     /* a config_error day holds the queue */
-    char blocked_day[11];
-};
-
-static int plan_add(struct plan *p, const char *day, const char *state, long rev)
-{
-    if (p->n == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 16;
-        struct due *nv = xrealloc(p->v, ncap * sizeof(*nv));
-        if (!nv)
-            return COL_ERR_NOMEM;
-        p->v = nv;
-        p->cap = ncap;
-    }
-    snprintf(p->v[p->n].day, sizeof(p->v[0].day), "%s", day);
-    snprintf(p->v[p->n].state, sizeof(p->v[0].state), "%s", state);
-    p->v[p->n].revision = rev;
-    p->n++;
-    return 0;
-}
-
-/*
- * A day in the days table may hold nothing to send: the rollup notes the
- * day before a night's first hours (noise nights run to 06:00). A day with
- * no readings, no statistics and no ledger row is not sent.
- */
-static bool has_data(struct store *st, const char *day)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t t0, t1;
-    bool is_found = true;
-
-    if (day_bounds(day, &t0, &t1))
-        return true;
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "SELECT EXISTS (SELECT 1 FROM readings WHERE ts >= ?1 AND ts < ?2) OR "
-                           "EXISTS (SELECT 1 FROM site_daily WHERE day = ?3) OR EXISTS (SELECT 1 "
-                           "FROM days WHERE day = ?3 AND raw_pruned <> 0)",
-                           -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, t0);
-        sqlite3_bind_int64(s, 2, t1);
-        sqlite3_bind_text(s, 3, day, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            is_found = sqlite3_column_int(s, 0) != 0;
-    }
-    sqlite3_finalize(s);
-    return is_found;
-}
-
-/*
- * Which days this run sends, in day order: every day before today with
- * data (or a ledger row) that is not delivered, and delivered days changed
- * since, inside the re-upload window. Stops at a day that must wait (a
- * backoff, a configuration error), so that no later day overtakes it.
- */
-static int make_plan(const struct config *cfg, struct store *st, const struct upload_opts *o,
-                     const char *fp, struct plan *p)
-{
-    static const char sql[] =
-        "SELECT x.day, coalesce(l.state, 'pending'), coalesce(l.revision, 0), "
-        "coalesce(l.next_attempt, 0), coalesce(l.changed_after_upload, 0), l.config_fp "
-        "FROM (SELECT day FROM days UNION SELECT day FROM upload_ledger) x "
-        "LEFT JOIN upload_ledger l ON l.day = x.day WHERE x.day < ?1 ORDER BY x.day";
-    const struct cfg_upload *u = &cfg->upload;
-    sqlite3_stmt *s = NULL;
-    char today[11], window[11] = "", stale[64][11];
-    size_t n_stale = 0;
-    int rc = 0, step;
-
-    cal_day_of(o->now_ms, today);
-    if (u->reupload_window_ms > 0)
-        cal_day_of(o->now_ms - u->reupload_window_ms, window);
-    if (sqlite3_prepare_v2(store_handle(st), sql, -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "upload: plan");
-    sqlite3_bind_text(s, 1, o->day ? "9999-12-31" : today, -1, SQLITE_STATIC);
-    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *day = (const char *)sqlite3_column_text(s, 0);
-        const char *state = (const char *)sqlite3_column_text(s, 1);
-        long rev = (long)sqlite3_column_int64(s, 2);
-        int64_t next = sqlite3_column_int64(s, 3);
-        bool is_changed = sqlite3_column_int(s, 4) != 0;
-        const char *row_fp = (const char *)sqlite3_column_text(s, 5);
-        bool is_done = strcmp(state, "done") == 0;
-        long send_rev = is_done ? rev + 1 : (rev > 0 ? rev : 1);
-
-        if (o->day) {
-            if (strcmp(day, o->day) == 0)
-                rc = plan_add(p, day, state, send_rev);
-            continue;
-        }
-        if (is_done && !is_changed)
-            continue;
-        if (rev == 0 && strcmp(state, "pending") == 0 && !has_data(st, day))
-            continue;
-        if (is_done && (!*window || strcmp(day, window) < 0)) {
-            /* changed, but too late to send again: keep the count, let retention go on */
-            if (n_stale < sizeof(stale) / sizeof(stale[0]))
-                snprintf(stale[n_stale++], sizeof(stale[0]), "%s", day);
-            continue;
-        }
-        if (strcmp(state, "failed") == 0 && !o->is_manual && next > o->now_ms) {
-            p->retry_at_ms = next;
-            break;
-        }
-        if (strcmp(state, "config_error") == 0 && !o->is_manual && !o->is_first_run && row_fp &&
-            strcmp(row_fp, fp) == 0) {
-            p->is_blocked = true;
-            snprintf(p->blocked_day, sizeof(p->blocked_day), "%s", day);
-            break;
-        }
-        if (u->max_days_per_run > 0 && p->n >= (size_t)u->max_days_per_run)
-            break;
-        rc = plan_add(p, day, state, send_rev);
-    }
-    sqlite3_finalize(s);
-    if (o->day && rc == 0 && p->n == 0) /* a day without data or ledger row: send it empty */
-        rc = plan_add(p, o->day, "pending", 1);
-    for (size_t i = 0; rc == 0 && i < n_stale && !o->is_dry_run && !o->output_dir; i++) {
-        log_warn("upload: %s changed after its upload but is older than upload.reupload_window; "
-                 "the change is not sent",
-                 stale[i]);
-        rc = exec_args(st,
-                       "UPDATE upload_ledger SET changed_after_upload = 0, changes_not_sent = "
-                       "changes_not_sent + 1 WHERE day = ?1",
-                       "s", stale[i]);
-    }
-    return rc;
-}
-
 /* A day whose hours are still waiting for the rollup would be exported half-updated. */
 static bool is_rolled_up(struct store *st, int64_t t0, int64_t t1)
 {
@@ -373,21 +203,6 @@ static int64_t backoff_ms(const struct cfg_upload *u, int64_t attempts)
 
     backoff_seed(&b);
     return backoff_delay(&b, attempts);
-}
-
-static int64_t ledger_attempts(struct store *st, const char *day)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t n = 1;
-
-    if (sqlite3_prepare_v2(store_handle(st), "SELECT attempts FROM upload_ledger WHERE day = ?1",
-                           -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            n = sqlite3_column_int64(s, 0);
-    }
-    sqlite3_finalize(s);
-    return n;
 }
 
 /* ---- one day ---- */
@@ -441,7 +256,7 @@ static int mkdir_p(const char *path)
 }
 
 /* --output: the files of the day under DIR/{gateway}/{yyyy}/{mm}/{dd}/, ledger untouched. */
-static int export_only(struct run *r, const struct due *d)
+static int export_only(struct run *r, const struct upload_due *d)
 {
     struct upload_export ex;
     char rel[512], dir[4600];
@@ -465,22 +280,9 @@ static int export_only(struct run *r, const struct due *d)
     return 0;
 }
 
-static int ledger_start(struct run *r, const struct due *d)
-{
-    bool is_new_rev = strcmp(d->state, "done") == 0;
-
-    /* changed_after_upload = 0 now: a change the export might miss sets it again */
-    return exec_args(r->st,
-                     "INSERT INTO upload_ledger(day, state, revision, attempts, first_attempt_at) "
-                     "VALUES (?1, 'uploading', ?2, 1, ?3) ON CONFLICT(day) DO UPDATE SET "
-                     "state = 'uploading', revision = ?2, changed_after_upload = 0, "
-                     "attempts = CASE WHEN ?4 THEN 1 ELSE attempts + 1 END, "
-                     "first_attempt_at = CASE WHEN ?4 OR first_attempt_at IS NULL THEN ?3 "
-                     "ELSE first_attempt_at END, next_attempt = NULL",
-                     "siii", d->day, (int64_t)d->revision, r->o->now_ms, (int64_t)is_new_rev);
-}
-
-static int ledger_fail(struct run *r, const struct due *d, const struct upload_put_result *res)
+/* Record a failed attempt: a configuration error holds the queue, anything else is retried. */
+static int ledger_fail(struct run *r, const struct upload_due *d,
+                       const struct upload_put_result *res)
 {
     int64_t next = 0;
     const char *state = "failed";
@@ -499,7 +301,7 @@ static int ledger_fail(struct run *r, const struct due *d, const struct upload_p
                  "start",
                  d->day, d->revision);
     } else {
-        int64_t wait = backoff_ms(&r->cfg->upload, ledger_attempts(r->st, d->day));
+        int64_t wait = backoff_ms(&r->cfg->upload, upload_ledger_attempts(r->st, d->day));
         if (res->retry_after_ms > wait)
             wait = res->retry_after_ms;
         next = wall_ms() + wait;
@@ -510,43 +312,12 @@ static int ledger_fail(struct run *r, const struct due *d, const struct upload_p
                  res->error, (long long)((next - wall_ms()) / 1000));
         report(r, "%s: revision %ld failed: %s; will retry", d->day, d->revision, res->error);
     }
-    return exec_args(r->st,
-                     "UPDATE upload_ledger SET state = ?2, last_error = ?3, last_status = "
-                     "nullif(?4, 0), next_attempt = nullif(?5, 0), config_fp = ?6 WHERE day = ?1",
-                     "sssiis", d->day, state, res->error, (int64_t)res->status, next,
-                     res->outcome == UPLOAD_CONFIG ? r->fp : NULL);
-}
-
-static int ledger_done(struct run *r, const struct due *d, const struct upload_export *ex,
-                       long status, const char *manifest_path)
-{
-    char *text = NULL;
-    FILE *f = fopen(manifest_path, "rb");
-    const struct upload_file *m = &ex->files[ex->n_files - 1];
-    int rc;
-
-    if (f) {
-        text = xcalloc(1, (size_t)m->bytes + 1);
-        if (text && fread(text, 1, (size_t)m->bytes, f) != (size_t)m->bytes) {
-            xfree(text);
-            text = NULL;
-        }
-        fclose(f);
-    }
-    rc = exec_args(r->st,
-                   "UPDATE upload_ledger SET state = 'done', last_error = NULL, last_status = ?2, "
-                   "bytes = ?3, rows = ?4, manifest_sha256 = ?5, manifest = ?6, "
-                   "next_attempt = NULL, uploaded_at = ?7, config_fp = NULL WHERE day = ?1",
-                   "siiissi", d->day, (int64_t)status, ex->bytes + m->bytes, ex->rows, m->sha256,
-                   text, wall_ms());
-    if (rc == 0)
-        rc = exec_args(r->st, "UPDATE days SET uploaded = 1 WHERE day = ?1", "s", d->day);
-    xfree(text);
-    return rc;
+    return upload_ledger_fail(r->st, d, state, res, next,
+                              res->outcome == UPLOAD_CONFIG ? r->fp : NULL);
 }
 
 /* Export and PUT one day; returns the outcome (UPLOAD_OK, ...) or a negative COL_ERR_*. */
-static int send_day(struct run *r, const struct due *d)
+static int send_day(struct run *r, const struct upload_due *d)
 {
     struct upload_export ex;
     struct upload_put_result res = {0};
@@ -558,7 +329,7 @@ static int send_day(struct run *r, const struct due *d)
     if (rc)
         return rc;
     snprintf(dir, sizeof(dir), "%s/%s", r->spool, d->day);
-    rc = ledger_start(r, d);
+    rc = upload_ledger_start(r->st, d, r->o->now_ms);
     if (rc)
         return rc;
     rc = upload_export_day(r->st, r->cfg, d->day, d->revision, r->o->now_ms, dir, r->stop, &ex);
@@ -600,7 +371,7 @@ static int send_day(struct run *r, const struct due *d)
             goto fail;
         }
     }
-    rc = ledger_done(r, d, &ex, res.status, path);
+    rc = upload_ledger_done(r->st, d, &ex, res.status, path);
     if (rc)
         goto out;
     r->sum->n_done++;
@@ -627,7 +398,7 @@ static int run_days(const struct config *cfg, struct store *st, const struct upl
                     struct upload_summary *sum, const atomic_int *stop)
 {
     struct run r = {cfg, st, o, sum, NULL, stop, "", "", ""};
-    struct plan p = {0};
+    struct upload_plan p = {0};
     int lock_fd = -1, rc;
     size_t i;
 
@@ -646,11 +417,11 @@ static int run_days(const struct config *cfg, struct store *st, const struct upl
         if (rc)
             return rc;
     }
-    rc = make_plan(cfg, st, o, r.fp, &p);
+    rc = upload_ledger_plan(cfg, st, o, r.fp, &p);
     if (rc)
         goto out;
     for (i = 0; i < p.n && rc == 0; i++) {
-        const struct due *d = &p.v[i];
+        const struct upload_due *d = &p.v[i];
         int64_t t0, t1;
         if (stop && atomic_load(stop))
             break;
@@ -662,7 +433,8 @@ static int run_days(const struct config *cfg, struct store *st, const struct upl
             rc = export_only(&r, d);
             continue;
         }
-        if (!o->is_manual && day_bounds(d->day, &t0, &t1) == 0 && !is_rolled_up(st, t0, t1)) {
+        if (!o->is_manual && upload_day_bounds(d->day, &t0, &t1) == 0 &&
+            !is_rolled_up(st, t0, t1)) {
             log_info("upload: %s is still being rolled up; trying again in a minute", d->day);
             sum->retry_at_ms = wall_ms() + MINUTE_MS;
             break;
@@ -706,53 +478,14 @@ int upload_run(const struct config *cfg, struct store *st, const struct upload_o
     return run_days(cfg, st, o, sum, NULL);
 }
 
-/* ---- counts ---- */
+/* ---- disk full ---- */
 
-/* Days before today that have something to send (see has_data), with their ledger row as l. */
-#define DAYS_TO_SEND                                                                               \
-    "FROM (SELECT day FROM days UNION SELECT day FROM upload_ledger) x LEFT JOIN upload_ledger l " \
-    "ON l.day = x.day WHERE x.day < date('now', 'localtime') AND (l.day IS NOT NULL OR x.day IN "  \
-    "(SELECT day FROM site_daily) OR x.day IN (SELECT day FROM days WHERE raw_pruned <> 0))"
-
-static int64_t scalar(struct store *st, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t v = 0;
-
-    if (sqlite3_prepare_v2(store_handle(st), sql, -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
-
-int upload_failing_days(struct store *st, int *n)
-{
-    static const char sql[] =
-        "SELECT CASE WHEN EXISTS (SELECT 1 FROM upload_ledger WHERE state IN ('failed', "
-        "'config_error')) THEN (SELECT count(*) " DAYS_TO_SEND " AND coalesce(l.state, "
-        "'pending') <> 'done') ELSE 0 END";
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
-
-    *n = 0;
-    if (sqlite3_prepare_v2(store_handle(st), sql, -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "upload: failing days");
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *n = sqlite3_column_int(s, 0);
-    else
-        rc = store_error(st, "upload: failing days");
-    sqlite3_finalize(s);
-    return rc;
-}
-
-/* Bytes the database can still grow by: free disk plus its own free pages, capped by max_size. */
-static int64_t disk_room(const struct config *cfg, struct store *st)
+int64_t upload_disk_room(const struct config *cfg, struct store *st)
 {
     char dir[4096];
     struct statvfs sv;
-    int64_t page = scalar(st, "PRAGMA page_size");
-    int64_t free_pages = scalar(st, "PRAGMA freelist_count") * page;
+    int64_t page = upload_scalar(st, "PRAGMA page_size");
+    int64_t free_pages = upload_scalar(st, "PRAGMA freelist_count") * page;
     int64_t room = -1;
     char *slash;
 
@@ -765,60 +498,13 @@ static int64_t disk_room(const struct config *cfg, struct store *st)
     if (statvfs(dir, &sv) == 0)
         room = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize + free_pages;
     if (cfg->storage.max_size > 0) {
-        int64_t used = scalar(st, "PRAGMA page_count") * page - free_pages;
+        int64_t used = upload_scalar(st, "PRAGMA page_count") * page - free_pages;
         int64_t cap = cfg->storage.max_size - used;
         if (room < 0 || cap < room)
             room = cap > 0 ? cap : 0;
     }
     return room;
 }
-
-int upload_stats_read(const struct config *cfg, struct store *st, struct upload_stats *out)
-{
-    sqlite3_stmt *s = NULL;
-    int n = 0;
-
-    memset(out, 0, sizeof(*out));
-    out->is_enabled = cfg->upload.url != NULL;
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "SELECT count(*) FILTER (WHERE state = 'done'), "
-                           "count(*) FILTER (WHERE state = 'failed'), "
-                           "count(*) FILTER (WHERE state = 'config_error'), "
-                           "count(*) FILTER (WHERE revision > 1), "
-                           "coalesce(sum(bytes) FILTER (WHERE state = 'done'), 0), "
-                           "coalesce(max(uploaded_at), 0) FROM upload_ledger",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "upload: stats");
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        out->done_days = sqlite3_column_int64(s, 0);
-        out->failed_days = sqlite3_column_int64(s, 1);
-        out->config_error_days = sqlite3_column_int64(s, 2);
-        out->revisions = sqlite3_column_int64(s, 3);
-        out->bytes_sent = sqlite3_column_int64(s, 4);
-        out->last_success_ms = sqlite3_column_int64(s, 5);
-    }
-    sqlite3_finalize(s);
-    s = NULL;
-    out->pending_days =
-        scalar(st, "SELECT count(*) " DAYS_TO_SEND " AND coalesce(l.state, 'pending') IN "
-                   "('pending', 'uploading')");
-    out->emergency_pruned_days = scalar(st, "SELECT count(*) FROM days WHERE raw_pruned = 2");
-    if (upload_failing_days(st, &n) == 0)
-        out->failing_days = n;
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "SELECT day || ': ' || last_error FROM upload_ledger WHERE state IN "
-                           "('failed', 'config_error') ORDER BY day LIMIT 1",
-                           -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        snprintf(out->last_error, sizeof(out->last_error), "%s", sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    out->disk_room = disk_room(cfg, st);
-    out->is_disk_low = cfg->upload.disk_reserve > 0 && out->disk_room >= 0 &&
-                       out->disk_room < cfg->upload.disk_reserve;
-    return 0;
-}
-
-/* ---- disk full ---- */
 
 /*
  * When the database is about to run out of room, say so (loudly, before
@@ -836,7 +522,7 @@ static int disk_guard(const struct config *cfg, struct store *st, struct complai
 
     if (reserve <= 0)
         return 0;
-    room = disk_room(cfg, st);
+    room = upload_disk_room(cfg, st);
     if (room < 0 || room >= reserve) {
         complain_release(c, "disk: %lld MiB free for the database again",
                          (long long)(room / 1048576));
@@ -864,20 +550,20 @@ static int disk_guard(const struct config *cfg, struct store *st, struct complai
             "are kept)",
             (long long)(room / 1024), cfg->storage.path, (long long)(reserve / 1024), day);
     complain(c, mono_ms(), "disk: database nearly full; dropping delivered raw data early");
-    if (day_bounds(day, &t0, &t1))
+    if (upload_day_bounds(day, &t0, &t1))
         return COL_ERR_INVAL;
-    for (int64_t h = t0; rc == 0 && h < t1; h += HOUR_MS) {
+    for (int64_t h = t0; rc == 0 && h < t1; h += CAL_HOUR_MS) {
         rc = store_begin(st);
         if (rc == 0)
-            rc = exec_args(st, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2", "ii", h,
-                           h + HOUR_MS);
+            rc = upload_exec(st, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2", "ii", h,
+                             h + CAL_HOUR_MS);
         if (rc == 0)
             rc = store_commit(st);
         else
             store_rollback(st);
     }
     if (rc == 0)
-        rc = exec_args(st, "UPDATE days SET raw_pruned = 2 WHERE day = ?1", "s", day);
+        rc = upload_exec(st, "UPDATE days SET raw_pruned = 2 WHERE day = ?1", "s", day);
     if (rc == 0)
         log_err("disk: raw readings of %s dropped early to make room", day);
     return rc;

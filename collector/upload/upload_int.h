@@ -1,9 +1,10 @@
 /*
  * Internals shared by the files of the upload module (see upload.h):
- * upload.c (the ledger, which days, the worker thread), upload_export.c
- * (one day as gzip NDJSON files and a manifest, streamed), upload_put.c
- * (HTTP PUT with libcurl, authentication, classification of failures) and
- * upload_hash.c (SHA-256 through libcrypto).
+ * upload.c (the runs, the worker thread, retries and the disk guard),
+ * upload_ledger.c (the ledger: which days, each attempt's row, the counts),
+ * upload_export.c (one day as gzip NDJSON files and a manifest, streamed),
+ * upload_put.c (HTTP PUT with libcurl, authentication, classification of
+ * failures) and upload_hash.c (SHA-256 through libcrypto).
  */
 #ifndef UPLOAD_INT_H
 #define UPLOAD_INT_H
@@ -16,6 +17,7 @@
 struct config;
 struct cfg_upload;
 struct store;
+struct upload_opts;
 
 /* Version of the NDJSON and manifest format described in docs/upload.md. */
 #define UPLOAD_SCHEMA_VERSION 1
@@ -109,5 +111,53 @@ void upload_http_free(struct upload_http *h);
  */
 int upload_http_put(struct upload_http *h, const char *url, const char *path, int64_t size,
                     const char *sha256, const char *content_type, struct upload_put_result *res);
+
+/* Local midnight starting @day and the next one (23, 24 or 25 hours later), UTC ms. */
+int upload_day_bounds(const char *day, int64_t *t0, int64_t *t1);
+
+/* Run @sql with "?" parameters from @fmt ('i' int64, 's' text or NULL). 0 or COL_ERR_DB. */
+int upload_exec(struct store *st, const char *sql, const char *fmt, ...);
+/* The first column of the first row of @sql, 0 when there is none. */
+int64_t upload_scalar(struct store *st, const char *sql);
+/* Bytes the database can still grow by: free disk plus its own free pages, capped by max_size. */
+int64_t upload_disk_room(const struct config *cfg, struct store *st);
+
+/* One day a run sends. */
+struct upload_due {
+    char day[11];
+    char state[16]; /* ledger state before this run */
+    long revision;  /* the revision this run sends */
+};
+
+/* The days of a run, in day order, and why the list ends where it does. */
+struct upload_plan {
+    struct upload_due *v;
+    size_t n, cap;
+    int64_t retry_at_ms; /* a failed day waiting for its backoff */
+    bool is_blocked;     /* a config_error day holds the queue */
+    char blocked_day[11];
+};
+
+/*
+ * Which days this run sends, in day order: every day before today with
+ * data (or a ledger row) that is not delivered, and delivered days changed
+ * since, inside the re-upload window. Stops at a day that must wait (a
+ * backoff, a configuration error held under fingerprint @fp), so that no
+ * later day overtakes it. The caller frees p->v. 0, COL_ERR_DB or COL_ERR_NOMEM.
+ */
+int upload_ledger_plan(const struct config *cfg, struct store *st, const struct upload_opts *o,
+                       const char *fp, struct upload_plan *p);
+
+/* Attempts recorded for @day (1 when it has no row). */
+int64_t upload_ledger_attempts(struct store *st, const char *day);
+/* @d is 'uploading' from now on, before the first byte goes out. */
+int upload_ledger_start(struct store *st, const struct upload_due *d, int64_t now_ms);
+/* @d failed with @res: now in @state ("failed", "config_error"), next try at @next_ms (0: none);
+ * @fp (may be NULL) is the configuration a config_error is held under. */
+int upload_ledger_fail(struct store *st, const struct upload_due *d, const char *state,
+                       const struct upload_put_result *res, int64_t next_ms, const char *fp);
+/* @d is 'done': every file of @ex was delivered; the manifest at @manifest_path is kept. */
+int upload_ledger_done(struct store *st, const struct upload_due *d, const struct upload_export *ex,
+                       long status, const char *manifest_path);
 
 #endif
