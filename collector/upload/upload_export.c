@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -594,17 +593,10 @@ static int add_devices(struct exporter *e)
 
 /* ---- the manifest ---- */
 
+/* Local ISO 8601 in whole seconds: the manifest's times carry no milliseconds. */
 static void iso_local(int64_t ms, char *out, size_t sz)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    char z[8];
-    size_t n;
-
-    localtime_r(&t, &tm);
-    n = strftime(out, sz, "%Y-%m-%dT%H:%M:%S", &tm);
-    strftime(z, sizeof(z), "%z", &tm);
-    snprintf(out + n, sz - n, "%.3s:%.2s", z, z + 3);
+    cal_format_time(ms - ms % 1000, out, sz);
 }
 
 static int raw_state(struct exporter *e, const char **state)
@@ -720,18 +712,12 @@ int upload_export_day(struct store *st, const struct config *cfg, const char *da
 {
     struct exporter e = {0};
     const char *raw = "complete";
-    char d2[11];
     int rc;
 
     memset(ex, 0, sizeof(*ex));
     snprintf(ex->day, sizeof(ex->day), "%s", day);
     ex->revision = rev;
-    if (cal_day_start(day, &ex->t0_ms))
-        return COL_ERR_INVAL;
-    /* the next local midnight: 23, 24 or 25 hours later */
-    ex->t1_ms = ex->t0_ms + 26 * 3600000LL;
-    cal_day_of(ex->t1_ms, d2);
-    if (cal_day_start(d2, &ex->t1_ms))
+    if (upload_day_bounds(day, &ex->t0_ms, &ex->t1_ms))
         return COL_ERR_INVAL;
     upload_remove_dir(dir);
     if (mkdir(dir, 0700) != 0) {
