@@ -144,6 +144,10 @@ enum alert_event {
     ALERT_EV_RESOLVED,  /* notify: the alert is over */
 };
 
+/* Is @v on the breaching side of threshold @t for @op (v > t for RULE_GT, ...)? False
+ * when either is not a finite number. */
+bool rule_breaches(enum rule_op op, double v, double t);
+
 /*
  * Advance @st by one evaluation of @value against @threshold at @now_ms:
  * breach per op; while firing, resolve only when the value is on the safe

@@ -21,8 +21,10 @@ static int64_t elapsed(int64_t now, int64_t since)
     return now - since;
 }
 
-static bool breaches(enum rule_op op, double v, double t)
+bool rule_breaches(enum rule_op op, double v, double t)
 {
+    if (!isfinite(v) || !isfinite(t))
+        return false;
     switch (op) {
     case RULE_GT:
         return v > t;
@@ -114,7 +116,7 @@ enum alert_event rule_step(const struct rule *r, struct alert_status *st, double
     if (!isfinite(value) || !isfinite(threshold))
         return ALERT_EV_NONE;
     st->value = value;
-    is_breach = breaches(r->op, value, threshold);
+    is_breach = rule_breaches(r->op, value, threshold);
     switch (st->state) {
     case ALERT_PENDING:
         if (!is_breach) {

@@ -7,6 +7,7 @@
  * written when something changed, so a quiet rule costs one indexed read.
  */
 #include "alerts.h"
+#include "alerts_int.h"
 #include "col_err.h"
 #include "core/config.h"
 #include "diag.h"
@@ -27,63 +28,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SCOPE_MAX 160
-
-/* Last value of a device's metric, for jump and stuck rules. */
-struct last_value {
-    bool is_set; /* false: no reading yet (or only one whose transaction rolled back) */
-    int64_t ts_ms;
-    double value;
-    int64_t same_since_ms; /* start of the current run of identical values */
-};
-
-/* A last value as it was before the open transaction changed it. */
-struct last_undo {
-    struct last_value *lv;
-    struct last_value before;
-};
-
-struct alerts {
-    const struct config *cfg;
-    struct store *st;
-    const struct profile_set *profiles;
-    const struct notify_channels *channels;
-    struct ruleset *rules;
-    struct strmap *last; /* "device\x1fmetric" → struct last_value* */
-    bool has_enqueued;   /* outbox rows written in the open transaction */
-    /*
-     * "rule\x1fscope" of the pending and firing alerts this thread evaluates
-     * (each series is evaluated by one thread), so that a quiet evaluation —
-     * no active alert, value on the safe side — costs no database access.
-     * It holds what is committed; NULL until loaded from the alerts table.
-     * What the open transaction changes waits in @staged (key → a for
-     * active, → &a->staged for not active) and joins @active only when the
-     * transaction commits (alerts_committed): after a rollback the table
-     * still says what it said, and so must memory.
-     */
-    struct strmap *active;
-    struct strmap *staged;
-    /* The last values the open transaction changed, restored if it rolls back. */
-    struct last_undo *undo;
-    size_t n_undo, cap_undo;
-    struct alerts_gateway_facts facts; /* upload and disk state; all NULL = unknown */
-    /*
-     * Silence and reminders age on the monotonic clock: when this thread
-     * first saw each device's last message ("device name" → struct
-     * clock_seen*) and each firing alert's last notice ("#id"). Rebuilt by
-     * every tick from what it read (@seen_next), so entries of devices and
-     * alerts that went away do not pile up. Not database state: what a
-     * tick observed stays true whether its transaction commits or not.
-     */
-    struct strmap *seen, *seen_next;
-    int64_t prev_tick_mono; /* 0: no tick yet */
-};
-
-static void free_last(const char *key, void *val, void *ud)
+static void free_value(const char *key, void *val, void *ud)
 {
     (void)key;
     (void)ud;
     xfree(val);
+}
+
+void alerts_free_map(struct strmap **m)
+{
+    if (*m)
+        strmap_each(*m, free_value, NULL);
+    strmap_free(*m);
+    *m = NULL;
 }
 
 static void log_line(void *ud, const char *msg)
@@ -128,58 +85,13 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
     return a;
 }
 
-static void free_value(const char *key, void *val, void *ud)
-{
-    (void)key;
-    (void)ud;
-    xfree(val);
-}
-
-static void free_seen(struct strmap **m)
-{
-    if (*m)
-        strmap_each(*m, free_value, NULL);
-    strmap_free(*m);
-    *m = NULL;
-}
-
-/*
- * The age in ms of the instant @wall (with @version) that @key names, on
- * the monotonic clock (clock_seen_age), remembered for the next tick.
- * Without memory (allocation failed) it falls back to the wall clock.
- */
-static int64_t seen_age(struct alerts *a, const char *key, int64_t wall, int64_t version,
-                        int64_t now_ms)
-{
-    const struct clock_seen *old = a->seen ? strmap_get(a->seen, key) : NULL;
-    struct clock_seen *cs = a->seen_next ? strmap_get(a->seen_next, key) : NULL;
-    int64_t mono = mono_ms();
-    /* Since the previous look, at most this much time has passed. */
-    int64_t max_fresh = a->prev_tick_mono ? mono - a->prev_tick_mono : -1;
-
-    if (!cs) {
-        cs = xcalloc(1, sizeof(*cs));
-        if (!cs)
-            return now_ms - wall;
-        if (old)
-            *cs = *old;
-        if (!a->seen_next || strmap_put(a->seen_next, key, cs)) {
-            xfree(cs);
-            return now_ms - wall;
-        }
-    }
-    return clock_seen_age(cs, wall, version, now_ms, mono, max_fresh);
-}
-
 void alerts_free(struct alerts *a)
 {
     if (!a)
         return;
-    if (a->last)
-        strmap_each(a->last, free_last, NULL);
-    strmap_free(a->last);
-    free_seen(&a->seen);
-    free_seen(&a->seen_next);
+    alerts_free_map(&a->last);
+    alerts_free_map(&a->seen);
+    alerts_free_map(&a->seen_next);
     ruleset_free(a->rules);
     strmap_free(a->active);
     strmap_free(a->staged);
@@ -380,16 +292,8 @@ static void add_num_or_null(cJSON *o, const char *k, double v)
         cJSON_AddNullToObject(o, k);
 }
 
-struct eval {
-    const struct rule *r;
-    const char *scope, *domain, *site, *device, *metric, *unit;
-    double value, threshold;
-    int64_t t_ms;   /* data time of the value */
-    int64_t now_ms; /* wall time of the evaluation */
-};
-
 /* Render the event JSON and enqueue it for every channel that wants it. */
-static int enqueue(struct alerts *a, const struct eval *e, int64_t id, const char *event,
+int alerts_enqueue(struct alerts *a, const struct eval *e, int64_t id, const char *event,
                    int64_t started_ms, int64_t ended_ms, const char *msg_zh, const char *msg_en)
 {
     cJSON *o = cJSON_CreateObject();
@@ -607,7 +511,7 @@ static void active_key(const char *rule, const char *scope, char *out, size_t sz
 
 /*
  * The committed set, read from the table on first use (and again after a
- * commit could not be applied for want of memory). evaluate() loads it
+ * commit could not be applied for want of memory). alerts_evaluate() loads it
  * before it stages anything, so the rows read hold no change of the open
  * transaction: every change of a row's activeness is staged.
  */
@@ -640,33 +544,12 @@ static int load_active(struct alerts *a)
     return rc;
 }
 
-static bool breaches(const struct rule *r, double v, double t)
-{
-    if (!isfinite(v) || !isfinite(t))
-        return false;
-    switch (r->op) {
-    case RULE_GT:
-        return v > t;
-    case RULE_GE:
-        return v >= t;
-    case RULE_LT:
-        return v < t;
-    case RULE_LE:
-        return v <= t;
-    case RULE_EQ:
-        return v == t;
-    case RULE_NE:
-        return v != t;
-    }
-    return false;
-}
-
 /*
  * One evaluation. Reminders are not produced here (data time can be far in
  * the past during a replay): the rule is stepped without its repeat
  * interval, and alerts_tick() sends reminders on the wall clock.
  */
-static int evaluate(struct alerts *a, struct eval *e)
+int alerts_evaluate(struct alerts *a, struct eval *e)
 {
     struct rule quiet = *e->r;
     struct row row;
@@ -683,7 +566,7 @@ static int evaluate(struct alerts *a, struct eval *e)
     if (rc)
         return rc;
     active_key(e->r->name, e->scope, key, sizeof(key));
-    if (!is_active(a, key) && !breaches(e->r, e->value, e->threshold))
+    if (!is_active(a, key) && !rule_breaches(e->r->op, e->value, e->threshold))
         return 0;
     rc = load_row(a, e->r->name, e->scope, &row);
     if (rc)
@@ -739,8 +622,8 @@ static int evaluate(struct alerts *a, struct eval *e)
     row.st.started_at_ms = started; /* a resolved row keeps when it started */
     rc = write_row(a, e, &row, ev, zh, en);
     if (rc == 0)
-        rc = enqueue(a, e, row.id, ev == ALERT_EV_FIRING ? "firing" : "resolved", started,
-                     ev == ALERT_EV_RESOLVED ? e->t_ms : 0, zh, en);
+        rc = alerts_enqueue(a, e, row.id, ev == ALERT_EV_FIRING ? "firing" : "resolved", started,
+                            ev == ALERT_EV_RESOLVED ? e->t_ms : 0, zh, en);
     if (rc == 0)
         log_info("alert %s: %s %s = %g (threshold %g)",
                  ev == ALERT_EV_FIRING ? "firing" : "resolved", e->r->name, e->scope, e->value,
@@ -748,7 +631,7 @@ static int evaluate(struct alerts *a, struct eval *e)
     return rc;
 }
 
-static double profile_interval_s(struct alerts *a, const char *profile)
+double alerts_profile_interval_s(struct alerts *a, const char *profile)
 {
     const struct profile *p =
         a->profiles && profile ? profile_set_find(a->profiles, profile) : NULL;
@@ -758,7 +641,7 @@ static double profile_interval_s(struct alerts *a, const char *profile)
 
 /* ---- entry points ---- */
 
-static int run_rules(struct alerts *a, enum rule_series series, const char *domain,
+int alerts_run_rules(struct alerts *a, enum rule_series series, const char *domain,
                      const char *site, const char *device, const char *metric, const char *unit,
                      double value, int64_t t_ms, int64_t now_ms, double interval_s)
 {
@@ -776,7 +659,7 @@ static int run_rules(struct alerts *a, enum rule_series series, const char *doma
             snprintf(scope, sizeof(scope), "device=%s/%s", device, metric ? metric : "");
         else
             snprintf(scope, sizeof(scope), "site=%s/%s", site ? site : "", metric ? metric : "");
-        rc = evaluate(a, &e);
+        rc = alerts_evaluate(a, &e);
         if (rc)
             return rc;
     }
@@ -809,7 +692,7 @@ static int stuck_rules(struct alerts *a, const char *domain, const char *site, c
             e.value = 0;
         else
             continue; /* identical but not yet for a whole window: no verdict */
-        rc = evaluate(a, &e);
+        rc = alerts_evaluate(a, &e);
         if (rc)
             return rc;
     }
@@ -841,7 +724,8 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
     struct last_value *lv;
     int rc;
 
-    rc = run_rules(a, RULE_READING, domain, site, device, metric, unit, value, ts_ms, now_ms, NAN);
+    rc = alerts_run_rules(a, RULE_READING, domain, site, device, metric, unit, value, ts_ms, now_ms,
+                          NAN);
     if (rc)
         return rc;
     snprintf(key, sizeof(key), "%s\x1f%s", device, metric);
@@ -856,8 +740,8 @@ int alerts_on_reading(struct alerts *a, const char *domain, const char *site, co
     if (keep_undo(a, lv))
         return 0; /* unchanged, so a rollback cannot leave it ahead of the table */
     if (lv->is_set && ts_ms > lv->ts_ms) {
-        rc = run_rules(a, RULE_JUMP, domain, site, device, metric, unit, fabs(value - lv->value),
-                       ts_ms, now_ms, NAN);
+        rc = alerts_run_rules(a, RULE_JUMP, domain, site, device, metric, unit,
+                              fabs(value - lv->value), ts_ms, now_ms, NAN);
         if (rc)
             return rc;
         if (value != lv->value)
@@ -882,238 +766,6 @@ int alerts_on_value(struct alerts *a, enum rule_series series, const char *domai
                     const char *device, const char *metric, const char *unit, double value,
                     int64_t t_ms)
 {
-    return run_rules(a, series, domain, site, device, metric, unit, value, t_ms, wall_ms(), NAN);
-}
-
-static int silence(struct alerts *a, int64_t now_ms)
-{
-    struct db_stmt *s;
-    int rc = 0, step = DB_DONE;
-    bool any = false;
-
-    for (size_t i = 0; i < a->rules->n; i++)
-        any |= a->rules->v[i].series == RULE_SILENCE;
-    if (!any)
-        return 0;
-    s = db_prepare(a->st, "SELECT name, site, profile, last_seen, n_messages FROM devices"
-                          " WHERE last_seen IS NOT NULL");
-    if (!s)
-        return COL_ERR_DB;
-    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
-        const char *name = db_col_text(s, 0);
-        const char *site = db_col_text(s, 1);
-        const char *prof = db_col_text(s, 2);
-        /* The message count tells a new message even when last_seen stays
-         * (it only grows: after the clock went back, it holds the newer time). */
-        double silent =
-            (double)seen_age(a, name, db_col_i64(s, 3), db_col_i64(s, 4), now_ms) / 1000.0;
-        const struct profile *p = a->profiles ? profile_set_find(a->profiles, prof) : NULL;
-        rc = run_rules(a, RULE_SILENCE, p ? p->domain : NULL, site, name, "silence", "s", silent,
-                       now_ms, now_ms, profile_interval_s(a, prof));
-    }
-    db_reset(s);
-    return rc ? rc : step < 0 ? step : 0;
-}
-
-/* Reminders: firing, not acknowledged, repeat interval elapsed since the last notice. */
-static int reminders(struct alerts *a, int64_t now_ms)
-{
-    struct db_stmt *s = db_prepare(
-        a->st, "SELECT id, rule, scope, domain, site, device, metric, unit, value, threshold,"
-               " started_at, last_notified, message_zh, message_en FROM alerts"
-               " WHERE state = 'firing' AND acked_by IS NULL");
-    int rc = 0, step = DB_DONE;
-
-    if (!s)
-        return COL_ERR_DB;
-    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
-        const struct rule *r = ruleset_find(a->rules, db_col_text(s, 1));
-        struct db_stmt *u;
-        struct eval e;
-        int64_t id = db_col_i64(s, 0);
-        char key[32];
-
-        snprintf(key, sizeof(key), "#%lld", (long long)id);
-        if (!r || r->repeat_ms <= 0 ||
-            seen_age(a, key, db_col_i64(s, 11), 0, now_ms) < r->repeat_ms)
-            continue;
-        e = (struct eval){r,
-                          db_col_text(s, 2),
-                          db_col_text(s, 3),
-                          db_col_text(s, 4),
-                          db_col_text(s, 5),
-                          db_col_text(s, 6),
-                          db_col_text(s, 7),
-                          db_col_f64(s, 8),
-                          db_col_f64(s, 9),
-                          now_ms,
-                          now_ms};
-        rc = enqueue(a, &e, id, "reminder", db_col_i64(s, 10), 0, db_col_text(s, 12),
-                     db_col_text(s, 13));
-        if (rc)
-            break;
-        u = db_prepare(a->st, "UPDATE alerts SET last_notified = ?2 WHERE id = ?1");
-        if (!u) {
-            rc = COL_ERR_DB;
-            break;
-        }
-        db_bind_i64(u, 1, id);
-        db_bind_i64(u, 2, now_ms);
-        rc = db_run(u);
-    }
-    db_reset(s);
-    return rc ? rc : step < 0 ? step : 0;
-}
-
-/*
- * The gateway clock against its devices' (ingest_watch_clock writes the
- * verdict of every window to the store): fires when the last window that
- * could tell found most devices far ahead of or behind the gateway clock,
- * resolves when one finds them agreeing again (docs/alerts.md).
- */
-static int gateway_clock(struct alerts *a, int64_t now_ms)
-{
-    static const struct rule clock_rule = {
-        .name = "gateway_clock_suspect",
-        .source = "docs/alerts.md: readings from the future are rejected; a gateway clock "
-                  "behind its devices turns good data into rejects",
-        .domain = "gateway",
-        .series = RULE_N_SERIES,
-        .op = RULE_GT,
-        .hits = 1,
-        .severity = RULE_MAJOR,
-        .repeat_ms = 6 * 3600 * 1000LL,
-        .message_zh = "网关 {site} 的时钟与多数设备不一致（相差约 {value} 分钟）：请检查 NTP，"
-                      "校准后运行 collector rejects retry 补存被拒绝的读数",
-        .message_en = "gateway {site}: its clock disagrees with most devices (by about {value} "
-                      "min); check NTP, then run `collector rejects retry` to store the "
-                      "readings it rejected",
-    };
-    struct store_clock c;
-    struct eval e;
-    int rc = store_clock_read(a->st, &c);
-
-    if (rc || c.verdict < 0)
-        return rc;
-    e = (struct eval){&clock_rule, "gateway=clock",
-                      "gateway",   a->cfg->gateway.id,
-                      NULL,        "clock_suspect",
-                      "min",       c.verdict ? fmax(1.0, fabs((double)c.skew_ms) / 60000.0) : 0.0,
-                      0.5,         now_ms,
-                      now_ms};
-    return evaluate(a, &e);
-}
-
-/*
- * The gateway's own health, as built-in rules: the upload failing for more
- * than upload.fail_alert_days days, and the disk running out of room
- * (docs/upload.md). They route like any rule (domain "gateway").
- */
-static int gateway_health(struct alerts *a, int64_t now_ms)
-{
-    static const struct rule upload_rule = {
-        .name = "upload_failing",
-        .source = "docs/upload.md: the district data pool must receive every day "
-                  "(plan ch. 15, 区级数据池)",
-        .domain = "gateway",
-        .series = RULE_N_SERIES,
-        .op = RULE_GT,
-        .hits = 1,
-        .severity = RULE_MAJOR,
-        .repeat_ms = 6 * 3600 * 1000LL,
-        .message_zh =
-            "网关 {site} 上传失败已 {value} 天（阈值 {threshold} 天），数据池未收到这些日的数据",
-        .message_en = "gateway {site}: the nightly upload has failed for {value} days "
-                      "(limit {threshold}); the data pool is missing those days",
-    };
-    static const struct rule disk_rule = {
-        .name = "disk_low",
-        .source = "docs/upload.md: raw data are kept until uploaded; a full disk drops the "
-                  "oldest uploaded data first",
-        .domain = "gateway",
-        .series = RULE_N_SERIES,
-        .op = RULE_GT,
-        .hits = 1,
-        .severity = RULE_CRITICAL,
-        .repeat_ms = 3600 * 1000LL,
-        .message_zh = "网关 {site} 磁盘空间不足：为保存新数据，已删除最早的已上传原始数据",
-        .message_en = "gateway {site}: the disk is nearly full; the oldest uploaded raw data "
-                      "are being dropped to keep storing new readings",
-    };
-    struct eval e;
-    const char *gw = a->cfg->gateway.id;
-    int n = 0, rc;
-    bool is_disk_low = false;
-
-    rc = gateway_clock(a, now_ms);
-    if (rc)
-        return rc;
-    if (!a->cfg->upload.url || !*a->cfg->upload.url || !a->facts.read)
-        return 0;
-    if (a->facts.read(a->facts.ud, a->st, &n, &is_disk_low) != 0)
-        return 0;
-    e = (struct eval){&upload_rule,
-                      "gateway=upload",
-                      "gateway",
-                      gw,
-                      NULL,
-                      "failing_days",
-                      "d",
-                      (double)n,
-                      (double)a->cfg->upload.fail_alert_days,
-                      now_ms,
-                      now_ms};
-    rc = evaluate(a, &e);
-    if (rc)
-        return rc;
-    e = (struct eval){&disk_rule, "gateway=disk",          "gateway", gw,     NULL,  "disk_low",
-                      "",         is_disk_low ? 1.0 : 0.0, 0.5,       now_ms, now_ms};
-    return evaluate(a, &e);
-}
-
-void alerts_set_gateway_facts(struct alerts *a, const struct alerts_gateway_facts *f)
-{
-    if (!a)
-        return;
-    if (f)
-        a->facts = *f;
-    else
-        memset(&a->facts, 0, sizeof(a->facts));
-}
-
-/* The tick read every device and firing alert it watches: what it saw is what to remember. */
-static void end_seen(struct alerts *a, int rc)
-{
-    if (rc == 0 && a->seen_next) {
-        free_seen(&a->seen);
-        a->seen = a->seen_next;
-        a->seen_next = NULL;
-        a->prev_tick_mono = mono_ms();
-    } else {
-        free_seen(&a->seen_next); /* a partial look: keep the previous one */
-    }
-}
-
-int alerts_tick(struct alerts *a, int64_t now_ms)
-{
-    int rc = store_begin(a->st);
-
-    if (rc)
-        return rc;
-    free_seen(&a->seen_next);
-    a->seen_next = strmap_new();
-    rc = gateway_health(a, now_ms);
-    if (rc == 0)
-        rc = silence(a, now_ms);
-    if (rc == 0)
-        rc = reminders(a, now_ms);
-    end_seen(a, rc);
-    if (rc) {
-        store_rollback(a->st);
-        alerts_committed(a, false);
-        return rc;
-    }
-    rc = store_commit(a->st);
-    alerts_committed(a, rc == 0);
-    return rc;
+    return alerts_run_rules(a, series, domain, site, device, metric, unit, value, t_ms, wall_ms(),
+                            NAN);
 }
