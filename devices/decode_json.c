@@ -10,6 +10,7 @@
  * non-finite numbers so that ingest rejects the one value, not the message.
  */
 #include "decode.h"
+#include "json_scan.h"
 #include "textparse.h"
 
 #include <math.h>
@@ -18,12 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_MAX_DEPTH 16
-
 struct jscan {
-    const char *buf;
-    size_t len;
-    size_t pos;
+    struct json_cur c;
     const struct dec_opts *opt;
     struct dec_msg *msg;
     struct dec_field *out;
@@ -38,7 +35,8 @@ static int scan_fail(struct jscan *s, int code, const char *what)
 {
     if (s->rc == 0) {
         s->rc = code;
-        snprintf(s->err->detail, sizeof(s->err->detail), "%s at byte %zu", what, s->pos);
+        snprintf(s->err->detail, sizeof(s->err->detail), "%s at byte %zu", what,
+                 (size_t)(s->c.p - s->c.start));
         s->err->code = code;
     }
     return code;
@@ -46,226 +44,55 @@ static int scan_fail(struct jscan *s, int code, const char *what)
 
 static void skip_ws(struct jscan *s)
 {
-    while (s->pos < s->len) {
-        char c = s->buf[s->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        s->pos++;
-    }
+    json_skip_ws(&s->c);
 }
 
 static bool match(struct jscan *s, const char *word)
 {
-    size_t n = strlen(word);
+    struct json_val v;
 
-    if (s->len - s->pos < n || memcmp(s->buf + s->pos, word, n) != 0)
-        return false;
-    s->pos += n;
-    return true;
+    return json_scan_literal(&s->c, word, JSON_NULL, &v) == JSON_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Length of @s[0..n) without a multi-byte character cut short at its end. */
-static size_t utf8_trim(const char *s, size_t n)
-{
-    size_t k = n;
-    size_t need;
-    unsigned char lead;
-
-    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-        k--;
-    if (k == 0)
-        return n;
-    lead = (unsigned char)s[k - 1];
-    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    return n - (k - 1) < need ? k - 1 : n;
-}
-
-/* Append code point @cp as UTF-8 to out if it fits (truncation is silent). */
-static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp)
-{
-    char tmp[4];
-    size_t k;
-
-    if (cp < 0x80) {
-        tmp[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        tmp[0] = (char)(0xC0 | (cp >> 6));
-        tmp[1] = (char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xE0 | (cp >> 12));
-        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (cp >> 18));
-        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
-    if (*n + k < cap) {
-        memcpy(out + *n, tmp, k);
-        *n += k;
-    }
-}
-
-static int read_hex4(struct jscan *s, unsigned *cp)
-{
-    unsigned v = 0;
-
-    if (s->len - s->pos < 4)
-        return scan_fail(s, DEC_ERR_SYNTAX, "truncated \\u escape");
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(s->buf[s->pos + (size_t)i]);
-        if (h < 0)
-            return scan_fail(s, DEC_ERR_SYNTAX, "bad \\u escape");
-        v = v * 16 + (unsigned)h;
-    }
-    s->pos += 4;
-    *cp = v;
-    return 0;
-}
-
-/*
- * Read a string at s->pos (which is on the opening quote) into out (NUL-
- * terminated, truncated to cap-1 bytes; out may be NULL to skip).
+/* The string at the cursor into @out, NUL-terminated and cut at a character boundary to fit @cap.
  */
 static int read_string(struct jscan *s, char *out, size_t cap, size_t *out_len)
 {
-    size_t n = 0;
-    bool is_cut = false;
+    struct json_val v;
+    size_t full;
+    char last;
 
-    s->pos++; /* opening quote */
-    while (s->pos < s->len) {
-        unsigned char c = (unsigned char)s->buf[s->pos++];
-        if (c == '"') {
-            if (out && is_cut)
-                n = utf8_trim(out, n);
-            if (out)
-                out[n] = '\0';
-            if (out_len)
-                *out_len = n;
-            return 0;
-        }
-        if (c < 0x20)
-            return scan_fail(s, DEC_ERR_SYNTAX, "control character in string");
-        if (c != '\\') {
-            if (out && n + 1 < cap)
-                out[n++] = (char)c;
-            else
-                is_cut = true;
-            continue;
-        }
-        if (s->pos >= s->len)
-            break;
-        c = (unsigned char)s->buf[s->pos++];
-        unsigned cp = 0;
-        switch (c) {
-        case '"':
-        case '\\':
-        case '/':
-            cp = c;
-            break;
-        case 'b':
-            cp = '\b';
-            break;
-        case 'f':
-            cp = '\f';
-            break;
-        case 'n':
-            cp = '\n';
-            break;
-        case 'r':
-            cp = '\r';
-            break;
-        case 't':
-            cp = '\t';
-            break;
-        case 'u':
-            if (read_hex4(s, &cp))
-                return s->rc;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                if (!match(s, "\\u") || read_hex4(s, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                    return scan_fail(s, DEC_ERR_SYNTAX, "unpaired surrogate");
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return scan_fail(s, DEC_ERR_SYNTAX, "unpaired surrogate");
-            }
-            break;
-        default:
-            return scan_fail(s, DEC_ERR_SYNTAX, "bad escape");
-        }
-        if (out)
-            put_utf8(out, cap, &n, cp);
-    }
-    return scan_fail(s, DEC_ERR_SYNTAX, "unterminated string");
+    if (json_scan_string(&s->c, &v) != JSON_OK)
+        return scan_fail(s, DEC_ERR_SYNTAX, "bad string (escape, control character or no end)");
+    (void)json_unescape(&v, out, cap, &full, &last); /* a U+0000 ends the string */
+    *out_len = strlen(out);
+    return 0;
 }
 
-/* Read a JSON number (or NaN/Infinity) per the JSON grammar into *v. */
+/* A JSON number, or NaN and Infinity as some firmware writes them, into *v. */
 static int read_number(struct jscan *s, double *v)
 {
-    size_t start = s->pos;
-    char tmp[64];
-    bool neg = false;
+    struct json_cur word = s->c;
+    struct json_val n;
+    bool is_neg = json_at(&word, '-');
 
-    if (s->pos < s->len && s->buf[s->pos] == '-') {
-        neg = true;
-        s->pos++;
-    }
-    if (match(s, "Infinity")) {
-        *v = neg ? -INFINITY : INFINITY;
+    if (is_neg)
+        word.p++;
+    if (json_scan_literal(&word, "Infinity", JSON_NUM, &n) == JSON_OK) {
+        s->c = word;
+        *v = is_neg ? -INFINITY : INFINITY;
         return 0;
     }
-    if (!neg && match(s, "NaN")) {
+    if (!is_neg && json_scan_literal(&word, "NaN", JSON_NUM, &n) == JSON_OK) {
+        s->c = word;
         *v = NAN;
         return 0;
     }
-    if (s->pos >= s->len)
-        return scan_fail(s, DEC_ERR_SYNTAX, "truncated number");
-    if (s->buf[s->pos] == '0') {
-        s->pos++;
-    } else if (s->buf[s->pos] >= '1' && s->buf[s->pos] <= '9') {
-        while (s->pos < s->len && s->buf[s->pos] >= '0' && s->buf[s->pos] <= '9')
-            s->pos++;
-    } else {
+    if (json_scan_number(&s->c, &n) != JSON_OK)
         return scan_fail(s, DEC_ERR_SYNTAX, "bad number");
-    }
-    if (s->pos < s->len && s->buf[s->pos] == '.') {
-        s->pos++;
-        if (s->pos >= s->len || s->buf[s->pos] < '0' || s->buf[s->pos] > '9')
-            return scan_fail(s, DEC_ERR_SYNTAX, "bad fraction");
-        while (s->pos < s->len && s->buf[s->pos] >= '0' && s->buf[s->pos] <= '9')
-            s->pos++;
-    }
-    if (s->pos < s->len && (s->buf[s->pos] == 'e' || s->buf[s->pos] == 'E')) {
-        s->pos++;
-        if (s->pos < s->len && (s->buf[s->pos] == '+' || s->buf[s->pos] == '-'))
-            s->pos++;
-        if (s->pos >= s->len || s->buf[s->pos] < '0' || s->buf[s->pos] > '9')
-            return scan_fail(s, DEC_ERR_SYNTAX, "bad exponent");
-        while (s->pos < s->len && s->buf[s->pos] >= '0' && s->buf[s->pos] <= '9')
-            s->pos++;
-    }
-    if (s->pos - start >= sizeof(tmp))
+    if (json_number(&n, v) != 0)
         return scan_fail(s, DEC_ERR_SYNTAX, "number too long");
-    memcpy(tmp, s->buf + start, s->pos - start);
-    tmp[s->pos - start] = '\0';
-    *v = strtod(tmp, NULL); /* grammar checked above; overflow gives +-inf */
-    return 0;
+    return 0; /* overflow gives +-inf, rejected with its value */
 }
 
 static struct dec_field *new_field(struct jscan *s)
@@ -310,12 +137,12 @@ static int parse_object(struct jscan *s, int depth)
 {
     size_t base = strlen(s->path);
 
-    if (depth >= JSON_MAX_DEPTH)
+    if (depth >= JSON_DEPTH_MAX)
         return scan_fail(s, DEC_ERR_SHAPE, "nesting too deep");
-    s->pos++; /* { */
+    s->c.p++; /* { */
     skip_ws(s);
-    if (s->pos < s->len && s->buf[s->pos] == '}') {
-        s->pos++;
+    if (json_at(&s->c, '}')) {
+        s->c.p++;
         return 0;
     }
     for (;;) {
@@ -324,16 +151,16 @@ static int parse_object(struct jscan *s, int depth)
         bool is_time;
 
         skip_ws(s);
-        if (s->pos >= s->len || s->buf[s->pos] != '"')
+        if (!json_at(&s->c, '"'))
             return scan_fail(s, DEC_ERR_SYNTAX, "expected a key");
         if (read_string(s, key, sizeof(key), &klen))
             return s->rc;
         if (klen == 0)
             return scan_fail(s, DEC_ERR_SHAPE, "empty key");
         skip_ws(s);
-        if (s->pos >= s->len || s->buf[s->pos] != ':')
+        if (!json_at(&s->c, ':'))
             return scan_fail(s, DEC_ERR_SYNTAX, "expected ':'");
-        s->pos++;
+        s->c.p++;
         is_time = depth == 0 && strcmp(key, s->opt->time_field) == 0;
         if (base + 1 + klen < sizeof(s->path)) {
             size_t at = base;
@@ -350,14 +177,14 @@ static int parse_object(struct jscan *s, int depth)
             return s->rc;
         s->path[base] = '\0';
         skip_ws(s);
-        if (s->pos >= s->len)
+        if (s->c.p >= s->c.end)
             return scan_fail(s, DEC_ERR_SYNTAX, "unterminated object");
-        if (s->buf[s->pos] == ',') {
-            s->pos++;
+        if (*s->c.p == ',') {
+            s->c.p++;
             continue;
         }
-        if (s->buf[s->pos] == '}') {
-            s->pos++;
+        if (*s->c.p == '}') {
+            s->c.p++;
             return 0;
         }
         return scan_fail(s, DEC_ERR_SYNTAX, "expected ',' or '}'");
@@ -369,13 +196,13 @@ static int skip_array(struct jscan *s, int depth)
 {
     char saved[sizeof(s->path)];
 
-    if (depth >= JSON_MAX_DEPTH)
+    if (depth >= JSON_DEPTH_MAX)
         return scan_fail(s, DEC_ERR_SHAPE, "nesting too deep");
     memcpy(saved, s->path, sizeof(saved));
-    s->pos++; /* [ */
+    s->c.p++; /* [ */
     skip_ws(s);
-    if (s->pos < s->len && s->buf[s->pos] == ']') {
-        s->pos++;
+    if (json_at(&s->c, ']')) {
+        s->c.p++;
         s->msg->n_skipped++;
         return 0;
     }
@@ -385,14 +212,14 @@ static int skip_array(struct jscan *s, int depth)
             return s->rc;
         memcpy(s->path, saved, sizeof(saved));
         skip_ws(s);
-        if (s->pos >= s->len)
+        if (s->c.p >= s->c.end)
             return scan_fail(s, DEC_ERR_SYNTAX, "unterminated array");
-        if (s->buf[s->pos] == ',') {
-            s->pos++;
+        if (*s->c.p == ',') {
+            s->c.p++;
             continue;
         }
-        if (s->buf[s->pos] == ']') {
-            s->pos++;
+        if (*s->c.p == ']') {
+            s->c.p++;
             s->in_array--;
             s->msg->n_skipped++;
             return 0;
@@ -407,9 +234,9 @@ static int parse_value(struct jscan *s, int depth, bool is_time)
     char c;
 
     skip_ws(s);
-    if (s->pos >= s->len)
+    if (s->c.p >= s->c.end)
         return scan_fail(s, DEC_ERR_SYNTAX, "expected a value");
-    c = s->buf[s->pos];
+    c = *s->c.p;
     if (c == '{') {
         if (is_time)
             return scan_fail(s, DEC_ERR_TIMESTAMP, "timestamp is an object");
@@ -479,7 +306,7 @@ static int json_decode(const struct dec_opts *opt, const char *buf, size_t len, 
     static const struct dec_opts defaults = {.time_field = "ts"};
     struct dec_opts o = opt ? *opt : defaults;
     struct jscan s = {
-        .buf = buf, .len = len, .opt = &o, .msg = msg, .out = out, .max = max, .err = err};
+        .c = {buf, buf, buf + len}, .opt = &o, .msg = msg, .out = out, .max = max, .err = err};
 
     if (!o.time_field)
         o.time_field = "ts";
@@ -487,14 +314,14 @@ static int json_decode(const struct dec_opts *opt, const char *buf, size_t len, 
     err->code = 0;
     err->detail[0] = '\0';
     skip_ws(&s);
-    if (s.pos >= len)
+    if (s.c.p >= s.c.end)
         return scan_fail(&s, DEC_ERR_SYNTAX, "empty payload");
-    if (buf[s.pos] != '{')
+    if (*s.c.p != '{')
         return scan_fail(&s, DEC_ERR_SHAPE, "payload is not a JSON object");
     if (parse_object(&s, 0))
         return s.rc;
     skip_ws(&s);
-    if (s.pos != len)
+    if (s.c.p != s.c.end)
         return scan_fail(&s, DEC_ERR_SYNTAX, "trailing data after the object");
     return (int)msg->n_fields;
 }

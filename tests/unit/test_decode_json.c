@@ -327,6 +327,22 @@ static void test_long_string_cut_at_character(void **state)
     assert_memory_equal(r.f[0].str, "温温温温温温温温温温温温温温温", 45);
 }
 
+static void test_long_escaped_string_cut_without_a_hole(void **state)
+{
+    char json[256];
+    char head[47];
+    struct result r;
+
+    /* 45 x 'a', then \u6e29 (3 bytes: 45 + 3 > 47 bytes of room), then "bc".
+     * The cut is at the escaped character: nothing after it is kept, so the
+     * field is the first 45 bytes, not "aaa...abc" with the character missing. */
+    memset(head, 'a', 45);
+    head[45] = '\0';
+    snprintf(json, sizeof(json), "{\"s\":\"%s\\u6e29bc\"}", head);
+    assert_int_equal(decode(json, &r), 1);
+    assert_string_equal(r.f[0].str, head);
+}
+
 static void test_name_lengths(void **state)
 {
     char json[400];
@@ -549,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_string_escapes),
         cmocka_unit_test(test_long_string_truncated),
         cmocka_unit_test(test_long_string_cut_at_character),
+        cmocka_unit_test(test_long_escaped_string_cut_without_a_hole),
         cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_long_top_level_name_skipped),
         cmocka_unit_test(test_syntax_errors),
