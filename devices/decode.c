@@ -4,6 +4,8 @@
  */
 #include "decode.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -81,4 +83,15 @@ const char *decode_note_name(unsigned note)
         if (note == 1u << i)
             return names[i];
     return NULL;
+}
+
+int dec_fail(struct dec_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    err->code = code;
+    va_start(ap, fmt);
+    (void)vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+    va_end(ap);
+    return code;
 }

@@ -129,6 +129,10 @@ struct decoder {
                   struct dec_field *out, size_t max, struct dec_error *err);
 };
 
+/* Fill @err with @code and the printf-style detail; returns @code (for `return dec_fail(...)`). */
+int dec_fail(struct dec_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The decoder registered under @name, or NULL. */
 const struct decoder *decoder_find(const char *name);
 

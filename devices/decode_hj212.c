@@ -14,7 +14,6 @@
  * The caller owns replies (hj212_build_reply).
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,27 +23,12 @@
 #include "textparse.h"
 #include "civil.h"
 
-#define CHINA_UTC_OFFSET_S (8 * 3600L)
 #define NUM_TEXT_MAX 63 /* longest number text accepted */
 
 struct span {
     const char *p;
     size_t n;
 };
-
-static int fail(struct dec_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct dec_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->code = code;
-    va_start(ap, fmt);
-    (void)vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 static bool span_eq(struct span a, struct span b)
 {
@@ -234,19 +218,19 @@ static int item_split(struct span raw, struct item *it, struct dec_error *err)
 
     memset(it, 0, sizeof(*it));
     if (!eq)
-        return fail(err, DEC_ERR_SYNTAX, "CP item \"%.*s\" has no '='", show(raw), raw.p);
+        return dec_fail(err, DEC_ERR_SYNTAX, "CP item \"%.*s\" has no '='", show(raw), raw.p);
     it->key = (struct span){raw.p, (size_t)(eq - raw.p)};
     it->val = (struct span){eq + 1, raw.n - it->key.n - 1};
     if (it->key.n == 0 || it->key.n >= DEC_NAME_MAX)
-        return fail(err, DEC_ERR_SYNTAX, "CP item \"%.*s\" has an empty or too long key", show(raw),
-                    raw.p);
+        return dec_fail(err, DEC_ERR_SYNTAX, "CP item \"%.*s\" has an empty or too long key",
+                        show(raw), raw.p);
     for (size_t i = 0; i < it->key.n; i++) {
         if (!key_char_ok(it->key.p[i]))
-            return fail(err, DEC_ERR_SYNTAX, "CP key \"%.*s\" has a bad character", show(it->key),
-                        it->key.p);
+            return dec_fail(err, DEC_ERR_SYNTAX, "CP key \"%.*s\" has a bad character",
+                            show(it->key), it->key.p);
     }
     if (memchr(it->val.p, '=', it->val.n))
-        return fail(err, DEC_ERR_SYNTAX, "CP item \"%.*s\" has two '='", show(raw), raw.p);
+        return dec_fail(err, DEC_ERR_SYNTAX, "CP item \"%.*s\" has two '='", show(raw), raw.p);
     dash = memchr(it->key.p, '-', it->key.n);
     if (dash) {
         it->code = (struct span){it->key.p, (size_t)(dash - it->key.p)};
@@ -322,10 +306,10 @@ static int item_value(const struct item *it, struct dec_field *f, struct dec_err
         return 0;
     }
     if (kind_is_measurement(it->kind))
-        return fail(err, DEC_ERR_SYNTAX, "%.*s=\"%.*s\" is not a number", show(it->key), it->key.p,
-                    show(it->val), it->val.p);
+        return dec_fail(err, DEC_ERR_SYNTAX, "%.*s=\"%.*s\" is not a number", show(it->key),
+                        it->key.p, show(it->val), it->val.p);
     if (!utf8_valid(it->val.p, it->val.n))
-        return fail(err, DEC_ERR_SYNTAX, "%.*s is not valid UTF-8", show(it->key), it->key.p);
+        return dec_fail(err, DEC_ERR_SYNTAX, "%.*s is not valid UTF-8", show(it->key), it->key.p);
     f->kind = DEC_STR;
     copy_truncated(f->str, sizeof(f->str), it->val);
     return 0;
@@ -343,7 +327,7 @@ static int decode_cp(struct span cp, long utc_offset_s, struct dec_msg *msg, str
     int rc;
 
     if (memchr(cp.p, '&', cp.n))
-        return fail(err, DEC_ERR_SYNTAX, "'&' inside the CP area");
+        return dec_fail(err, DEC_ERR_SYNTAX, "'&' inside the CP area");
     while (next_piece(cp, ';', &gpos, &group)) {
         struct span piece;
         size_t ipos = 0;
@@ -359,10 +343,10 @@ static int decode_cp(struct span cp, long utc_offset_s, struct dec_msg *msg, str
                 return rc;
             if (span_is(it.key, "DataTime")) {
                 if (have_time)
-                    return fail(err, DEC_ERR_SHAPE, "CP has two DataTime items");
+                    return dec_fail(err, DEC_ERR_SHAPE, "CP has two DataTime items");
                 if (parse_datatime(it.val, utc_offset_s, &ts_ms) != 0)
-                    return fail(err, DEC_ERR_TIMESTAMP, "bad DataTime \"%.*s\"", show(it.val),
-                                it.val.p);
+                    return dec_fail(err, DEC_ERR_TIMESTAMP, "bad DataTime \"%.*s\"", show(it.val),
+                                    it.val.p);
                 if (it.val.n == 17)
                     notes |= DEC_NOTE_HJ212_DATATIME_MS;
                 have_time = true;
@@ -370,24 +354,24 @@ static int decode_cp(struct span cp, long utc_offset_s, struct dec_msg *msg, str
             }
             if (span_is(it.kind, "Flag")) {
                 if (it.val.n != 1 || !(is_data_flag(it.val.p[0]) || is_data_flag_2005(it.val.p[0])))
-                    return fail(err, DEC_ERR_SYNTAX,
-                                "%.*s=\"%.*s\" is not a data flag (N F M S D C T B)", show(it.key),
-                                it.key.p, show(it.val), it.val.p);
+                    return dec_fail(err, DEC_ERR_SYNTAX,
+                                    "%.*s=\"%.*s\" is not a data flag (N F M S D C T B)",
+                                    show(it.key), it.key.p, show(it.val), it.val.p);
                 if (!is_data_flag(it.val.p[0]))
                     notes |= DEC_NOTE_HJ212_FLAG_2005;
                 if (group_has_key_before(group, it.key, (size_t)(piece.p - group.p)))
-                    return fail(err, DEC_ERR_SHAPE, "%.*s appears twice in one group", show(it.key),
-                                it.key.p);
+                    return dec_fail(err, DEC_ERR_SHAPE, "%.*s appears twice in one group",
+                                    show(it.key), it.key.p);
                 continue;
             }
             if (n >= max)
-                return fail(err, DEC_ERR_TOO_MANY, "more than %zu values", max);
+                return dec_fail(err, DEC_ERR_TOO_MANY, "more than %zu values", max);
             rc = item_value(&it, &out[n], err);
             if (rc)
                 return rc;
             for (size_t i = 0; i < n; i++) {
                 if (strcmp(out[i].name, out[n].name) == 0)
-                    return fail(err, DEC_ERR_SHAPE, "%s appears twice", out[n].name);
+                    return dec_fail(err, DEC_ERR_SHAPE, "%s appears twice", out[n].name);
             }
             flag = group_flag(group, it.code);
             out[n].flag = flag;
@@ -395,7 +379,7 @@ static int decode_cp(struct span cp, long utc_offset_s, struct dec_msg *msg, str
         }
     }
     if (!have_time)
-        return fail(err, DEC_ERR_SHAPE, "CP has no DataTime");
+        return dec_fail(err, DEC_ERR_SHAPE, "CP has no DataTime");
     for (size_t i = 0; i < n; i++)
         out[i].ts_ms = ts_ms;
     msg->ts_ms = ts_ms;
@@ -413,7 +397,7 @@ static int hj212_decode(const struct dec_opts *opt, const char *buf, size_t len,
     struct hj212_header h;
     const char *seg = NULL;
     size_t seg_len = 0;
-    long offset = opt ? opt->utc_offset_s : CHINA_UTC_OFFSET_S;
+    long offset = opt ? opt->utc_offset_s : DEC_HJ212_UTC_OFFSET_S;
     enum dec_crc used = DEC_CRC_HJ212;
     int rc;
 
@@ -442,7 +426,8 @@ static int hj212_decode(const struct dec_opts *opt, const char *buf, size_t len,
     else if (used == DEC_CRC_MODBUS_SWAPPED)
         h.notes |= DEC_NOTE_HJ212_CRC_SWAPPED;
     if (!hj212_cn_is_data(h.cn))
-        return fail(err, DEC_ERR_SHAPE, "CN=%04d is not a data upload (2011 2031 2051 2061)", h.cn);
+        return dec_fail(err, DEC_ERR_SHAPE, "CN=%04d is not a data upload (2011 2031 2051 2061)",
+                        h.cn);
     rc = decode_cp((struct span){h.cp, h.cp_len}, offset, msg, out, max, err);
     if (rc < 0) {
         msg->n_fields = 0;

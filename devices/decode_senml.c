@@ -13,7 +13,6 @@
  * (json_scan.h) and validated whole, then read, so decoding allocates nothing.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,20 +26,6 @@
 #define SENML_NAME_MAX (SENML_BN_MAX + 64) /* bn + n, NUL included */
 #define SENML_REL_LIMIT 268435456.0        /* 2^28: smaller times are relative (§4.5.3) */
 #define SENML_TIME_MAX 253402300800.0      /* 10000-01-01T00:00:00Z */
-
-static int fail(struct dec_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct dec_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->code = code;
-    va_start(ap, fmt);
-    (void)vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 /* The record labels this decoder understands (RFC 8428 §4.1, §4.2). */
 enum label {
@@ -122,27 +107,28 @@ static int read_record(struct json_cur *c, size_t idx, struct record *r, struct 
         int l;
 
         if (json_scan_string(c, &key) != JSON_OK)
-            return fail(err, DEC_ERR_SYNTAX, "record %zu: bad key", idx);
+            return dec_fail(err, DEC_ERR_SYNTAX, "record %zu: bad key", idx);
         json_skip_ws(c);
         c->p++; /* ':' (validated) */
         json_skip_ws(c);
         if (json_scan_value(c, &val, 2) != JSON_OK)
-            return fail(err, DEC_ERR_SYNTAX, "record %zu: bad value", idx);
+            return dec_fail(err, DEC_ERR_SYNTAX, "record %zu: bad value", idx);
         if (!json_unescape(&key, kbuf, sizeof(kbuf), &klen, &last))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: key contains U+0000", idx);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: key contains U+0000", idx);
         for (l = 0; l < L_COUNT; l++) {
             if (klen == strlen(label_names[l]) && strcmp(kbuf, label_names[l]) == 0)
                 break;
         }
         if (l < L_COUNT) {
             if (r->seen & (1u << l))
-                return fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" appears twice", idx,
-                            label_names[l]);
+                return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" appears twice", idx,
+                                label_names[l]);
             r->seen |= 1u << l;
             r->val[l] = val;
         } else if (last == '_') {
             /* RFC 8428 §4.4: labels ending in '_' must be understood. */
-            return fail(err, DEC_ERR_SHAPE, "record %zu: unsupported must-understand label", idx);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: unsupported must-understand label",
+                            idx);
         }
         json_skip_ws(c);
         if (json_at(c, '}')) {
@@ -185,10 +171,11 @@ static int check_types(const struct record *r, size_t idx, struct dec_error *err
             break;
         }
         if (got != want)
-            return fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" must be a %s", idx, label_names[l],
-                        want == JSON_STR   ? "string"
-                        : want == JSON_NUM ? "number"
-                                           : "boolean");
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" must be a %s", idx,
+                            label_names[l],
+                            want == JSON_STR   ? "string"
+                            : want == JSON_NUM ? "number"
+                                               : "boolean");
     }
     return 0;
 }
@@ -197,8 +184,8 @@ static int record_number(const struct record *r, int l, size_t idx, double *out,
                          struct dec_error *err)
 {
     if (json_number(&r->val[l], out) != 0 || !isfinite(*out))
-        return fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" is not a finite number", idx,
-                    label_names[l]);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" is not a finite number", idx,
+                        label_names[l]);
     return 0;
 }
 
@@ -210,14 +197,15 @@ static int record_short_string(const struct record *r, int l, size_t idx, char *
     char last;
 
     if (!json_unescape(&r->val[l], dst, dstsz, &n, &last))
-        return fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" contains U+0000", idx, label_names[l]);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" contains U+0000", idx,
+                        label_names[l]);
     if (n >= dstsz)
-        return fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" longer than %zu bytes", idx,
-                    label_names[l], dstsz - 1);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" longer than %zu bytes", idx,
+                        label_names[l], dstsz - 1);
     for (size_t i = 0; i < n; i++) {
         if ((unsigned char)dst[i] < 0x20)
-            return fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" has a control character", idx,
-                        label_names[l]);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" has a control character", idx,
+                            label_names[l]);
     }
     return 0;
 }
@@ -234,22 +222,22 @@ static int apply_base(const struct record *r, size_t idx, struct base *b, struct
             return rc;
         /* §4.4: a version above ours MUST NOT be used; §4.1: a positive integer. */
         if (ver != floor(ver) || ver < 1 || ver > SENML_VERSION)
-            return fail(err, DEC_ERR_SHAPE, "record %zu: bver %g is not a version up to %d", idx,
-                        ver, SENML_VERSION);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: bver %g is not a version up to %d",
+                            idx, ver, SENML_VERSION);
         b->version = (int)ver;
     }
     if (idx == 0)
         b->pack_version = b->version;
     else if (b->version != b->pack_version)
-        return fail(err, DEC_ERR_SHAPE, "record %zu: version %d, but the pack began with %d", idx,
-                    b->version, b->pack_version);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: version %d, but the pack began with %d",
+                        idx, b->version, b->pack_version);
     if (has(r, L_BN)) {
         rc = record_short_string(r, L_BN, idx, b->bn, sizeof(b->bn), err);
         if (rc)
             return rc;
         if (!name_chars_ok(b->bn) || (b->bn[0] && !is_alnum(b->bn[0])))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: bn \"%s\" is not a valid name", idx,
-                        b->bn);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: bn \"%s\" is not a valid name", idx,
+                            b->bn);
     }
     if (has(r, L_BU)) {
         rc = record_short_string(r, L_BU, idx, b->bu, sizeof(b->bu), err);
@@ -300,19 +288,19 @@ static int record_name(const struct record *r, size_t idx, const struct base *b,
     n[0] = '\0';
     if (has(r, L_N)) {
         if (!json_unescape(&r->val[L_N], n, sizeof(n), &n_len, &last))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: name contains U+0000", idx);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: name contains U+0000", idx);
         if (n_len >= sizeof(n))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: name longer than %zu bytes", idx,
-                        sizeof(n) - 1);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: name longer than %zu bytes", idx,
+                            sizeof(n) - 1);
     }
     memcpy(full, b->bn, bn_len);
     memcpy(full + bn_len, n, n_len + 1);
     full_len = bn_len + n_len;
     if (full_len == 0)
-        return fail(err, DEC_ERR_SHAPE, "record %zu: no name (neither bn nor n)", idx);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: no name (neither bn nor n)", idx);
     if (!name_chars_ok(full) || !is_alnum(full[0]))
-        return fail(err, DEC_ERR_SHAPE, "record %zu: name \"%.64s\" has invalid characters", idx,
-                    full);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: name \"%.64s\" has invalid characters",
+                        idx, full);
     switch (mode) {
     case DEC_SENML_SPLIT:
         sep = NULL;
@@ -322,13 +310,13 @@ static int record_name(const struct record *r, size_t idx, const struct base *b,
         cut = sep ? (size_t)(sep - full) : 0;
         if (!copy_part(device, DEC_DEVICE_MAX, full, cut) ||
             !copy_part(field, DEC_NAME_MAX, sep ? sep + 1 : full, full_len - (sep ? cut + 1 : 0)))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: \"%.64s\" splits into parts too long", idx,
-                        full);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%.64s\" splits into parts too long",
+                            idx, full);
         break;
     case DEC_SENML_NAME:
         if (!copy_part(device, DEC_DEVICE_MAX, full, full_len))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: name longer than %d bytes", idx,
-                        DEC_DEVICE_MAX - 1);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: name longer than %d bytes", idx,
+                            DEC_DEVICE_MAX - 1);
         field[0] = '\0';
         break;
     default:
@@ -337,8 +325,8 @@ static int record_name(const struct record *r, size_t idx, const struct base *b,
         if (cut > 0 && (b->bn[cut - 1] == ':' || b->bn[cut - 1] == '/'))
             cut--;
         if (!copy_part(device, DEC_DEVICE_MAX, b->bn, cut))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: bn longer than %d bytes", idx,
-                        DEC_DEVICE_MAX - 1);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: bn longer than %d bytes", idx,
+                            DEC_DEVICE_MAX - 1);
         memcpy(field, n, n_len + 1);
         break;
     }
@@ -356,14 +344,14 @@ static int record_value(const struct record *r, size_t idx, const struct base *b
 
     *has_value = n_values > 0;
     if (n_values > 1)
-        return fail(err, DEC_ERR_SHAPE, "record %zu: more than one of v, vs, vb, vd", idx);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: more than one of v, vs, vb, vd", idx);
     if (has(r, L_V)) {
         rc = record_number(r, L_V, idx, &f->num, err);
         if (rc)
             return rc;
         f->num += b->bv;
         if (!isfinite(f->num))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: value overflows", idx);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: value overflows", idx);
         f->kind = DEC_NUM;
     } else if (has(r, L_VB)) {
         f->kind = DEC_BOOL;
@@ -372,8 +360,8 @@ static int record_value(const struct record *r, size_t idx, const struct base *b
         int l = has(r, L_VS) ? L_VS : L_VD;
 
         if (!json_unescape(&r->val[l], f->str, sizeof(f->str), &n, &last))
-            return fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" contains U+0000", idx,
-                        label_names[l]);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu: \"%s\" contains U+0000", idx,
+                            label_names[l]);
         f->kind = l == L_VS ? DEC_STR : DEC_DATA;
     }
     return 0;
@@ -398,7 +386,7 @@ static int record_sum(const struct record *r, size_t idx, const struct base *b, 
     f->num = s + b->bs;
     f->is_sum = true;
     if (!isfinite(f->num))
-        return fail(err, DEC_ERR_SHAPE, "record %zu: sum overflows", idx);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: sum overflows", idx);
     return 0;
 }
 
@@ -421,26 +409,26 @@ static int record_time(const struct record *r, size_t idx, const struct base *b,
     }
     rt = b->bt + t;
     if (!isfinite(rt))
-        return fail(err, DEC_ERR_TIMESTAMP, "record %zu: time overflows", idx);
+        return dec_fail(err, DEC_ERR_TIMESTAMP, "record %zu: time overflows", idx);
     if (rt >= SENML_REL_LIMIT) {
         if (!(rt < SENML_TIME_MAX))
-            return fail(err, DEC_ERR_TIMESTAMP, "record %zu: time %g s is beyond year 9999", idx,
-                        rt);
+            return dec_fail(err, DEC_ERR_TIMESTAMP, "record %zu: time %g s is beyond year 9999",
+                            idx, rt);
         *ts_ms = llround(rt * 1000.0);
         return 0;
     }
     if (now_ms <= 0) {
         if (rt == 0)
             return 0;
-        return fail(err, DEC_ERR_TIMESTAMP,
-                    "record %zu: relative time %g s and no receive time to add it to", idx, rt);
+        return dec_fail(err, DEC_ERR_TIMESTAMP,
+                        "record %zu: relative time %g s and no receive time to add it to", idx, rt);
     }
     if (rt != 0)
         *notes |= DEC_NOTE_SENML_RELATIVE;
     *ts_ms = now_ms + llround(rt * 1000.0);
     if (*ts_ms <= 0)
-        return fail(err, DEC_ERR_TIMESTAMP, "record %zu: relative time %g s is before 1970", idx,
-                    rt);
+        return dec_fail(err, DEC_ERR_TIMESTAMP, "record %zu: relative time %g s is before 1970",
+                        idx, rt);
     return 0;
 }
 
@@ -491,14 +479,14 @@ static int record_fields(const struct record *r, size_t idx, const struct base *
     if (rc)
         return rc;
     if (*n + (size_t)has_value + (size_t)has_sum > max)
-        return fail(err, DEC_ERR_TOO_MANY, "more than %zu values", max);
+        return dec_fail(err, DEC_ERR_TOO_MANY, "more than %zu values", max);
     if (has_value)
         out[(*n)++] = value;
     if (has_sum)
         out[(*n)++] = sum;
     /* §4.2: exactly one value field unless there is a sum. */
     if (!has_value && !has_sum)
-        return fail(err, DEC_ERR_SHAPE, "record %zu: no value (v, vs, vb, vd or s)", idx);
+        return dec_fail(err, DEC_ERR_SHAPE, "record %zu: no value (v, vs, vb, vd or s)", idx);
     return 0;
 }
 
@@ -533,21 +521,21 @@ static int senml_decode(const struct dec_opts *opt, const char *buf, size_t len,
 
     /* Pass 1: the whole payload must be UTF-8 JSON, so pass 2 meets no syntax errors. */
     if (!utf8_valid(buf, len))
-        return fail(err, DEC_ERR_SYNTAX, "payload is not valid UTF-8");
+        return dec_fail(err, DEC_ERR_SYNTAX, "payload is not valid UTF-8");
     c = (struct json_cur){buf, buf, buf + len};
     json_skip_ws(&c);
     rc = json_scan_value(&c, &whole, 0);
     if (rc == JSON_DEEP)
-        return fail(err, DEC_ERR_SHAPE, "JSON nested deeper than %d levels", JSON_DEPTH_MAX);
+        return dec_fail(err, DEC_ERR_SHAPE, "JSON nested deeper than %d levels", JSON_DEPTH_MAX);
     if (rc == JSON_OK) {
         json_skip_ws(&c);
         if (c.p != c.end)
             rc = JSON_BAD;
     }
     if (rc != JSON_OK)
-        return fail(err, DEC_ERR_SYNTAX, "invalid JSON at offset %zu", (size_t)(c.p - c.start));
+        return dec_fail(err, DEC_ERR_SYNTAX, "invalid JSON at offset %zu", (size_t)(c.p - c.start));
     if (whole.type != JSON_ARR)
-        return fail(err, DEC_ERR_SHAPE, "a SenML pack is a JSON array");
+        return dec_fail(err, DEC_ERR_SHAPE, "a SenML pack is a JSON array");
 
     /* Pass 2: walk the records, resolving each against the base fields so far (§4.6). */
     c.p = whole.p + 1;
@@ -556,7 +544,7 @@ static int senml_decode(const struct dec_opts *opt, const char *buf, size_t len,
         struct record r;
 
         if (!json_at(&c, '{'))
-            return fail(err, DEC_ERR_SHAPE, "record %zu is not an object", idx);
+            return dec_fail(err, DEC_ERR_SHAPE, "record %zu is not an object", idx);
         rc = read_record(&c, idx, &r, err);
         if (rc == 0)
             rc = check_types(&r, idx, err);
@@ -565,7 +553,7 @@ static int senml_decode(const struct dec_opts *opt, const char *buf, size_t len,
         if (rc)
             goto fail;
         if (r.seen == 0) {
-            rc = fail(err, DEC_ERR_SHAPE, "record %zu has no SenML field", idx);
+            rc = dec_fail(err, DEC_ERR_SHAPE, "record %zu has no SenML field", idx);
             goto fail;
         }
         /* A record of base fields only (e.g. RFC 8428 §5.1.7) sets them for the rest. */
