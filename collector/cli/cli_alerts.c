@@ -6,12 +6,13 @@
  */
 #include "cli.h"
 #include "core/config.h"
+#include "col_err.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "core/calendar.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,96 +26,95 @@ static void usage(FILE *out)
                  "(default 7). `ack` acknowledges a firing alert: no more reminders.\n");
 }
 
-static const char *col(sqlite3_stmt *s, int i)
+static const char *col(struct db_stmt *s, int i)
 {
-    const char *v = (const char *)sqlite3_column_text(s, i);
+    const char *v = db_col_text(s, i);
 
     return v ? v : "";
 }
 
+static void print_row(struct db_stmt *s, bool json, long n)
+{
+    char started[64] = "-", ended[64] = "-";
+
+    if (!db_col_is_null(s, 9))
+        cal_format_time(db_col_i64(s, 9), started, sizeof(started));
+    if (!db_col_is_null(s, 10))
+        cal_format_time(db_col_i64(s, 10), ended, sizeof(ended));
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        char *text;
+        cJSON_AddNumberToObject(o, "id", (double)db_col_i64(s, 0));
+        cJSON_AddStringToObject(o, "state", col(s, 1));
+        cJSON_AddStringToObject(o, "severity", col(s, 2));
+        cJSON_AddStringToObject(o, "rule", col(s, 3));
+        cJSON_AddStringToObject(o, "site", col(s, 4));
+        cJSON_AddStringToObject(o, "device", col(s, 5));
+        cJSON_AddNumberToObject(o, "value", db_col_f64(s, 6));
+        cJSON_AddNumberToObject(o, "threshold", db_col_f64(s, 7));
+        cJSON_AddStringToObject(o, "started_at", started);
+        cJSON_AddStringToObject(o, "ended_at", ended);
+        cJSON_AddStringToObject(o, "acked_by", col(s, 11));
+        cJSON_AddStringToObject(o, "message_en", col(s, 12));
+        cJSON_AddStringToObject(o, "message_zh", col(s, 13));
+        text = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (text)
+            printf("%s\n", text);
+        cJSON_free(text);
+        return;
+    }
+    if (n == 0)
+        printf("%-6s %-9s %-9s %-28s %-14s %-25s %s\n", "id", "state", "severity", "rule", "site",
+               "started", "message");
+    printf("%-6lld %-9s %-9s %-28s %-14s %-25s %s", (long long)db_col_i64(s, 0), col(s, 1),
+           col(s, 2), col(s, 3), col(s, 4), started, col(s, 12));
+    if (*col(s, 11))
+        printf("  [acked by %s]", col(s, 11));
+    putchar('\n');
+}
+
 static int list(struct store *st, int days, bool json)
 {
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s = db_prepare(
+        st, "SELECT id, state, severity, rule, coalesce(site, ''), coalesce(device, ''), value,"
+            " threshold, coalesce(unit, ''), started_at, ended_at, coalesce(acked_by, ''),"
+            " coalesce(message_en, ''), coalesce(message_zh, '') FROM alerts"
+            " WHERE state IN ('pending', 'firing') OR ended_at >= ?1"
+            " ORDER BY state = 'resolved', started_at DESC");
     long n = 0;
-    int64_t since = ((int64_t)time(NULL) - (int64_t)days * 86400) * 1000;
+    int rc;
 
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "SELECT id, state, severity, rule, coalesce(site, ''), coalesce(device,"
-                           " ''), value, threshold, coalesce(unit, ''), started_at, ended_at,"
-                           " coalesce(acked_by, ''), coalesce(message_en, ''), coalesce(message_zh,"
-                           " '') FROM alerts WHERE state IN ('pending', 'firing') OR ended_at >= ?1"
-                           " ORDER BY state = 'resolved', started_at DESC",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "alerts list");
-    sqlite3_bind_int64(s, 1, since);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        char started[64] = "-", ended[64] = "-";
-        if (sqlite3_column_type(s, 9) != SQLITE_NULL)
-            cal_format_time(sqlite3_column_int64(s, 9), started, sizeof(started));
-        if (sqlite3_column_type(s, 10) != SQLITE_NULL)
-            cal_format_time(sqlite3_column_int64(s, 10), ended, sizeof(ended));
-        if (json) {
-            cJSON *o = cJSON_CreateObject();
-            char *text;
-            cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
-            cJSON_AddStringToObject(o, "state", col(s, 1));
-            cJSON_AddStringToObject(o, "severity", col(s, 2));
-            cJSON_AddStringToObject(o, "rule", col(s, 3));
-            cJSON_AddStringToObject(o, "site", col(s, 4));
-            cJSON_AddStringToObject(o, "device", col(s, 5));
-            cJSON_AddNumberToObject(o, "value", sqlite3_column_double(s, 6));
-            cJSON_AddNumberToObject(o, "threshold", sqlite3_column_double(s, 7));
-            cJSON_AddStringToObject(o, "started_at", started);
-            cJSON_AddStringToObject(o, "ended_at", ended);
-            cJSON_AddStringToObject(o, "acked_by", col(s, 11));
-            cJSON_AddStringToObject(o, "message_en", col(s, 12));
-            cJSON_AddStringToObject(o, "message_zh", col(s, 13));
-            text = cJSON_PrintUnformatted(o);
-            cJSON_Delete(o);
-            if (text)
-                printf("%s\n", text);
-            cJSON_free(text);
-        } else {
-            if (n == 0)
-                printf("%-6s %-9s %-9s %-28s %-14s %-25s %s\n", "id", "state", "severity", "rule",
-                       "site", "started", "message");
-            printf("%-6lld %-9s %-9s %-28s %-14s %-25s %s%s%s\n",
-                   (long long)sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3),
-                   col(s, 4), started, col(s, 12), *col(s, 11) ? "  [acked by " : "",
-                   *col(s, 11) ? col(s, 11) : "");
-            if (*col(s, 11))
-                printf("]");
-            if (*col(s, 11))
-                putchar('\n');
-        }
-        n++;
-    }
-    sqlite3_finalize(s);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, ((int64_t)time(NULL) - (int64_t)days * 86400) * 1000);
+    while ((rc = db_step(s)) == DB_ROW)
+        print_row(s, json, n++);
+    db_reset(s);
+    if (rc < 0)
+        return rc;
     if (!json && n == 0)
         printf("no active or recent alerts\n");
     return 0;
 }
 
+/* 0 acknowledged, 1 no such pending or firing alert, or a COL_ERR_*. */
 static int ack(struct store *st, long long id, const char *by, const char *comment)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
+    struct db_stmt *s = db_prepare(st, "UPDATE alerts SET acked_by = ?2, acked_at = ?3,"
+                                       " ack_comment = ?4 WHERE id = ?1"
+                                       " AND state IN ('pending', 'firing')");
+    int rc;
 
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "UPDATE alerts SET acked_by = ?2, acked_at = ?3, ack_comment = ?4 WHERE"
-                           " id = ?1 AND state IN ('pending', 'firing')",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "alerts ack");
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)time(NULL) * 1000);
-    if (comment)
-        sqlite3_bind_text(s, 4, comment, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_error(st, "alerts ack");
-    else if (sqlite3_changes(store_handle(st)) == 0)
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_i64(s, 1, id);
+    db_bind_text(s, 2, by);
+    db_bind_i64(s, 3, (int64_t)time(NULL) * 1000);
+    db_bind_text(s, 4, comment);
+    rc = db_run(s);
+    if (rc == 0 && db_changes(st) == 0)
         rc = 1;
-    sqlite3_finalize(s);
     return rc;
 }
 
