@@ -38,6 +38,17 @@ int cli_common_opt(struct cli_common *cc, int opt, const char *arg)
     return EXIT_USAGE;
 }
 
+int cli_time_arg(const char *prog, const char *opt, const char *arg, int64_t *ms)
+{
+    if (!arg || cal_parse_time(arg, ms) == 0)
+        return 0;
+    fprintf(stderr,
+            "collector %s: %s '%s' is not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] local, "
+            "ISO 8601 with Z or an offset, or epoch seconds)\n",
+            prog, opt, arg);
+    return EXIT_USAGE;
+}
+
 struct config *cli_load_config(const struct cli_common *cc, const char *prog)
 {
     struct diag d = {0};

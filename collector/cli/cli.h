@@ -31,6 +31,12 @@ struct cli_common {
  * Returns 0 when handled, EXIT_USAGE on error (printed).
  */
 #define CLI_OPT_SET 1000
+/* The options every subcommand takes, first in its getopt_long table (<getopt.h>). */
+#define CLI_COMMON_OPTIONS                                                                         \
+    {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, CLI_OPT_SET},       \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
 int cli_common_opt(struct cli_common *cc, int opt, const char *arg);
 
 /*
@@ -45,6 +51,12 @@ struct cli_progress {
 };
 void (*cli_progress_start(struct cli_progress *p))(void *ud, long done, int64_t pending);
 void cli_progress_end(struct cli_progress *p);
+
+/*
+ * Read the time argument @arg of option @opt ("--from") into *@ms, as
+ * cal_parse_time() does; prints what is wrong and returns EXIT_USAGE.
+ */
+int cli_time_arg(const char *prog, const char *opt, const char *arg, int64_t *ms);
 
 /* Load the configuration; prints every error as file:line. NULL on error. */
 struct config *cli_load_config(const struct cli_common *cc, const char *prog);

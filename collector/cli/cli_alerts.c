@@ -121,10 +121,12 @@ static int ack(struct store *st, long long id, const char *by, const char *comme
 int cli_alerts(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, CLI_OPT_SET},
-        {"days", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
-        {"by", required_argument, NULL, 'b'},     {"comment", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},         {0},
+        CLI_COMMON_OPTIONS,
+        {"days", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"by", required_argument, NULL, 'b'},
+        {"comment", required_argument, NULL, 'm'},
+        {0},
     };
     struct cli_common cc = {0};
     const char *by = NULL, *comment = NULL;

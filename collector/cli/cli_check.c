@@ -27,9 +27,7 @@ static void print_error(void *ud, const char *msg)
 int cli_check(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, CLI_OPT_SET},
-        {"help", no_argument, NULL, 'h'},
+        CLI_COMMON_OPTIONS,
         {0},
     };
     struct cli_common cc = {0};

@@ -584,12 +584,10 @@ out:
 int cli_decode(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, CLI_OPT_SET},
+        CLI_COMMON_OPTIONS,
         {"topic", required_argument, NULL, 't'},
         {"format", required_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
         {0},
     };
     struct cli_common cc = {0};

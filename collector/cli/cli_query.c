@@ -160,12 +160,16 @@ static int to_day(const char *arg, int64_t ms, char out[11])
 int cli_query(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, CLI_OPT_SET},
-        {"series", required_argument, NULL, 's'}, {"device", required_argument, NULL, 'd'},
-        {"site", required_argument, NULL, 'S'},   {"metric", required_argument, NULL, 'm'},
-        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-        {"limit", required_argument, NULL, 'l'},  {"format", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},         {0},
+        CLI_COMMON_OPTIONS,
+        {"series", required_argument, NULL, 's'},
+        {"device", required_argument, NULL, 'd'},
+        {"site", required_argument, NULL, 'S'},
+        {"metric", required_argument, NULL, 'm'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'F'},
+        {0},
     };
     struct cli_common cc = {0};
     struct series_query q = {.series = "raw", .from_ms = INT64_MIN, .to_ms = INT64_MAX};
@@ -228,13 +232,8 @@ int cli_query(int argc, char **argv)
     cfg = cli_load_config(&cc, "query");
     if (!cfg)
         return EXIT_USAGE;
-    if (from && cal_parse_time(from, &q.from_ms)) {
-        fprintf(stderr, "collector query: cannot read the time '%s'\n", from);
-        config_free(cfg);
-        return EXIT_USAGE;
-    }
-    if (to && cal_parse_time(to, &q.to_ms)) {
-        fprintf(stderr, "collector query: cannot read the time '%s'\n", to);
+    if (cli_time_arg("query", "--from", from, &q.from_ms) ||
+        cli_time_arg("query", "--to", to, &q.to_ms)) {
         config_free(cfg);
         return EXIT_USAGE;
     }

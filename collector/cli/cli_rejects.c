@@ -306,12 +306,10 @@ out:
 int cli_rejects(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, CLI_OPT_SET},
+        CLI_COMMON_OPTIONS,
         {"reason", required_argument, NULL, 'r'},
         {"since", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
         {0},
     };
     struct store_reject_filter f = {0};
@@ -352,8 +350,7 @@ int cli_rejects(int argc, char **argv)
     cfg = cli_load_config(&cc, "rejects");
     if (!cfg)
         return EXIT_USAGE;
-    if (since && cal_parse_time(since, &f.since_ms)) {
-        fprintf(stderr, "collector rejects: cannot read the time '%s'\n", since);
+    if (cli_time_arg("rejects", "--since", since, &f.since_ms)) {
         config_free(cfg);
         return EXIT_USAGE;
     }

@@ -82,10 +82,12 @@ out:
 int cli_report(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, CLI_OPT_SET},
-        {"year", required_argument, NULL, 'y'},   {"site", required_argument, NULL, 'S'},
-        {"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},         {0},
+        CLI_COMMON_OPTIONS,
+        {"year", required_argument, NULL, 'y'},
+        {"site", required_argument, NULL, 'S'},
+        {"format", required_argument, NULL, 'F'},
+        {"output", required_argument, NULL, 'o'},
+        {0},
     };
     struct cli_common cc = {0};
     enum report_format fmt = REPORT_TEXT;

@@ -268,9 +268,7 @@ static void log_usage(void)
 int cli_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, CLI_OPT_SET},
-        {"help", no_argument, NULL, 'h'},
+        CLI_COMMON_OPTIONS,
         {0},
     };
     struct cli_common cc = {0};

@@ -247,10 +247,8 @@ static int print_json(const struct config *cfg, const struct store_stats *s,
 int cli_stats(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, CLI_OPT_SET},
+        CLI_COMMON_OPTIONS,
         {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
         {0},
     };
     struct cli_common cc = {0};

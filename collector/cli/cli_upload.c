@@ -43,10 +43,12 @@ static void usage(FILE *out)
 int cli_upload(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, CLI_OPT_SET},
-        {"day", required_argument, NULL, 'd'},    {"dry-run", no_argument, NULL, 'n'},
-        {"output", required_argument, NULL, 'o'}, {"now", required_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},         {0},
+        CLI_COMMON_OPTIONS,
+        {"day", required_argument, NULL, 'd'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"output", required_argument, NULL, 'o'},
+        {"now", required_argument, NULL, 'N'},
+        {0},
     };
     struct cli_common cc = {0};
     struct upload_opts o = {0};
@@ -87,10 +89,8 @@ int cli_upload(int argc, char **argv)
         return EXIT_USAGE;
     log_set_level((enum log_level)cfg->log.level);
     o.now_ms = wall_ms();
-    if (now_arg && cal_parse_time(now_arg, &o.now_ms)) {
-        fprintf(stderr, "collector upload: --now '%s' is not a time\n", now_arg);
+    if (cli_time_arg("upload", "--now", now_arg, &o.now_ms))
         goto out;
-    }
     if (o.day && (strlen(o.day) != 10 || cal_parse_time(o.day, &day_ms))) {
         fprintf(stderr, "collector upload: --day '%s' is not a day (YYYY-MM-DD)\n", o.day);
         goto out;
