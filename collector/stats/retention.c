@@ -77,24 +77,6 @@ static int end_tx(struct rollup *r, int rc)
     return store_commit(r->st);
 }
 
-/* Delete @sql's rows (?1, ?2 a time range) in slices of at most ROWS_PER_TX, each committed. */
-#define ROWS_PER_TX 2000
-static int delete_in_slices(struct rollup *r, const char *sql, int64_t t0, int64_t t1)
-{
-    int64_t n;
-    int rc;
-
-    do {
-        rc = store_begin(r->st);
-        if (rc == 0)
-            rc = ru_run(r, sql, "iii", t0, t1, (int64_t)ROWS_PER_TX);
-        n = rc == 0 ? db_changes(r->st) : 0;
-        if ((rc = end_tx(r, rc)))
-            return rc;
-    } while (n >= ROWS_PER_TX);
-    return 0;
-}
-
 int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
 {
     const struct cfg_retention *ret = &r->cfg->storage.retention;
@@ -119,15 +101,9 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
     if (*day && cal_day_start(day, &a) == 0) {
         char d2[11];
         cal_day_bounds(a, &a, &b, d2);
-        /* In slices: a day of a large fleet is millions of rows, and ingest
-         * waits for the write lock while a slice runs. */
-        rc = delete_in_slices(r,
-                              "DELETE FROM readings WHERE (ts, device_id, metric_id) IN (SELECT "
-                              "ts, device_id, metric_id FROM readings WHERE ts >= ?1 AND ts < ?2 "
-                              "LIMIT ?3)",
-                              a, b);
-        if (rc == 0)
-            rc = ru_run(r, "UPDATE days SET raw_pruned = 1 WHERE day = ?1", "s", day);
+        /* In slices (store_drop_raw): a day of a large fleet is millions of
+         * rows, and ingest waits for the write lock while a slice runs. */
+        rc = store_drop_raw(r->st, day, a, b, STORE_PRUNED_RETENTION);
         if (rc)
             return rc;
         log_info("retention: raw readings of %s removed (statistics kept)", day);

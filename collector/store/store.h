@@ -297,4 +297,20 @@ struct store_query {
 int store_query_readings(struct store *st, const struct store_query *q,
                          int (*fn)(void *ud, const struct store_row *row), void *ud);
 
+/* Why a day's raw readings are gone (days.raw_pruned). */
+enum store_pruned {
+    STORE_PRUNED_RETENTION = 1, /* storage.retention.raw ran out */
+    STORE_PRUNED_DISK = 2,      /* the disk guard dropped them early, for room */
+};
+
+/*
+ * Delete the raw readings of @day, [@t0_ms, @t1_ms), and note the day as
+ * pruned for @why. The only deletion of raw readings: in committed slices
+ * of a few thousand rows, so ingest waits for the write lock only while one
+ * slice runs; called outside a transaction. 0 or a COL_ERR_*; after an
+ * error the day is not noted and a later call goes on where this one stopped.
+ */
+int store_drop_raw(struct store *st, const char *day, int64_t t0_ms, int64_t t1_ms,
+                   enum store_pruned why);
+
 #endif

@@ -21,6 +21,7 @@
 #include "col_err.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "upload_int.h"
 #include "xalloc.h"
@@ -32,7 +33,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -183,17 +183,16 @@ static int lock_spool(const char *dir, int *fd)
 /* A day whose hours are still waiting for the rollup would be exported half-updated. */
 static bool is_rolled_up(struct store *st, int64_t t0, int64_t t1)
 {
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s =
+        db_prepare(st, "SELECT 1 FROM dirty_hours WHERE hour >= ?1 AND hour < ?2 LIMIT 1");
     bool is_dirty = false;
 
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "SELECT 1 FROM dirty_hours WHERE hour >= ?1 AND hour < ?2 LIMIT 1", -1,
-                           &s, NULL) != SQLITE_OK)
+    if (!s)
         return true;
-    sqlite3_bind_int64(s, 1, t0);
-    sqlite3_bind_int64(s, 2, t1);
-    is_dirty = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    db_bind_i64(s, 1, t0);
+    db_bind_i64(s, 2, t1);
+    is_dirty = db_step(s) == DB_ROW;
+    db_reset(s);
     return !is_dirty;
 }
 
@@ -516,7 +515,7 @@ int64_t upload_disk_room(const struct config *cfg, struct store *st)
 static int disk_guard(const struct config *cfg, struct store *st, struct complaint *c)
 {
     int64_t reserve = cfg->upload.disk_reserve, room, t0 = 0, t1;
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s;
     char day[11] = "";
     int rc = 0;
 
@@ -528,15 +527,14 @@ static int disk_guard(const struct config *cfg, struct store *st, struct complai
                          (long long)(room / 1048576));
         return 0;
     }
-    if (sqlite3_prepare_v2(store_handle(st),
-                           "SELECT day FROM days WHERE raw_pruned = 0 AND day IN (SELECT day FROM "
-                           "upload_ledger WHERE state = 'done' AND changed_after_upload = 0) "
-                           "ORDER BY day LIMIT 1",
-                           -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "disk guard");
-    if (sqlite3_step(s) == SQLITE_ROW)
-        snprintf(day, sizeof(day), "%s", sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    s = db_prepare(st, "SELECT day FROM days WHERE raw_pruned = 0 AND day IN (SELECT day FROM"
+                       " upload_ledger WHERE state = 'done' AND changed_after_upload = 0)"
+                       " ORDER BY day LIMIT 1");
+    if (!s)
+        return COL_ERR_DB;
+    if (db_step(s) == DB_ROW)
+        db_col_copy(s, 0, day, sizeof(day));
+    db_reset(s);
     if (!*day) {
         complain(c, mono_ms(),
                  "disk: DATABASE NEARLY FULL: %lld KiB left for %s (upload.disk_reserve %lld "
@@ -552,18 +550,7 @@ static int disk_guard(const struct config *cfg, struct store *st, struct complai
     complain(c, mono_ms(), "disk: database nearly full; dropping delivered raw data early");
     if (upload_day_bounds(day, &t0, &t1))
         return COL_ERR_INVAL;
-    for (int64_t h = t0; rc == 0 && h < t1; h += CAL_HOUR_MS) {
-        rc = store_begin(st);
-        if (rc == 0)
-            rc = upload_exec(st, "DELETE FROM readings WHERE ts >= ?1 AND ts < ?2", "ii", h,
-                             h + CAL_HOUR_MS);
-        if (rc == 0)
-            rc = store_commit(st);
-        else
-            store_rollback(st);
-    }
-    if (rc == 0)
-        rc = upload_exec(st, "UPDATE days SET raw_pruned = 2 WHERE day = ?1", "s", day);
+    rc = store_drop_raw(st, day, t0, t1, STORE_PRUNED_DISK);
     if (rc == 0)
         log_err("disk: raw readings of %s dropped early to make room", day);
     return rc;

@@ -115,9 +115,7 @@ int upload_http_put(struct upload_http *h, const char *url, const char *path, in
 /* Local midnight starting @day and the next one (23, 24 or 25 hours later), UTC ms. */
 int upload_day_bounds(const char *day, int64_t *t0, int64_t *t1);
 
-/* Run @sql with "?" parameters from @fmt ('i' int64, 's' text or NULL). 0 or COL_ERR_DB. */
-int upload_exec(struct store *st, const char *sql, const char *fmt, ...);
-/* The first column of the first row of @sql, 0 when there is none. */
+/* The first column of the first row of @sql (a literal: see db_prepare), 0 when there is none. */
 int64_t upload_scalar(struct store *st, const char *sql);
 /* Bytes the database can still grow by: free disk plus its own free pages, capped by max_size. */
 int64_t upload_disk_room(const struct config *cfg, struct store *st);
