@@ -284,11 +284,13 @@ static int load_site(struct loader *L, struct rep_scope *s)
 
 /* ---- the sites ---- */
 
-static char *dup_col(sqlite3_stmt *s, int i)
+/* A copy of text column @i in *out (NULL for SQL NULL); COL_ERR_NOMEM when the copy failed. */
+static int dup_col(sqlite3_stmt *s, int i, char **out)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
 
-    return t ? xstrdup((const char *)t) : NULL;
+    *out = t ? xstrdup((const char *)t) : NULL;
+    return t && !*out ? COL_ERR_NOMEM : 0;
 }
 
 static void scope_free_strings(struct rep_scope *s)
@@ -337,11 +339,13 @@ static int list_sites(struct loader *L, const char *only)
         sc = &r->sites[r->n_sites++];
         memset(sc, 0, sizeof(*sc));
         snprintf(sc->name, sizeof(sc->name), "%s", (const char *)name);
-        sc->display_name = dup_col(s, 1);
-        sc->street = dup_col(s, 2);
-        sc->kind = dup_col(s, 3);
-        sc->noise_zone = dup_col(s, 4);
-        sc->water_body = dup_col(s, 5);
+        /* a name lost to a failed allocation would read as "unknown": fail the build */
+        if (dup_col(s, 1, &sc->display_name) || dup_col(s, 2, &sc->street) ||
+            dup_col(s, 3, &sc->kind) || dup_col(s, 4, &sc->noise_zone) ||
+            dup_col(s, 5, &sc->water_body)) {
+            rc = COL_ERR_NOMEM;
+            goto out;
+        }
     }
     rc = rc == SQLITE_DONE ? 0 : store_error(L->st, "report sites");
 out:
