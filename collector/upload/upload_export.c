@@ -13,6 +13,7 @@
 #include "gb3095.h"
 #include "hj633.h"
 #include "core/log.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "upload_int.h"
 #include "xalloc.h"
@@ -22,7 +23,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,32 +189,37 @@ static void put_base64(struct line *l, const unsigned char *p, size_t len)
  * is a boolean; a blob is base64; a column whose name starts with "_" is
  * not written (it feeds a hook).
  */
-static void put_row(struct line *l, sqlite3_stmt *s)
+static void put_row(struct line *l, struct db_stmt *s)
 {
-    int nc = sqlite3_column_count(s);
+    int nc = db_col_count(s);
 
     l->n = 0;
     l->is_first = true;
     putc_(l, '{');
     for (int i = 0; i < nc; i++) {
-        const char *name = sqlite3_column_name(s, i);
-        int t = sqlite3_column_type(s, i);
+        const char *name = db_col_name(s, i);
+        enum db_type t = db_col_type(s, i);
+        const void *bytes;
+        size_t n;
         if (!name || name[0] == '_')
             continue;
         put_key(l, name);
-        if (t == SQLITE_NULL)
+        if (t == DB_NULL) {
             put(l, "null", 4);
-        else if (strncmp(name, "is_", 3) == 0)
-            put(l, sqlite3_column_int64(s, i) ? "true" : "false",
-                sqlite3_column_int64(s, i) ? 4 : 5);
-        else if (t == SQLITE_INTEGER)
-            put_i64(l, sqlite3_column_int64(s, i));
-        else if (t == SQLITE_FLOAT)
-            put_num(l, sqlite3_column_double(s, i));
-        else if (t == SQLITE_BLOB)
-            put_base64(l, sqlite3_column_blob(s, i), (size_t)sqlite3_column_bytes(s, i));
-        else
-            put_str(l, (const char *)sqlite3_column_text(s, i), (size_t)sqlite3_column_bytes(s, i));
+        } else if (strncmp(name, "is_", 3) == 0) {
+            bool is_true = db_col_i64(s, i) != 0;
+            put(l, is_true ? "true" : "false", is_true ? 4 : 5);
+        } else if (t == DB_INTEGER) {
+            put_i64(l, db_col_i64(s, i));
+        } else if (t == DB_FLOAT) {
+            put_num(l, db_col_f64(s, i));
+        } else {
+            bytes = db_col_bytes(s, i, &n);
+            if (t == DB_BLOB)
+                put_base64(l, bytes, n);
+            else
+                put_str(l, bytes, n);
+        }
     }
     put(l, "}\n", 2);
 }
@@ -315,7 +320,6 @@ struct dev_count {
 
 struct exporter {
     struct store *st;
-    sqlite3 *db;
     const struct config *cfg;
     const char *dir;
     struct upload_export *ex;
@@ -342,10 +346,10 @@ static struct dev_count *dev_find(struct exporter *e, int64_t id)
 }
 
 /* Readings hook: columns _device_id (0) and ts (1) count the reading for its device. */
-static void count_reading(struct exporter *e, sqlite3_stmt *s)
+static void count_reading(struct exporter *e, struct db_stmt *s)
 {
-    struct dev_count *d = dev_find(e, sqlite3_column_int64(s, 0));
-    int64_t ts = sqlite3_column_int64(s, 1);
+    struct dev_count *d = dev_find(e, db_col_i64(s, 0));
+    int64_t ts = db_col_i64(s, 1);
 
     if (!d)
         return;
@@ -358,13 +362,13 @@ static void count_reading(struct exporter *e, sqlite3_stmt *s)
 
 static int load_devices(struct exporter *e)
 {
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s = db_prepare(e->st, "SELECT id FROM devices ORDER BY id");
     size_t cap = 0;
-    int rc = 0;
+    int rc = 0, step;
 
-    if (sqlite3_prepare_v2(e->db, "SELECT id FROM devices ORDER BY id", -1, &s, NULL) != SQLITE_OK)
-        return store_error(e->st, "upload: devices");
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    if (!s)
+        return COL_ERR_DB;
+    while ((step = db_step(s)) == DB_ROW) {
         if (e->n_devs == cap) {
             size_t ncap = cap ? cap * 2 : 256;
             struct dev_count *nv = xrealloc(e->devs, ncap * sizeof(*nv));
@@ -376,38 +380,33 @@ static int load_devices(struct exporter *e)
             cap = ncap;
         }
         memset(&e->devs[e->n_devs], 0, sizeof(e->devs[0]));
-        e->devs[e->n_devs++].id = sqlite3_column_int64(s, 0);
+        e->devs[e->n_devs++].id = db_col_i64(s, 0);
     }
-    sqlite3_finalize(s);
-    return rc;
+    db_reset(s);
+    return rc ? rc : step < 0 ? step : 0;
 }
 
-/* Bind ?1 = t0, ?2 = t1 (UTC ms) and ?3 = the day where the statement has them. */
-static void bind_day(struct exporter *e, sqlite3_stmt *s)
+/* Bind ?1 = t0, ?2 = t1 (UTC ms) and ?3 = the day (a statement without them ignores them). */
+static void bind_day(struct exporter *e, struct db_stmt *s)
 {
-    int n = sqlite3_bind_parameter_count(s);
-
-    if (n >= 1)
-        sqlite3_bind_int64(s, 1, e->ex->t0_ms);
-    if (n >= 2)
-        sqlite3_bind_int64(s, 2, e->ex->t1_ms);
-    if (n >= 3)
-        sqlite3_bind_text(s, 3, e->ex->day, -1, SQLITE_STATIC);
+    db_bind_i64(s, 1, e->ex->t0_ms);
+    db_bind_i64(s, 2, e->ex->t1_ms);
+    db_bind_text(s, 3, e->ex->day);
 }
 
 /* Stream the rows of @sql (NULL-terminated list of queries) into the sink. */
 static int write_queries(struct exporter *e, struct sink *g, const char *const *sql,
-                         void (*hook)(struct exporter *, sqlite3_stmt *))
+                         void (*hook)(struct exporter *, struct db_stmt *))
 {
     int rc = 0;
 
     for (size_t q = 0; rc == 0 && sql[q]; q++) {
-        sqlite3_stmt *s = NULL;
-        int step;
-        if (sqlite3_prepare_v2(e->db, sql[q], -1, &s, NULL) != SQLITE_OK)
-            return store_error(e->st, "upload: export query");
+        struct db_stmt *s = db_prepare(e->st, sql[q]);
+        int step = DB_DONE;
+        if (!s)
+            return COL_ERR_DB;
         bind_day(e, s);
-        while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        while ((step = db_step(s)) == DB_ROW) {
             if (hook)
                 hook(e, s);
             put_row(&e->line, s);
@@ -424,15 +423,15 @@ static int write_queries(struct exporter *e, struct sink *g, const char *const *
                 break;
             }
         }
-        if (rc == 0 && step != SQLITE_DONE)
-            rc = store_error(e->st, "upload: export");
-        sqlite3_finalize(s);
+        if (rc == 0 && step < 0)
+            rc = step;
+        db_reset(s);
     }
     return rc;
 }
 
 static int add_file(struct exporter *e, const char *name, const char *const *sql,
-                    void (*hook)(struct exporter *, sqlite3_stmt *))
+                    void (*hook)(struct exporter *, struct db_stmt *))
 {
     char path[4200];
     struct sink g;
@@ -540,28 +539,31 @@ static int add_devices(struct exporter *e)
                               "ORDER BY id";
     char path[4200];
     struct sink g;
-    sqlite3_stmt *s = NULL;
-    int rc, step = SQLITE_DONE;
+    struct db_stmt *s = NULL;
+    int rc, step = DB_DONE;
 
     snprintf(path, sizeof(path), "%s/devices.ndjson.gz", e->dir);
     rc = sink_open(&g, path, true);
-    if (rc == 0 && sqlite3_prepare_v2(e->db, sql, -1, &s, NULL) != SQLITE_OK)
-        rc = store_error(e->st, "upload: devices");
-    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    if (rc == 0 && !(s = db_prepare(e->st, sql)))
+        rc = COL_ERR_DB;
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
         struct line *l = &e->line;
-        struct dev_count *d = dev_find(e, sqlite3_column_int64(s, 0));
+        struct dev_count *d = dev_find(e, db_col_i64(s, 0));
         l->n = 0;
         l->is_first = true;
         putc_(l, '{');
         for (int i = 1; i < 8; i++) {
-            put_key(l, sqlite3_column_name(s, i));
-            if (sqlite3_column_type(s, i) == SQLITE_NULL)
+            enum db_type t = db_col_type(s, i);
+            put_key(l, db_col_name(s, i));
+            if (t == DB_NULL) {
                 put(l, "null", 4);
-            else if (sqlite3_column_type(s, i) == SQLITE_INTEGER)
-                put_i64(l, sqlite3_column_int64(s, i));
-            else
-                put_str(l, (const char *)sqlite3_column_text(s, i),
-                        (size_t)sqlite3_column_bytes(s, i));
+            } else if (t == DB_INTEGER) {
+                put_i64(l, db_col_i64(s, i));
+            } else {
+                size_t n;
+                const void *bytes = db_col_bytes(s, i, &n);
+                put_str(l, bytes, n);
+            }
         }
         put_key(l, "readings");
         put_i64(l, d ? d->n : 0);
@@ -579,9 +581,9 @@ static int add_devices(struct exporter *e)
         rc = l->is_nomem ? COL_ERR_NOMEM : sink_write(&g, l->p, l->n);
         g.rows++;
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = store_error(e->st, "upload: devices");
-    sqlite3_finalize(s);
+    if (rc == 0 && step < 0)
+        rc = step;
+    db_reset(s);
     rc = sink_close(&g, "devices.ndjson.gz", &e->ex->files[e->ex->n_files], rc);
     if (rc == 0) {
         e->ex->rows += e->ex->files[e->ex->n_files].rows;
@@ -601,16 +603,15 @@ static void iso_local(int64_t ms, char *out, size_t sz)
 
 static int raw_state(struct exporter *e, const char **state)
 {
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s = db_prepare(e->st, "SELECT raw_pruned FROM days WHERE day = ?1");
     int pruned = 0;
 
-    if (sqlite3_prepare_v2(e->db, "SELECT raw_pruned FROM days WHERE day = ?1", -1, &s, NULL) !=
-        SQLITE_OK)
-        return store_error(e->st, "upload: days");
-    sqlite3_bind_text(s, 1, e->ex->day, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        pruned = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, e->ex->day);
+    if (db_step(s) == DB_ROW)
+        pruned = (int)db_col_i64(s, 0);
+    db_reset(s);
     *state = pruned ? "pruned" : "complete";
     return 0;
 }
@@ -725,7 +726,6 @@ int upload_export_day(struct store *st, const struct config *cfg, const char *da
         return COL_ERR_IO;
     }
     e.st = st;
-    e.db = store_handle(st);
     e.cfg = cfg;
     e.dir = dir;
     e.ex = ex;
