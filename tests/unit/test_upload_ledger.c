@@ -632,7 +632,9 @@ static void test_allocation_failures(void **state)
         xalloc_fail_at(0);
         if (rc == 0)
             break;
-        assert_int_equal(rc, COL_ERR_NOMEM);
+        /* the plan's own array fails with NOMEM; a statement the db helper could not
+         * prepare for want of memory is a database error (upload_int.h allows both) */
+        assert_true(rc == COL_ERR_NOMEM || rc == COL_ERR_DB);
     }
     assert_true(n > 1);
     assert_int_equal(rc, 0);
