@@ -9,9 +9,10 @@
 #include "col_err.h"
 #include "hj633.h"
 #include "gb3838.h"
+#include "store/db.h"
 #include "store/store.h"
 
-#include <sqlite3.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,58 +103,31 @@ static const struct {
      NULL},
 };
 
-static void fn_category(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* SQL functions of the series: names our pure code knows. NaN is SQL NULL. */
+static const char *fn_category(double aqi)
 {
-    const struct hj633_band *b;
+    const struct hj633_band *b = isnan(aqi) ? NULL : hj633_band_for((int)aqi);
 
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    b = hj633_band_for(sqlite3_value_int(argv[0]));
-    if (b)
-        sqlite3_result_text(ctx, b->category_en, -1, SQLITE_STATIC);
-    else
-        sqlite3_result_null(ctx);
+    return b ? b->category_en : NULL;
 }
 
-static void fn_water(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static const char *fn_water(double cls)
 {
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
-        sqlite3_result_null(ctx);
-    else
-        sqlite3_result_text(ctx, gb3838_class_name(sqlite3_value_int(argv[0])), -1, SQLITE_STATIC);
+    return isnan(cls) ? NULL : gb3838_class_name((int)cls);
 }
 
-static void fn_waste(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static const char *fn_waste(double category)
 {
     static const char *const names[] = {"?", "recyclable", "hazardous", "wet", "dry"};
-    int c = sqlite3_value_int(argv[0]);
+    int c = isnan(category) ? 0 : (int)category;
 
-    (void)argc;
-    sqlite3_result_text(ctx, c >= 1 && c <= 4 ? names[c] : names[0], -1, SQLITE_STATIC);
+    return c >= 1 && c <= 4 ? names[c] : names[0];
 }
 
-static void bind_opt(sqlite3_stmt *s, const char *name, const char *v)
+/* Bind @v to the parameter @name where the statement has it; an empty string is NULL. */
+static void bind_opt(struct db_stmt *s, const char *name, const char *v)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
-
-    if (!i)
-        return;
-    if (v && *v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void bind_i64(sqlite3_stmt *s, const char *name, int64_t v)
-{
-    int i = sqlite3_bind_parameter_index(s, name);
-
-    if (i)
-        sqlite3_bind_int64(s, i, v);
+    db_bind_text(s, db_param(s, name), v && *v ? v : NULL);
 }
 
 /* Copy @text to @out with every "@T" replaced by @table. */
@@ -180,11 +154,10 @@ static int expand(const char *text, const char *table, char *out, size_t sz)
 
 int series_run(struct store *st, const struct series_query *q, series_row_fn fn, void *ud)
 {
-    sqlite3 *db = store_handle(st);
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s;
     char sql[4096];
     const char *text = NULL, *table = NULL;
-    int rc = 0;
+    int rc, step;
 
     for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
         if (strcmp(defs[i].name, q->series) == 0) {
@@ -196,44 +169,41 @@ int series_run(struct store *st, const struct series_query *q, series_row_fn fn,
         return COL_ERR_NOTFOUND;
     if (expand(text, table, sql, sizeof(sql)))
         return COL_ERR_INVAL;
-    sqlite3_create_function(db, "xh_category", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            fn_category, NULL, NULL);
-    sqlite3_create_function(db, "xh_water_class", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            fn_water, NULL, NULL);
-    sqlite3_create_function(db, "xh_waste", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_waste,
-                            NULL, NULL);
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return store_error(st, "series query");
+    rc = db_define_text_fn(st, "xh_category", fn_category);
+    if (rc == 0)
+        rc = db_define_text_fn(st, "xh_water_class", fn_water);
+    if (rc == 0)
+        rc = db_define_text_fn(st, "xh_waste", fn_waste);
+    if (rc)
+        return rc;
+    s = db_prepare_once(st, sql);
+    if (!s)
+        return COL_ERR_DB;
     bind_opt(s, ":site", q->site);
     bind_opt(s, ":device", q->device);
     bind_opt(s, ":metric", q->metric);
     bind_opt(s, ":from_day", q->from_day);
     bind_opt(s, ":to_day", q->to_day);
-    bind_i64(s, ":from", q->from_ms);
-    bind_i64(s, ":to", q->to_ms);
-    bind_i64(s, ":limit", q->limit > 0 ? q->limit : -1);
-    for (;;) {
+    db_bind_i64(s, db_param(s, ":from"), q->from_ms);
+    db_bind_i64(s, db_param(s, ":to"), q->to_ms);
+    db_bind_i64(s, db_param(s, ":limit"), q->limit > 0 ? q->limit : -1);
+    while ((step = db_step(s)) == DB_ROW) {
         const char *names[32], *vals[32];
         bool is_num[32];
-        int n, step = sqlite3_step(s);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
-            rc = store_error(st, "series query");
-            break;
-        }
-        n = sqlite3_column_count(s);
+        int n = db_col_count(s);
         if (n > 32)
             n = 32;
         for (int i = 0; i < n; i++) {
-            int t = sqlite3_column_type(s, i);
-            names[i] = sqlite3_column_name(s, i);
-            vals[i] = t == SQLITE_NULL ? NULL : (const char *)sqlite3_column_text(s, i);
-            is_num[i] = t == SQLITE_INTEGER || t == SQLITE_FLOAT;
+            enum db_type t = db_col_type(s, i);
+            names[i] = db_col_name(s, i);
+            vals[i] = t == DB_NULL ? NULL : db_col_text(s, i);
+            is_num[i] = t == DB_INTEGER || t == DB_FLOAT;
         }
         if (fn(ud, n, names, vals, is_num))
             break;
     }
-    sqlite3_finalize(s);
+    db_finalize(s);
+    if (step < 0)
+        rc = step;
     return rc;
 }

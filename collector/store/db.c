@@ -90,6 +90,23 @@ struct db_stmt *db_prepare(struct store *st, const char *sql)
     return (struct db_stmt *)s;
 }
 
+struct db_stmt *db_prepare_once(struct store *st, const char *sql)
+{
+    sqlite3 *db = store_handle(st);
+    sqlite3_stmt *s = NULL;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        log_err("store: cannot prepare \"%.80s\": %s", sql, sqlite3_errmsg(db));
+        return NULL;
+    }
+    return (struct db_stmt *)s;
+}
+
+void db_finalize(struct db_stmt *s)
+{
+    sqlite3_finalize(raw(s));
+}
+
 void db_bind_i64(struct db_stmt *s, int i, int64_t v)
 {
     sqlite3_bind_int64(raw(s), i, v);

@@ -35,6 +35,15 @@ enum { DB_DONE = 0, DB_ROW = 1 };
  */
 struct db_stmt *db_prepare(struct store *st, const char *sql);
 
+/*
+ * A statement for SQL built at run time (not cached: @sql may be a
+ * buffer), to be released with db_finalize(). NULL when it does not
+ * prepare (logged).
+ */
+struct db_stmt *db_prepare_once(struct store *st, const char *sql);
+/* Release a statement of db_prepare_once(). Accepts NULL. */
+void db_finalize(struct db_stmt *s);
+
 void db_bind_i64(struct db_stmt *s, int i, int64_t v);
 /* A NaN binds NULL. */
 void db_bind_f64(struct db_stmt *s, int i, double v);

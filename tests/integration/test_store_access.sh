@@ -74,3 +74,19 @@ out=$("$COLLECTOR" alerts -c "$T/collector.yaml" ack 42 --by ops 2>&1); rc=$?
 set -e
 [ $rc = 2 ] && grep -q "no active alert with id 42" <<<"$out" || fail "alerts ack: $rc $out"
 pass "an older schema is refused by readers; alerts ack opens for writing"
+
+# the named values of the day series come from the standards' own names
+sql "INSERT INTO water_daily(site, day, class, deciding, is_partial, n_evaluated, n_samples)
+     VALUES ('acc', '2024-11-26', 6, 'nh3n', 0, 5, 1), ('acc', '2024-11-27', 3, 'cod', 0, 5, 1)"
+sql "INSERT INTO waste_daily(site, day, category, n_bins, overflow_events, hazard_events)
+     VALUES ('acc', '2024-11-26', 2, 4, 0, 1)"
+out=$("$COLLECTOR" query -c "$T/collector.yaml" --series water_class --site acc \
+  --from 2024-11-26 --to 2024-11-29 --format csv) || fail "query water_class"
+# GB 3838-2002: class 6 is "worse than V" (劣Ⅴ), 3 is Ⅲ; the 28th has no sample
+grep -q '^2024-11-26,acc,6,劣Ⅴ,nh3n' <<<"$out" || fail "water class 6: $out"
+grep -q '^2024-11-27,acc,3,Ⅲ,cod' <<<"$out" || fail "water class 3: $out"
+grep -q '^2024-11-28,acc,,' <<<"$out" || fail "a day without a sample is missing: $out"
+out=$("$COLLECTOR" query -c "$T/collector.yaml" --series waste_daily --site acc --format csv) ||
+  fail "query waste_daily"
+grep -q '^2024-11-26,acc,2,hazardous,4' <<<"$out" || fail "waste category 2: $out"
+pass "water_class and waste_daily series name classes and categories"
