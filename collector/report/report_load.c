@@ -10,11 +10,11 @@
 #include "col_err.h"
 #include "core/config.h"
 #include "report_int.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "xalloc.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <string.h>
 
 /* The range queries, each run once per site with (site, from, to). */
@@ -38,39 +38,25 @@ static const char *const query_sql[N_QUERIES] = {
 struct loader {
     struct report *r;
     struct store *st;
-    sqlite3 *db;
-    sqlite3_stmt *q[N_QUERIES];
+    struct db_stmt *q[N_QUERIES];
     struct rep_gw_acc *acc;
 };
 
 /* ---- one site ---- */
 
-static int prep(struct loader *L, const char *sql, sqlite3_stmt **s)
+static void bind_range(struct loader *L, struct db_stmt *s, const char *site)
 {
-    if (sqlite3_prepare_v2(L->db, sql, -1, s, NULL) != SQLITE_OK)
-        return store_error(L->st, "report prepare");
-    return 0;
+    db_reset(s);
+    db_bind_text(s, 1, site);
+    db_bind_text(s, 2, L->r->from);
+    db_bind_text(s, 3, L->r->to);
 }
 
-static void bind_range(struct loader *L, sqlite3_stmt *s, const char *site)
+/* The end of a query's rows: 0 when they all were read, else the step's error. */
+static int step_end(struct db_stmt *s, int rc)
 {
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, site, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, L->r->from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, L->r->to, -1, SQLITE_STATIC);
-}
-
-static double col_double(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
-static int step_end(struct loader *L, sqlite3_stmt *s, int rc)
-{
-    if (rc != SQLITE_DONE)
-        return store_error(L->st, "report query");
-    sqlite3_reset(s);
-    return 0;
+    db_reset(s);
+    return rc < 0 ? rc : 0;
 }
 
 static int load_daily(struct loader *L, struct rep_scope *s)
@@ -81,11 +67,11 @@ static int load_daily(struct loader *L, struct rep_scope *s)
     int rc;
 
     bind_range(L, L->q[Q_DAILY], s->name);
-    while ((rc = sqlite3_step(L->q[Q_DAILY])) == SQLITE_ROW) {
-        int d = rep_doy_of(r->year, sqlite3_column_text(L->q[Q_DAILY], 0));
-        const char *m = (const char *)sqlite3_column_text(L->q[Q_DAILY], 1);
-        double mean = col_double(L->q[Q_DAILY], 2), sum = col_double(L->q[Q_DAILY], 3);
-        bool is_valid = sqlite3_column_int(L->q[Q_DAILY], 4) != 0;
+    while ((rc = db_step(L->q[Q_DAILY])) == DB_ROW) {
+        int d = rep_doy_of(r->year, (const unsigned char *)db_col_text(L->q[Q_DAILY], 0));
+        const char *m = db_col_text(L->q[Q_DAILY], 1);
+        double mean = db_col_f64(L->q[Q_DAILY], 2), sum = db_col_f64(L->q[Q_DAILY], 3);
+        bool is_valid = (int)db_col_i64(L->q[Q_DAILY], 4) != 0;
         size_t k;
         if (d < 0 || !m)
             continue;
@@ -111,7 +97,7 @@ static int load_daily(struct loader *L, struct rep_scope *s)
         s->sewage.days += has_t[d] && has_i[d];
     s->sewage.rate_pct =
         s->sewage.inflow_m3 > 0 ? 100.0 * s->sewage.treated_m3 / s->sewage.inflow_m3 : NAN;
-    return step_end(L, L->q[Q_DAILY], rc);
+    return step_end(L->q[Q_DAILY], rc);
 }
 
 static int load_aqi(struct loader *L, struct rep_scope *s)
@@ -121,28 +107,28 @@ static int load_aqi(struct loader *L, struct rep_scope *s)
     int rc;
 
     bind_range(L, L->q[Q_AQI], s->name);
-    while ((rc = sqlite3_step(L->q[Q_AQI])) == SQLITE_ROW) {
-        sqlite3_stmt *q = L->q[Q_AQI];
-        int d = rep_doy_of(r->year, sqlite3_column_text(q, 0));
-        const unsigned char *prim = sqlite3_column_text(q, 2);
+    while ((rc = db_step(L->q[Q_AQI])) == DB_ROW) {
+        struct db_stmt *q = L->q[Q_AQI];
+        int d = rep_doy_of(r->year, (const unsigned char *)db_col_text(q, 0));
+        const unsigned char *prim = (const unsigned char *)db_col_text(q, 2);
         if (d < 0)
             continue;
         s->air.has_data = true;
-        if (sqlite3_column_type(q, 1) != SQLITE_NULL)
-            s->air.aqi[d] = sqlite3_column_int(q, 1);
+        if (!db_col_is_null(q, 1))
+            s->air.aqi[d] = (int)db_col_i64(q, 1);
         snprintf(s->air.primary[d], sizeof(s->air.primary[d]), "%s",
                  prim ? (const char *)prim : "");
-        s->air.daily[REP_O3][d] = col_double(q, 9);
-        s->air.o3_1h[d] = col_double(q, 8);
+        s->air.daily[REP_O3][d] = db_col_f64(q, 9);
+        s->air.o3_1h[d] = db_col_f64(q, 8);
         for (int i = 0; i < REP_N_IND; i++) {
-            double v = col_double(q, 3 + i);
+            double v = db_col_f64(q, 3 + i);
             if (isfinite(v)) {
                 acc->ind[i][d] += v;
                 acc->n_ind[i][d]++;
             }
         }
     }
-    return step_end(L, L->q[Q_AQI], rc);
+    return step_end(L->q[Q_AQI], rc);
 }
 
 static int load_water(struct loader *L, struct rep_scope *s)
@@ -151,10 +137,10 @@ static int load_water(struct loader *L, struct rep_scope *s)
     int rc;
 
     bind_range(L, L->q[Q_WATER], s->name);
-    while ((rc = sqlite3_step(L->q[Q_WATER])) == SQLITE_ROW) {
-        int d = rep_doy_of(L->r->year, sqlite3_column_text(L->q[Q_WATER], 0));
-        int cls = sqlite3_column_int(L->q[Q_WATER], 1);
-        int worst = sqlite3_column_int(L->q[Q_WATER], 2);
+    while ((rc = db_step(L->q[Q_WATER])) == DB_ROW) {
+        int d = rep_doy_of(L->r->year, (const unsigned char *)db_col_text(L->q[Q_WATER], 0));
+        int cls = (int)db_col_i64(L->q[Q_WATER], 1);
+        int worst = (int)db_col_i64(L->q[Q_WATER], 2);
         if (d < 0 || cls < 1 || cls > 6)
             continue;
         w->has_data = true;
@@ -162,14 +148,14 @@ static int load_water(struct loader *L, struct rep_scope *s)
         w->worst_sample[d] = (unsigned char)(worst >= 1 && worst <= 6 ? worst : 0);
         w->days_by_class[cls]++;
         w->classified_days++;
-        w->partial_days += sqlite3_column_int(L->q[Q_WATER], 3) != 0;
-        w->n_samples += sqlite3_column_int(L->q[Q_WATER], 4);
+        w->partial_days += (int)db_col_i64(L->q[Q_WATER], 3) != 0;
+        w->n_samples += (int)db_col_i64(L->q[Q_WATER], 4);
         if (cls > w->worst_day_class)
             w->worst_day_class = cls;
         if (w->worst_sample[d] > w->worst_sample_class)
             w->worst_sample_class = w->worst_sample[d];
     }
-    return step_end(L, L->q[Q_WATER], rc);
+    return step_end(L->q[Q_WATER], rc);
 }
 
 static void noise_count(struct rep_noise_zone *z, double ld, double ln, double ldl, double lnl,
@@ -196,10 +182,10 @@ static int load_noise(struct loader *L, struct rep_scope *s)
 
     n->all.ld_limit = n->all.ln_limit = NAN;
     bind_range(L, L->q[Q_NOISE], s->name);
-    while ((rc = sqlite3_step(L->q[Q_NOISE])) == SQLITE_ROW) {
-        sqlite3_stmt *q = L->q[Q_NOISE];
-        int d = rep_doy_of(L->r->year, sqlite3_column_text(q, 0));
-        const unsigned char *zt = sqlite3_column_text(q, 1);
+    while ((rc = db_step(L->q[Q_NOISE])) == DB_ROW) {
+        struct db_stmt *q = L->q[Q_NOISE];
+        int d = rep_doy_of(L->r->year, (const unsigned char *)db_col_text(q, 0));
+        const unsigned char *zt = (const unsigned char *)db_col_text(q, 1);
         const char *zone = zt ? (const char *)zt : "";
         double v[7];
         struct rep_noise_zone *z;
@@ -207,7 +193,7 @@ static int load_noise(struct loader *L, struct rep_scope *s)
             continue;
         n->has_data = true;
         for (int i = 0; i < 7; i++)
-            v[i] = col_double(q, 2 + i);
+            v[i] = db_col_f64(q, 2 + i);
         if (*zone)
             snprintf(n->all.zone, sizeof(n->all.zone), "%s", zone);
         noise_count(&n->all, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
@@ -218,7 +204,7 @@ static int load_noise(struct loader *L, struct rep_scope *s)
     n->all.n_sites = 1;
     for (size_t i = 0; i < n->n_zones; i++)
         n->zones[i].n_sites = 1;
-    return step_end(L, L->q[Q_NOISE], rc);
+    return step_end(L->q[Q_NOISE], rc);
 }
 
 static int load_waste(struct loader *L, struct rep_scope *s)
@@ -228,11 +214,11 @@ static int load_waste(struct loader *L, struct rep_scope *s)
     int rc;
 
     bind_range(L, L->q[Q_WASTE], s->name);
-    while ((rc = sqlite3_step(L->q[Q_WASTE])) == SQLITE_ROW) {
-        sqlite3_stmt *q = L->q[Q_WASTE];
-        int d = rep_doy_of(L->r->year, sqlite3_column_text(q, 0));
-        int cat = sqlite3_column_int(q, 1);
-        double kg = col_double(q, 2);
+    while ((rc = db_step(L->q[Q_WASTE])) == DB_ROW) {
+        struct db_stmt *q = L->q[Q_WASTE];
+        int d = rep_doy_of(L->r->year, (const unsigned char *)db_col_text(q, 0));
+        int cat = (int)db_col_i64(q, 1);
+        double kg = db_col_f64(q, 2);
         if (d < 0 || cat < 1 || cat > REP_N_WASTE)
             continue;
         w->has_data = true;
@@ -240,14 +226,14 @@ static int load_waste(struct loader *L, struct rep_scope *s)
             w->kg[cat] += kg;
             w->total_kg += kg;
         }
-        w->overflow_events += sqlite3_column_int64(q, 3);
-        w->hazard_events += sqlite3_column_int64(q, 4);
+        w->overflow_events += db_col_i64(q, 3);
+        w->hazard_events += db_col_i64(q, 4);
         if (!seen[d])
             w->days++;
         seen[d] = true;
     }
     w->wet_share = w->total_kg > 0 ? w->kg[3] / w->total_kg : NAN;
-    return step_end(L, L->q[Q_WASTE], rc);
+    return step_end(L->q[Q_WASTE], rc);
 }
 
 static void scope_init(struct rep_scope *s)
@@ -285,9 +271,9 @@ static int load_site(struct loader *L, struct rep_scope *s)
 /* ---- the sites ---- */
 
 /* A copy of text column @i in *out (NULL for SQL NULL); COL_ERR_NOMEM when the copy failed. */
-static int dup_col(sqlite3_stmt *s, int i, char **out)
+static int dup_col(struct db_stmt *s, int i, char **out)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
+    const unsigned char *t = (const unsigned char *)db_col_text(s, i);
 
     *out = t ? xstrdup((const char *)t) : NULL;
     return t && !*out ? COL_ERR_NOMEM : 0;
@@ -312,18 +298,16 @@ static int list_sites(struct loader *L, const char *only)
         " FROM names n LEFT JOIN sites st ON st.name = n.s"
         " WHERE ?1 IS NULL OR n.s = ?1 ORDER BY n.s";
     struct report *r = L->r;
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s = db_prepare(L->st, sql);
     size_t cap = 0;
     int rc;
 
-    rc = prep(L, sql, &s);
-    if (rc)
-        return rc;
-    if (only)
-        sqlite3_bind_text(s, 1, only, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, only);
+    while ((rc = db_step(s)) == DB_ROW) {
         struct rep_scope *sc;
-        const unsigned char *name = sqlite3_column_text(s, 0);
+        const unsigned char *name = (const unsigned char *)db_col_text(s, 0);
         if (!name)
             continue;
         if (r->n_sites == cap) {
@@ -347,9 +331,9 @@ static int list_sites(struct loader *L, const char *only)
             goto out;
         }
     }
-    rc = rc == SQLITE_DONE ? 0 : store_error(L->st, "report sites");
+    rc = rc < 0 ? rc : 0;
 out:
-    sqlite3_finalize(s);
+    db_reset(s);
     return rc;
 }
 
@@ -365,10 +349,10 @@ static int load_all(struct loader *L, const char *only)
     size_t k = 0;
     int rc = 0;
 
-    for (int i = 0; rc == 0 && i < N_QUERIES; i++)
-        rc = prep(L, query_sql[i], &L->q[i]);
-    if (rc == 0)
-        rc = list_sites(L, only);
+    for (int i = 0; i < N_QUERIES; i++)
+        if (!(L->q[i] = db_prepare(L->st, query_sql[i])))
+            return COL_ERR_DB;
+    rc = list_sites(L, only);
     if (rc)
         return rc;
     if (only && r->n_sites == 0)
@@ -421,11 +405,10 @@ int report_build(struct store *st, const struct config *cfg, int year, const cha
         goto out;
     L.r = r;
     L.st = st;
-    L.db = store_handle(st);
     rc = load_all(&L, site);
 out:
     for (int i = 0; i < N_QUERIES; i++)
-        sqlite3_finalize(L.q[i]);
+        db_reset(L.q[i]);
     xfree(L.acc);
     if (rc) {
         report_free(r);
