@@ -9,6 +9,8 @@
  *   with the readings table, even after a crash.
  * - every statement on the hot path is prepared once at open.
  * SQLite result codes are translated to COL_ERR_* here and nowhere else.
+ * The schema and its migrations are in store_schema.c, the rejects table
+ * and its bounds in store_rejects.c.
  */
 #include "store.h"
 #include "store_int.h"
@@ -28,26 +30,6 @@
 #include <time.h>
 
 #define STORE_WAL_CHECKPOINT_BYTES (8 * 1024 * 1024)
-#define PRUNE_EVERY 64
-
-enum stmt_id {
-    S_BEGIN,
-    S_COMMIT,
-    S_ROLLBACK,
-    S_INSERT_READING,
-    S_DEVICE_SEEN,
-    S_COUNT,
-    S_REJECT,
-    S_REJECT_COUNT,
-    S_DEVICE_FIND,
-    S_DEVICE_INSERT,
-    S_DEVICE_UPDATE,
-    S_METRIC_FIND,
-    S_METRIC_INSERT,
-    S_DIRTY,
-    S_NOTE,
-    S_COUNT_STMTS
-};
 
 static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -81,171 +63,6 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
                 "excluded.marked_ms >= marked_ms + 1000",
     [S_NOTE] = "INSERT INTO ingest_notes(name, n) VALUES (?1, ?2) "
                "ON CONFLICT(name) DO UPDATE SET n = n + ?2",
-};
-
-/* Schema migrations: migrations[i] takes user_version i to i+1. */
-static const char *const migrations[] = {
-    /* 0 → 1: the spine */
-    "CREATE TABLE sites("
-    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT, street TEXT,"
-    "  kind TEXT, noise_zone TEXT, water_body TEXT);"
-    "CREATE TABLE devices("
-    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, site TEXT NOT NULL,"
-    "  profile TEXT NOT NULL, source TEXT NOT NULL, first_seen INTEGER, last_seen INTEGER,"
-    "  n_messages INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE metrics(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, unit TEXT);"
-    "CREATE TABLE readings("
-    "  ts INTEGER NOT NULL, device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
-    "  value REAL NOT NULL, flags INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (ts, device_id, metric_id)) WITHOUT ROWID;"
-    "CREATE TABLE rejects("
-    "  id INTEGER PRIMARY KEY, received INTEGER NOT NULL, topic TEXT, reason TEXT NOT NULL,"
-    "  detail TEXT, payload BLOB);"
-    "CREATE INDEX rejects_received ON rejects(received);"
-    "CREATE TABLE reject_counts(reason TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE ingest_stats("
-    "  id INTEGER PRIMARY KEY CHECK (id = 1), received INTEGER NOT NULL DEFAULT 0,"
-    "  stored_messages INTEGER NOT NULL DEFAULT 0, stored_readings INTEGER NOT NULL DEFAULT 0,"
-    "  duplicates INTEGER NOT NULL DEFAULT 0, duplicate_readings INTEGER NOT NULL DEFAULT 0,"
-    "  unknown_fields INTEGER NOT NULL DEFAULT 0, first_received INTEGER, last_received INTEGER);"
-    "INSERT INTO ingest_stats(id) VALUES (1);",
-    /* 1 → 2: rollups and the standards' derived series */
-    "CREATE TABLE dirty_hours(hour INTEGER NOT NULL, device_id INTEGER NOT NULL,"
-    "  PRIMARY KEY (hour, device_id)) WITHOUT ROWID;"
-    "CREATE TABLE hourly(device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
-    "  hour INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL, min REAL, max REAL, sum REAL,"
-    "  PRIMARY KEY (device_id, hour, metric_id)) WITHOUT ROWID;"
-    "CREATE INDEX hourly_hour ON hourly(hour);"
-    "CREATE TABLE daily(device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
-    "  day TEXT NOT NULL, n_hours INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL, min REAL,"
-    "  max REAL, sum REAL, PRIMARY KEY (device_id, day, metric_id)) WITHOUT ROWID;"
-    "CREATE TABLE site_hourly(site TEXT NOT NULL, metric_id INTEGER NOT NULL,"
-    "  hour INTEGER NOT NULL, n_devices INTEGER NOT NULL, mean REAL, min REAL, max REAL,"
-    "  sum REAL, PRIMARY KEY (site, hour, metric_id)) WITHOUT ROWID;"
-    "CREATE TABLE site_daily(site TEXT NOT NULL, metric_id INTEGER NOT NULL, day TEXT NOT NULL,"
-    "  n_hours INTEGER NOT NULL, mean REAL, min REAL, max REAL, sum REAL,"
-    "  is_valid INTEGER NOT NULL, PRIMARY KEY (site, day, metric_id)) WITHOUT ROWID;"
-    "CREATE TABLE aqi_hourly(site TEXT NOT NULL, hour INTEGER NOT NULL, edition TEXT NOT NULL,"
-    "  aqi INTEGER, level INTEGER, primary_pollutants TEXT, so2 REAL, no2 REAL, co REAL,"
-    "  o3 REAL, o3_8h REAL, pm10 REAL, pm25 REAL, pm10_24h REAL, pm25_24h REAL, iaqi TEXT,"
-    "  missing TEXT, PRIMARY KEY (site, hour)) WITHOUT ROWID;"
-    "CREATE TABLE aqi_daily(site TEXT NOT NULL, day TEXT NOT NULL, edition TEXT NOT NULL,"
-    "  aqi INTEGER, level INTEGER, primary_pollutants TEXT, so2 REAL, no2 REAL, pm10 REAL,"
-    "  pm25 REAL, co REAL, o3_1h REAL, o3_8h REAL, iaqi TEXT, missing TEXT,"
-    "  is_above_scale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, day)) WITHOUT ROWID;"
-    "CREATE TABLE water_samples(device_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
-    "  site TEXT NOT NULL, class INTEGER NOT NULL, deciding TEXT, is_partial INTEGER NOT NULL,"
-    "  n_evaluated INTEGER NOT NULL, PRIMARY KEY (device_id, ts)) WITHOUT ROWID;"
-    "CREATE TABLE water_daily(site TEXT NOT NULL, day TEXT NOT NULL, class INTEGER NOT NULL,"
-    "  deciding TEXT, is_partial INTEGER NOT NULL, n_evaluated INTEGER NOT NULL,"
-    "  worst_sample_class INTEGER, n_samples INTEGER NOT NULL,"
-    "  PRIMARY KEY (site, day)) WITHOUT ROWID;"
-    "CREATE TABLE noise_daily(site TEXT NOT NULL, day TEXT NOT NULL, zone TEXT, ld REAL,"
-    "  ln REAL, n_day_hours INTEGER NOT NULL, n_night_hours INTEGER NOT NULL, ld_limit REAL,"
-    "  ln_limit REAL, ld_over REAL, ln_over REAL, night_lmax REAL, lmax_over REAL,"
-    "  PRIMARY KEY (site, day)) WITHOUT ROWID;"
-    "CREATE TABLE waste_daily(site TEXT NOT NULL, day TEXT NOT NULL, category INTEGER NOT NULL,"
-    "  n_bins INTEGER NOT NULL, deposited_kg REAL, max_fill REAL, last_fill REAL,"
-    "  overflow_events INTEGER NOT NULL, hazard_events INTEGER NOT NULL,"
-    "  PRIMARY KEY (site, day, category)) WITHOUT ROWID;"
-    "CREATE TABLE days(day TEXT PRIMARY KEY, uploaded INTEGER NOT NULL DEFAULT 0,"
-    "  raw_pruned INTEGER NOT NULL DEFAULT 0, hourly_pruned INTEGER NOT NULL DEFAULT 0)"
-    "  WITHOUT ROWID;",
-    /* 2 → 3: the nightly upload's ledger (one row per local day); manifest is the
-     * last delivered one, config_fp what the configuration was at a config_error,
-     * changes_not_sent counts late changes that came after the re-upload window */
-    "CREATE TABLE upload_ledger(day TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT 'pending'"
-    "  CHECK (state IN ('pending', 'uploading', 'done', 'failed', 'config_error')),"
-    "  revision INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
-    "  last_error TEXT, last_status INTEGER, bytes INTEGER, rows INTEGER, manifest_sha256 TEXT,"
-    "  next_attempt INTEGER, first_attempt_at INTEGER, uploaded_at INTEGER,"
-    "  changed_after_upload INTEGER NOT NULL DEFAULT 0, manifest TEXT, config_fp TEXT,"
-    "  changes_not_sent INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
-    /* 3 → 4: alerts, their lifecycle, and the delivery outbox */
-    "CREATE TABLE alerts(id INTEGER PRIMARY KEY, rule TEXT NOT NULL, scope TEXT NOT NULL,"
-    "  state TEXT NOT NULL, severity TEXT NOT NULL, domain TEXT, site TEXT, device TEXT,"
-    "  metric TEXT, value REAL, threshold REAL, unit TEXT, pending_since INTEGER,"
-    "  started_at INTEGER, ended_at INTEGER, last_eval INTEGER, last_notified INTEGER,"
-    "  hits INTEGER NOT NULL DEFAULT 0, message_zh TEXT, message_en TEXT, labels TEXT,"
-    "  annotations TEXT, acked_by TEXT, acked_at INTEGER, ack_comment TEXT);"
-    "CREATE UNIQUE INDEX alerts_active ON alerts(rule, scope)"
-    "  WHERE state IN ('pending', 'firing');"
-    "CREATE INDEX alerts_started ON alerts(started_at);"
-    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, alert_id INTEGER, channel TEXT NOT NULL,"
-    "  event TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,"
-    "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, last_error TEXT,"
-    "  delivered_at INTEGER, expired_at INTEGER);"
-    "CREATE INDEX outbox_pending ON outbox(channel, id)"
-    "  WHERE delivered_at IS NULL AND expired_at IS NULL;"
-    "CREATE INDEX outbox_alert ON outbox(alert_id);"
-    "CREATE TABLE delivery_stats(channel TEXT PRIMARY KEY, delivered INTEGER NOT NULL DEFAULT 0,"
-    "  failed_attempts INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0)"
-    "  WITHOUT ROWID;",
-    /* 4 → 5: counts of what ingest accepted by a documented leniency, or
-     * counted instead of storing (docs/devices.md names each) */
-    "CREATE TABLE ingest_notes(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;",
-    /* 5 → 6: corrections (a reading sent again with another value: the old
-     * value is kept here, the new one wins), and the counters of the
-     * conditions that weaken the delivery guarantee (a subscription granted
-     * below the QoS asked for, a reconnect that found no session) */
-    "CREATE TABLE corrections(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
-    "  device_id INTEGER NOT NULL, metric_id INTEGER NOT NULL, old_value REAL NOT NULL,"
-    "  new_value REAL NOT NULL, old_flags INTEGER NOT NULL, new_flags INTEGER NOT NULL,"
-    "  received INTEGER NOT NULL, topic TEXT);"
-    "CREATE INDEX corrections_reading ON corrections(ts, device_id, metric_id);"
-    "ALTER TABLE ingest_stats ADD COLUMN corrections INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE ingest_stats ADD COLUMN corrected_messages INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE ingest_stats ADD COLUMN qos_downgrades INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE ingest_stats ADD COLUMN sessions_lost INTEGER NOT NULL DEFAULT 0;",
-    /* 6 → 7: rejects keep the whole payload (size: its length as received;
-     * NULL for rows kept before, which may be a 256-byte prefix). The first
-     * reject of a message holds the payload, later ones of the same message
-     * point at it (msg_id) and go with it. is_raw: never reached a decoder
-     * (an HJ 212 packet with a bad checksum), not retried. reject_bytes is
-     * the payload bytes the table holds, kept by triggers so that the bytes
-     * bound costs one row read per reject. */
-    "ALTER TABLE rejects ADD COLUMN size INTEGER;"
-    "ALTER TABLE rejects ADD COLUMN msg_id INTEGER;"
-    "ALTER TABLE rejects ADD COLUMN is_raw INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX rejects_msg ON rejects(msg_id) WHERE msg_id IS NOT NULL;"
-    "CREATE TABLE reject_bytes(id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);"
-    "INSERT INTO reject_bytes SELECT 1, coalesce(sum(length(payload)), 0) FROM rejects;"
-    "CREATE TRIGGER rejects_added AFTER INSERT ON rejects BEGIN"
-    "  UPDATE reject_bytes SET bytes = bytes + coalesce(length(new.payload), 0) WHERE id = 1;"
-    "END;"
-    "CREATE TRIGGER rejects_deleted AFTER DELETE ON rejects BEGIN"
-    "  UPDATE reject_bytes SET bytes = bytes - coalesce(length(old.payload), 0) WHERE id = 1;"
-    "  DELETE FROM rejects WHERE msg_id = old.id;"
-    "END;",
-    /* 7 → 8: the gateway clock against its devices' clocks, per ingest
-     * source, as of the last comparison window (gateway_clock_suspect):
-     * is_suspect since `since`, n_* devices of that window, skew_ms the
-     * median of their newest readings' time minus the receive time */
-    "CREATE TABLE clock_watch(source TEXT PRIMARY KEY, checked_at INTEGER NOT NULL,"
-    "  n_devices INTEGER NOT NULL, n_ahead INTEGER NOT NULL, n_behind INTEGER NOT NULL,"
-    "  skew_ms INTEGER, is_suspect INTEGER NOT NULL DEFAULT 0, since INTEGER) WITHOUT ROWID;",
-    /* 8 → 9: when a dirty hour last received data (to the second), so the
-     * rollups compute an hour once its data have stopped changing */
-    "ALTER TABLE dirty_hours ADD COLUMN marked_ms INTEGER NOT NULL DEFAULT 0;",
-};
-
-struct store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[S_COUNT_STMTS];
-    sqlite3_stmt *insert_n[STORE_INSERT_MAX + 1]; /* INSERT OR IGNORE of 1..MAX readings */
-    char *path;
-    long long rejects_max_rows;
-    long long rejects_max_bytes;
-    long long rejects_max_age_ms;
-    int64_t opened_wall_ms; /* the clocks when the store opened: the rejects' age rule */
-    int64_t opened_mono_ms;
-    unsigned n_rejects_since_prune;
-    bool in_tx;
-    bool tracks_lock_waits;
-    bool marked_past;        /* this transaction marked a completed hour dirty */
-    int64_t busy_timeout_ms; /* how long a statement waits for a lock */
-    int64_t busy_since_ms;   /* when the current wait began */
-    struct db_cache cache;   /* db_prepare()'s statements */
 };
 
 /* Lock waits of the connections that track them, for the whole process. */
@@ -311,7 +128,7 @@ static int exec(struct store *st, const char *sql)
     return 0;
 }
 
-static int pragma_int(struct store *st, const char *sql, int *out)
+int store_pragma_int(struct store *st, const char *sql, int *out)
 {
     sqlite3_stmt *s = NULL;
     int rc = COL_ERR_DB;
@@ -320,74 +137,6 @@ static int pragma_int(struct store *st, const char *sql, int *out)
         sqlite3_step(s) == SQLITE_ROW) {
         *out = sqlite3_column_int(s, 0);
         rc = 0;
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
-int store_schema_version(struct store *st)
-{
-    int v = -1;
-
-    pragma_int(st, "PRAGMA user_version", &v);
-    return v;
-}
-
-static int migrate(struct store *st, char *err, size_t errlen)
-{
-    int v = store_schema_version(st);
-    const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
-
-    if (v < 0) {
-        snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(st->db));
-        return COL_ERR_DB;
-    }
-    if (v > latest) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this collector understands (%d); "
-                 "refusing to touch it",
-                 v, latest);
-        return COL_ERR_DB;
-    }
-    for (; v < latest; v++) {
-        char bump[64];
-        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-        if (exec(st, "BEGIN IMMEDIATE") || exec(st, migrations[v]) || exec(st, bump) ||
-            exec(st, "COMMIT")) {
-            exec(st, "ROLLBACK");
-            snprintf(err, errlen, "migrating the schema from version %d failed", v);
-            return COL_ERR_DB;
-        }
-        log_info("store: schema migrated to version %d", v + 1);
-    }
-    return 0;
-}
-
-static int quick_check(struct store *st, char *err, size_t errlen)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
-
-    if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s is not a usable SQLite database: %s", st->path,
-                 sqlite3_errmsg(st->db));
-        return COL_ERR_CORRUPT;
-    }
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *r = (const char *)sqlite3_column_text(s, 0);
-        if (r && strcmp(r, "ok") != 0) {
-            snprintf(err, errlen,
-                     "%s failed its integrity check (%s). The file has been left as it is: "
-                     "move it aside and restore a backup, or try `sqlite3 FILE .recover`",
-                     st->path, r);
-            rc = COL_ERR_CORRUPT;
-            break;
-        }
-    }
-    if (rc == 0 && sqlite3_errcode(st->db) != SQLITE_OK && sqlite3_errcode(st->db) != SQLITE_DONE) {
-        snprintf(err, errlen, "%s: integrity check could not run: %s", st->path,
-                 sqlite3_errmsg(st->db));
-        rc = COL_ERR_CORRUPT;
     }
     sqlite3_finalize(s);
     return rc;
@@ -446,7 +195,7 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
     sqlite3_extended_result_codes(st->db, 1);
     st->busy_timeout_ms = cfg->busy_timeout_ms;
     sqlite3_busy_handler(st->db, busy_wait, st);
-    if (run_check && quick_check(st, err, errlen))
+    if (run_check && store_check_integrity(st, err, errlen))
         goto fail;
     /* 4 KiB pages (the default) for a new file. With a commit per message,
      * 1 KiB pages were cheaper: each changed page is a WAL frame written per
@@ -482,7 +231,7 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
      * whatever the file's page size. */
     {
         int page = 4096;
-        pragma_int(st, "PRAGMA page_size", &page);
+        store_pragma_int(st, "PRAGMA page_size", &page);
         snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
                  STORE_WAL_CHECKPOINT_BYTES / (page > 0 ? page : 4096));
     }
@@ -490,12 +239,12 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
         snprintf(err, errlen, "%s: cannot set pragmas", cfg->path);
         goto fail;
     }
-    if (migrate(st, err, errlen))
+    if (store_schema_migrate(st, err, errlen))
         goto fail;
     if (cfg->max_size > 0) {
         /* SQLITE_FULL past this size: ingest then refuses to acknowledge. */
         int page = 4096;
-        pragma_int(st, "PRAGMA page_size", &page);
+        store_pragma_int(st, "PRAGMA page_size", &page);
         snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
                  (long long)(cfg->max_size / page > 0 ? cfg->max_size / page : 1));
         if (exec(st, sql)) {
@@ -515,10 +264,8 @@ fail:
 
 struct store *store_open_readonly(const struct cfg_storage *cfg, char *err, size_t errlen)
 {
-    const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
     struct store *st = xcalloc(1, sizeof(*st));
     struct stat sb;
-    int v;
 
     if (!st) {
         snprintf(err, errlen, "out of memory");
@@ -546,30 +293,8 @@ struct store *store_open_readonly(const struct cfg_storage *cfg, char *err, size
     sqlite3_extended_result_codes(st->db, 1);
     st->busy_timeout_ms = cfg->busy_timeout_ms;
     sqlite3_busy_handler(st->db, busy_wait, st);
-    v = store_schema_version(st);
-    if (v < 0) {
-        snprintf(err, errlen, "%s is not a usable SQLite database: %s", cfg->path,
-                 sqlite3_errmsg(st->db));
+    if (store_schema_check(st, err, errlen))
         goto fail;
-    }
-    if (v == 0) {
-        snprintf(err, errlen, "%s is not a collector database (it has no schema)", cfg->path);
-        goto fail;
-    }
-    if (v < latest) {
-        snprintf(err, errlen,
-                 "%s has schema version %d, older than this collector's %d; reading it needs "
-                 "the migration that `collector run` does at its start",
-                 cfg->path, v, latest);
-        goto fail;
-    }
-    if (v > latest) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this collector understands (%d); "
-                 "refusing to touch it",
-                 v, latest);
-        goto fail;
-    }
     if (exec(st, "PRAGMA temp_store = MEMORY") || prepare_all(st, err, errlen))
         goto fail;
     return st;
@@ -593,7 +318,7 @@ void store_close(struct store *st)
     xfree(st);
 }
 
-static int step_done(struct store *st, enum stmt_id id, const char *what)
+int store_step_done(struct store *st, enum stmt_id id, const char *what)
 {
     sqlite3_stmt *s = st->stmt[id];
     int rc = sqlite3_step(s);
@@ -650,7 +375,7 @@ int store_begin(struct store *st)
         atomic_fetch_add(&lock_waiters, 1);
     }
     /* BEGIN IMMEDIATE returns once this connection holds the write lock. */
-    rc = step_done(st, S_BEGIN, "begin");
+    rc = store_step_done(st, S_BEGIN, "begin");
     if (st->tracks_lock_waits) {
         atomic_fetch_sub(&lock_waiters, 1);
         note_lock_wait(mono_us() - t0);
@@ -662,7 +387,7 @@ int store_begin(struct store *st)
 
 int store_commit(struct store *st)
 {
-    int rc = step_done(st, S_COMMIT, "commit");
+    int rc = store_step_done(st, S_COMMIT, "commit");
 
     if (rc)
         store_rollback(st);
@@ -676,11 +401,11 @@ int store_commit(struct store *st)
 void store_rollback(struct store *st)
 {
     if (sqlite3_get_autocommit(st->db) == 0)
-        step_done(st, S_ROLLBACK, "rollback");
+        store_step_done(st, S_ROLLBACK, "rollback");
     st->in_tx = false;
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+void store_bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -735,7 +460,7 @@ int store_device_upsert(struct store *st, const char *name, const char *site, co
         sqlite3_bind_text(s, 2, site, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, profile, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
-        return step_done(st, S_DEVICE_UPDATE, "device update");
+        return store_step_done(st, S_DEVICE_UPDATE, "device update");
     }
     if (rc != COL_ERR_NOTFOUND)
         return rc;
@@ -744,7 +469,7 @@ int store_device_upsert(struct store *st, const char *name, const char *site, co
     sqlite3_bind_text(s, 2, site, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, profile, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
-    rc = step_done(st, S_DEVICE_INSERT, "device insert");
+    rc = store_step_done(st, S_DEVICE_INSERT, "device insert");
     if (rc == 0)
         *id = sqlite3_last_insert_rowid(st->db);
     return rc;
@@ -757,7 +482,7 @@ int store_device_seen(struct store *st, int64_t id, int64_t last_ms, int64_t n_m
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, last_ms);
     sqlite3_bind_int64(s, 3, n_messages);
-    return step_done(st, S_DEVICE_SEEN, "device seen");
+    return store_step_done(st, S_DEVICE_SEEN, "device seen");
 }
 
 int store_site_upsert(struct store *st, const char *id, const char *name, const char *street,
@@ -773,11 +498,11 @@ int store_site_upsert(struct store *st, const char *id, const char *name, const 
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return store_fail(st, "site upsert");
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 2, name);
-    bind_text_or_null(s, 3, street);
-    bind_text_or_null(s, 4, kind);
-    bind_text_or_null(s, 5, noise_zone);
-    bind_text_or_null(s, 6, water_body);
+    store_bind_text_or_null(s, 2, name);
+    store_bind_text_or_null(s, 3, street);
+    store_bind_text_or_null(s, 4, kind);
+    store_bind_text_or_null(s, 5, noise_zone);
+    store_bind_text_or_null(s, 6, water_body);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store_fail(st, "site upsert");
     sqlite3_finalize(s);
@@ -801,8 +526,8 @@ int store_metric_id(struct store *st, const char *name, const char *unit, int64_
         return store_fail(st, "metric lookup");
     s = st->stmt[S_METRIC_INSERT];
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 2, unit);
-    rc = step_done(st, S_METRIC_INSERT, "metric insert");
+    store_bind_text_or_null(s, 2, unit);
+    rc = store_step_done(st, S_METRIC_INSERT, "metric insert");
     if (rc == 0)
         *id = sqlite3_last_insert_rowid(st->db);
     return rc;
@@ -819,7 +544,7 @@ int store_reading_insert(struct store *st, int64_t ts_ms, int64_t device, int64_
     sqlite3_bind_int64(s, 3, metric);
     sqlite3_bind_double(s, 4, value);
     sqlite3_bind_int(s, 5, flags);
-    rc = step_done(st, S_INSERT_READING, "reading insert");
+    rc = store_step_done(st, S_INSERT_READING, "reading insert");
     if (rc)
         return rc;
     return sqlite3_changes(st->db) > 0 ? 1 : 0;
@@ -914,7 +639,7 @@ int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device)
     sqlite3_bind_int64(s, 3, now);
     if (hour_ms + 3600000 <= now)
         st->marked_past = true; /* the rollups can compute it now */
-    return step_done(st, S_DIRTY, "dirty hour");
+    return store_step_done(st, S_DIRTY, "dirty hour");
 }
 
 int store_note(struct store *st, const char *name, int64_t n)
@@ -923,7 +648,7 @@ int store_note(struct store *st, const char *name, int64_t n)
 
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, n);
-    return step_done(st, S_NOTE, "note count");
+    return store_step_done(st, S_NOTE, "note count");
 }
 
 sqlite3 *store_handle(struct store *st)
@@ -959,208 +684,7 @@ int store_count(struct store *st, const struct store_delta *d)
     sqlite3_bind_int64(s, 11, d->sessions_lost);
     if (d->first_ms || d->now_ms)
         sqlite3_bind_int64(s, 12, d->first_ms ? d->first_ms : d->now_ms);
-    return step_done(st, S_COUNT, "counters");
-}
-
-/*
- * The age rule's clock. A reject's age is its receive time against the
- * wall clock, but never more than the monotonic clock has seen pass since
- * the store opened: a forward jump of the wall clock (a gateway that
- * booted without RTC, then NTP) makes nothing older, and a jump backwards
- * makes nothing younger than it was. Rows received before STORE_CLOCK_FLOOR_MS
- * (a clock that was never set) have no trustworthy age at all.
- */
-#define STORE_CLOCK_FLOOR_MS 1735689600000LL /* 2025-01-01T00:00:00Z */
-
-int64_t store_rejects_age_now(const struct store *st, int64_t now_ms)
-{
-    int64_t mono_now = st->opened_wall_ms + (mono_ms() - st->opened_mono_ms);
-
-    return now_ms < mono_now ? now_ms : mono_now;
-}
-
-int store_prune_rejects(struct store *st, int64_t now_ms)
-{
-    /* Oldest first, in the order they were kept (id): by rows, then by
-     * payload bytes, then by age, which stops at the first row young
-     * enough (or with an untrustworthy receive time), so that a row kept
-     * under a clock that went back is never removed ahead of its elders. */
-    static const char q_rows[] =
-        "DELETE FROM rejects WHERE msg_id IS NULL AND id <= (SELECT id FROM rejects "
-        "WHERE msg_id IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?1)";
-    static const char q_age[] =
-        "DELETE FROM rejects WHERE msg_id IS NULL AND id < coalesce((SELECT id FROM rejects "
-        "WHERE msg_id IS NULL AND (received >= ?1 OR received < ?2) ORDER BY id LIMIT 1), "
-        "(SELECT max(id) + 1 FROM rejects))";
-    struct db_stmt *s;
-    int rc;
-
-    st->n_rejects_since_prune = 0;
-    s = db_prepare(st, q_rows);
-    if (!s)
-        return COL_ERR_DB;
-    db_bind_i64(s, 1, st->rejects_max_rows);
-    rc = db_run(s);
-    if (rc == 0)
-        rc = store_prune_reject_bytes(st);
-    if (rc || st->rejects_max_age_ms <= 0)
-        return rc;
-    s = db_prepare(st, q_age);
-    if (!s)
-        return COL_ERR_DB;
-    db_bind_i64(s, 1, store_rejects_age_now(st, now_ms) - st->rejects_max_age_ms);
-    db_bind_i64(s, 2, STORE_CLOCK_FLOOR_MS);
-    return db_run(s);
-}
-
-int64_t store_reject_bytes(struct store *st)
-{
-    /* Read with every reject that keeps a payload: prepared once. */
-    struct db_stmt *s = db_prepare(st, "SELECT bytes FROM reject_bytes WHERE id = 1");
-    int64_t v = 0;
-
-    if (s && db_step(s) == DB_ROW)
-        v = db_col_i64(s, 0);
-    db_reset(s);
-    return v;
-}
-
-int store_prune_reject_bytes(struct store *st)
-{
-    /* Walk from the oldest message until the excess is shed: in the steady
-     * state at the bound that is one or two rows (a window sum over the
-     * whole table cost ~25 ms per reject at 1 100 payloads of 60 kB). */
-    static const char q_oldest[] = "SELECT id, coalesce(length(payload), 0) FROM rejects "
-                                   "WHERE msg_id IS NULL ORDER BY id";
-    static const char q_cut[] = "DELETE FROM rejects WHERE msg_id IS NULL AND id <= ?1";
-    int64_t excess, cut = 0;
-    struct db_stmt *s;
-    int rc = 0;
-
-    if (st->rejects_max_bytes <= 0)
-        return 0;
-    excess = store_reject_bytes(st) - st->rejects_max_bytes;
-    if (excess <= 0)
-        return 0;
-    s = db_prepare(st, q_oldest);
-    if (!s)
-        return COL_ERR_DB;
-    while (excess > 0 && (rc = db_step(s)) == DB_ROW) {
-        cut = db_col_i64(s, 0);
-        excess -= db_col_i64(s, 1);
-    }
-    db_reset(s);
-    if (rc < 0)
-        return rc;
-    if (!cut)
-        return 0;
-    s = db_prepare(st, q_cut);
-    if (!s)
-        return COL_ERR_DB;
-    db_bind_i64(s, 1, cut);
-    return db_run(s);
-}
-
-int store_reject_add(struct store *st, const struct store_reject *r, int64_t *id)
-{
-    sqlite3_stmt *s = st->stmt[S_REJECT];
-    int rc;
-
-    if (r->id > 0)
-        sqlite3_bind_int64(s, 1, r->id);
-    sqlite3_bind_int64(s, 2, r->received_ms);
-    bind_text_or_null(s, 3, r->topic);
-    sqlite3_bind_text(s, 4, r->reason, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 5, r->detail);
-    if (r->payload && r->msg_id <= 0)
-        sqlite3_bind_blob64(s, 6, r->payload, r->len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 7, (sqlite3_int64)(r->size > r->len ? r->size : r->len));
-    if (r->msg_id > 0)
-        sqlite3_bind_int64(s, 8, r->msg_id);
-    sqlite3_bind_int(s, 9, r->is_raw ? 1 : 0);
-    rc = step_done(st, S_REJECT, "reject insert");
-    if (rc)
-        return rc;
-    if (id)
-        *id = sqlite3_last_insert_rowid(st->db);
-    if (!r->is_uncounted) {
-        s = st->stmt[S_REJECT_COUNT];
-        sqlite3_bind_text(s, 1, r->reason, -1, SQLITE_STATIC);
-        rc = step_done(st, S_REJECT_COUNT, "reject count");
-        if (rc)
-            return rc;
-    }
-    if (++st->n_rejects_since_prune >= PRUNE_EVERY)
-        return store_prune_rejects(st, r->received_ms);
-    /* A large payload can pass the bytes bound long before the rows bound. */
-    return r->msg_id <= 0 && r->len > 0 ? store_prune_reject_bytes(st) : 0;
-}
-
-int store_reject(struct store *st, int64_t now_ms, const char *topic, const char *reason,
-                 const char *detail, const void *payload, size_t len)
-{
-    const struct store_reject r = {.received_ms = now_ms,
-                                   .topic = topic,
-                                   .reason = reason,
-                                   .detail = detail,
-                                   .payload = payload,
-                                   .len = len,
-                                   .size = len};
-
-    return store_reject_add(st, &r, NULL);
-}
-
-int store_reject_forget(struct store *st, int64_t id)
-{
-    struct db_stmt *s = db_prepare(st, "DELETE FROM rejects WHERE id = ?1");
-
-    if (!s)
-        return COL_ERR_DB;
-    db_bind_i64(s, 1, id);
-    return db_run(s);
-}
-
-int store_rejects_each(struct store *st, const struct store_reject_filter *f,
-                       int (*fn)(void *ud, const struct store_reject_row *row), void *ud)
-{
-    /* A later reject of a message shows its first one's payload. */
-    static const char sql[] =
-        "SELECT r.id, r.received, r.topic, r.reason, r.detail, coalesce(r.payload, p.payload), "
-        "coalesce(r.size, p.size), r.msg_id, r.is_raw, coalesce(r.size, -1) = "
-        "coalesce(length(r.payload), 0) AND r.msg_id IS NULL AND NOT r.is_raw "
-        "FROM rejects r LEFT JOIN rejects p ON p.id = r.msg_id "
-        "WHERE r.id > ?1 AND (?2 IS NULL OR r.reason = ?2 OR EXISTS (SELECT 1 FROM rejects c "
-        "WHERE c.msg_id = r.id AND c.reason = ?2)) AND r.received >= ?3 "
-        "AND (?4 = 0 OR r.msg_id IS NULL) ORDER BY r.id LIMIT ?5";
-    struct db_stmt *s = db_prepare(st, sql);
-    int rc;
-
-    if (!s)
-        return COL_ERR_DB;
-    db_bind_i64(s, 1, f->after_id);
-    db_bind_text(s, 2, f->reason);
-    db_bind_i64(s, 3, f->since_ms);
-    db_bind_i64(s, 4, f->only_messages ? 1 : 0);
-    db_bind_i64(s, 5, f->limit > 0 ? f->limit : -1);
-    while ((rc = db_step(s)) == DB_ROW) {
-        struct store_reject_row row;
-        row.id = db_col_i64(s, 0);
-        row.received_ms = db_col_i64(s, 1);
-        row.topic = db_col_text(s, 2);
-        row.reason = db_col_text(s, 3);
-        row.detail = db_col_text(s, 4);
-        row.payload = db_col_bytes(s, 5, &row.len);
-        row.size = db_col_is_null(s, 6) ? -1 : db_col_i64(s, 6);
-        row.msg_id = db_col_is_null(s, 7) ? 0 : db_col_i64(s, 7);
-        row.is_raw = db_col_i64(s, 8) != 0;
-        row.is_retryable = db_col_i64(s, 9) != 0;
-        if (fn(ud, &row)) {
-            rc = DB_DONE;
-            break;
-        }
-    }
-    db_reset(s);
-    return rc < 0 ? rc : 0;
+    return store_step_done(st, S_COUNT, "counters");
 }
 
 int store_clock_write(struct store *st, const struct store_clock *c)
@@ -1331,9 +855,9 @@ int store_query_readings(struct store *st, const struct store_query *q,
         return store_fail(st, "query");
     sqlite3_bind_int64(s, 1, q->from_ms);
     sqlite3_bind_int64(s, 2, q->to_ms);
-    bind_text_or_null(s, 3, q->device);
-    bind_text_or_null(s, 4, q->site);
-    bind_text_or_null(s, 5, q->metric);
+    store_bind_text_or_null(s, 3, q->device);
+    store_bind_text_or_null(s, 4, q->site);
+    store_bind_text_or_null(s, 5, q->metric);
     sqlite3_bind_int64(s, 6, q->limit > 0 ? q->limit : -1);
     for (;;) {
         int r = sqlite3_step(s);
