@@ -14,11 +14,16 @@
  * as it was before the batch began, and the messages, redelivered, are
  * ingested as if for the first time. A message may name several devices
  * (a SenML pack): each one it touches goes on that list.
+ *
+ * This file is the message -> transaction path: the batch, a message's
+ * readings, rejects, notes and ingest_flush(). Finding a message's devices
+ * is in ingest_device.c, the gateway clock check in ingest_clock.c; what
+ * they share is in ingest_int.h.
  */
 #include "ingest.h"
+#include "ingest_int.h"
 #include "assess.h"
 #include "col_err.h"
-#include "core/clock.h"
 #include "core/config.h"
 #include "decode.h"
 #include "core/log.h"
@@ -28,81 +33,17 @@
 #include "strmap.h"
 #include "xalloc.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#define DEVICE_FLUSH_MS 1000
-#define MAX_PENDING_NOTES 16 /* distinct note names waiting for a commit */
-#define MAX_MSG_DEVICES 16   /* devices of one message tracked for bookkeeping */
-
-struct dev_entry {
-    int64_t id;
-    const struct profile *profile;
-    char name[128];
-    char site[128];
-    int64_t last_seen_ms; /* newest receive time, maybe not yet written */
-    int64_t flushed_ms;   /* when the row was last written */
-    int64_t n_pending;    /* messages not yet added to the row's count */
-    unsigned warned;      /* DEC_NOTE_* bits already logged for this device */
-    /* What the open batch did to this entry, finished or undone at its end. */
-    uint64_t batch;                 /* the batch that touched it last */
-    struct dev_entry *next_touched; /* the open batch's list */
-    bool is_new;                    /* created by the open batch */
-    int64_t n_batch;                /* messages of the open batch counted in n_pending */
-    int64_t last_seen_before_ms;    /* last_seen_ms when the batch touched it first */
-    int64_t flush_n;                /* n_pending the batch wrote to the row; 0: not written */
-    int64_t flush_ms;
-    int64_t dirty_hour; /* last hour the batch marked for the rollups */
-    /* The clock watch: reading time minus receive time in the current window. */
-    uint64_t clock_window; /* the window these are of; another one: none yet */
-    int64_t skew_min, skew_max;
-};
-
 /* A reading ready to be written, with what the rules need to know about it. */
 struct pending_row {
     struct store_reading r;
     const struct profile_field *pf;
     struct dev_entry *dev;
-};
-
-/* A note counted by ingest_note(), waiting for a commit. */
-struct pending_note {
-    const char *name; /* static */
-    int64_t n;
-    int64_t n_batch; /* of @n, added while the open batch was undecided */
-};
-
-struct ingest {
-    const struct config *cfg;
-    struct store *st;
-    struct profile_set *profiles;
-    struct registry *reg;
-    struct strmap *devices; /* name → struct dev_entry* (owned; NULL = forgotten) */
-    struct strmap *metrics; /* name → (void*)(intptr_t)id */
-    struct dec_field *fields;
-    struct dev_entry **field_dev; /* per field: its device, NULL when rejected */
-    struct pending_row *rows;     /* a message's readings, written together */
-    size_t max_fields;
-    struct ingest_rules rules; /* instant rules; all NULL = none */
-    /* The open batch */
-    bool in_batch;
-    int failed_rc;  /* a database error ended the open batch: it can only fail */
-    uint64_t batch; /* sequence number of the open (or last) batch */
-    size_t n_batch; /* messages in it */
-    struct store_delta delta;
-    struct dev_entry *touched;
-    struct store_delta conds;                     /* ingest_condition(), until a commit */
-    struct pending_note notes[MAX_PENDING_NOTES]; /* ingest_note(), until a commit */
-    size_t n_notes;
-    /* The clock watch (ingest_watch_clock): NULL source = off. */
-    const char *clock_source;
-    uint64_t clock_window;      /* sequence number of the open window */
-    int64_t clock_started_mono; /* when it opened */
-    int clock_verdict;          /* of the last window that could tell; -1 none yet */
 };
 
 static void free_entry(const char *key, void *val, void *ud)
@@ -224,21 +165,6 @@ int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct regis
     return sync_registry(ig);
 }
 
-/* What a message has produced so far; added to its batch as one unit. */
-struct msg_ctx {
-    struct ingest *ig;
-    const char *topic;
-    const void *payload;
-    size_t len;
-    int64_t now_ms;
-    int64_t received_ms; /* when it arrived: now_ms, but for a retried reject */
-    int64_t reject_id;   /* id of its first reject kept (0: none yet) */
-    int64_t retry_id;    /* a retried reject: the id its first reject keeps */
-    int n_rejects;
-    int64_t n_unstorable;
-    struct store_delta delta;
-};
-
 /*
  * Keep a reject of message @m: its first with the whole payload (up to
  * ingest.max_payload; a payload_too_large one is cut there), later ones
@@ -268,10 +194,7 @@ static int keep_reject(struct ingest *ig, struct msg_ctx *m, const char *reason,
     return rc;
 }
 
-static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
+int ingest_msg_reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
 {
     char detail[256];
     va_list ap;
@@ -282,93 +205,6 @@ static int reject(struct msg_ctx *m, const char *reason, const char *fmt, ...)
     m->n_rejects++;
     log_dbg("ingest: rejected %s from %s: %s", reason, m->topic, detail);
     return keep_reject(m->ig, m, reason, detail, false);
-}
-
-/* Put @e on the open batch's list (once per batch). */
-static void touch(struct ingest *ig, struct dev_entry *e)
-{
-    if (e->batch == ig->batch)
-        return;
-    e->batch = ig->batch;
-    e->next_touched = ig->touched;
-    ig->touched = e;
-    e->is_new = false;
-    e->n_batch = 0;
-    e->last_seen_before_ms = e->last_seen_ms;
-    e->flush_n = 0;
-    e->flush_ms = 0;
-    e->dirty_hour = INT64_MIN;
-}
-
-/*
- * Find the device for a message: the registry first, then devices already
- * known to the database, then auto-registration when the policy allows.
- * Returns 1 with *out set, 0 when the message was rejected, <0 on a
- * database error.
- */
-static int resolve_device(struct msg_ctx *m, const struct profile *matched, const char *site,
-                          const char *name, struct dev_entry **out)
-{
-    struct ingest *ig = m->ig;
-    struct dev_entry *e = strmap_get(ig->devices, name);
-    const struct reg_device *rd;
-    char db_site[128] = "", db_prof[128];
-    const char *dev_site = site;
-    int64_t id;
-    int rc;
-
-    if (e) {
-        *out = e;
-        return 1;
-    }
-    rd = registry_device(ig->reg, name);
-    if (rd) {
-        rc = store_device_upsert(ig->st, name, rd->site_id, rd->profile->name, "registry", &id);
-        if (rc)
-            return rc;
-        matched = rd->profile;
-        dev_site = rd->site_id;
-    } else {
-        rc = store_device_find(ig->st, name, &id, db_site, sizeof(db_site), db_prof,
-                               sizeof(db_prof));
-        if (rc && rc != COL_ERR_NOTFOUND)
-            return rc;
-        if (rc == COL_ERR_NOTFOUND) {
-            char detail[ASSESS_DETAIL_MAX];
-
-            if (assess_unknown_device(name, site, ig->cfg->devices.unknown == UNKNOWN_REGISTER,
-                                      detail, sizeof(detail))) {
-                rc = reject(m, "unknown_device", "%s", detail);
-                return rc ? rc : 0;
-            }
-            rc = store_device_upsert(ig->st, name, site, matched->name, "auto", &id);
-            if (rc)
-                return rc;
-            log_info("ingest: registered new device %s at site %s (profile %s)", name, site,
-                     matched->name);
-        } else {
-            const struct profile *p = profile_set_find(ig->profiles, db_prof);
-            if (p)
-                matched = p;
-            dev_site = db_site;
-        }
-    }
-    e = xcalloc(1, sizeof(*e));
-    if (!e)
-        return COL_ERR_NOMEM;
-    e->id = id;
-    e->profile = matched;
-    snprintf(e->name, sizeof(e->name), "%s", name);
-    snprintf(e->site, sizeof(e->site), "%s", dev_site);
-    if (strmap_put(ig->devices, name, e)) {
-        xfree(e);
-        return COL_ERR_NOMEM;
-    }
-    /* Its row (and id) may exist only in the open batch: forgotten if it fails. */
-    touch(ig, e);
-    e->is_new = true;
-    *out = e;
-    return 1;
 }
 
 static int metric_id(struct ingest *ig, const struct profile_field *pf, int64_t *id)
@@ -398,7 +234,7 @@ static int check_time(struct msg_ctx *m, const char *what, int64_t ts)
 
     if (!assess_time(&lim, what, ts, &a))
         return 0;
-    rc = reject(m, a.reason, "%s", a.detail);
+    rc = ingest_msg_reject(m, a.reason, "%s", a.detail);
     return rc < 0 ? rc : 1;
 }
 
@@ -427,7 +263,7 @@ static int prepare_field(struct msg_ctx *m, struct dev_entry *dev, const struct 
         m->n_unstorable++;
         return 0;
     case ASSESS_REJECT:
-        rc = reject(m, a.reason, "%s", a.detail);
+        rc = ingest_msg_reject(m, a.reason, "%s", a.detail);
         return rc < 0 ? rc : 0;
     default:
         break;
@@ -590,22 +426,6 @@ void ingest_note(struct ingest *ig, const char *name, int64_t n)
         note_add(ig, name, n);
 }
 
-/* Log, once per device, the leniencies operators should hear about. */
-static void warn_notes(struct dev_entry *dev, unsigned notes)
-{
-    unsigned fresh = notes & ~dev->warned & (DEC_NOTE_HJ212_ST_UNLISTED | DEC_NOTE_HJ212_LONG);
-
-    if (fresh & DEC_NOTE_HJ212_ST_UNLISTED)
-        log_warn("ingest: device %s sends an HJ 212 system code (ST) outside HJ 212-2017 "
-                 "Table 5; accepted (logged once per device)",
-                 dev->name);
-    if (fresh & DEC_NOTE_HJ212_LONG)
-        log_warn("ingest: device %s sends HJ 212 packets longer than 1024 bytes; accepted "
-                 "(logged once per device)",
-                 dev->name);
-    dev->warned |= fresh;
-}
-
 /* The decoder's leniencies, each counted once per message, in its transaction. */
 static int count_notes(struct msg_ctx *m, unsigned notes)
 {
@@ -623,104 +443,6 @@ static int count_notes(struct msg_ctx *m, unsigned notes)
             return rc;
     }
     return 0;
-}
-
-/*
- * Resolve the device of every value into ig->field_dev (NULL for values of
- * a device that is rejected, recorded once per device) and put each device
- * on the open batch's list. A payload of one device, the usual case,
- * resolves once. @n == 0 resolves the message's device alone, into *@first.
- * Returns <0 only for database errors.
- */
-static int resolve_values(struct msg_ctx *m, const struct profile *prof, const char *site,
-                          const char *topic_device, const struct dec_msg *msg, int n,
-                          struct dev_entry **first)
-{
-    struct ingest *ig = m->ig;
-    const char *names[MAX_MSG_DEVICES];
-    struct dev_entry *devs[MAX_MSG_DEVICES];
-    size_t n_names = 0;
-
-    *first = NULL;
-    for (int i = 0; i < (n > 0 ? n : 1); i++) {
-        const char *name = assess_device(topic_device, msg, n > 0 ? &ig->fields[i] : NULL);
-        struct dev_entry *dev = NULL;
-        size_t k;
-        int rc;
-
-        for (k = 0; k < n_names && strcmp(names[k], name) != 0; k++)
-            ;
-        if (k < n_names) {
-            dev = devs[k];
-        } else {
-            if (!*name) {
-                char detail[ASSESS_DETAIL_MAX];
-
-                (void)assess_unknown_device(name, site, false, detail, sizeof(detail));
-                rc = reject(m, "unknown_device", "%s", detail);
-            } else {
-                rc = resolve_device(m, prof, site, name, &dev);
-                rc = rc > 0 ? 0 : rc;
-            }
-            if (rc < 0)
-                return rc;
-            if (dev)
-                touch(ig, dev);
-            if (n_names < MAX_MSG_DEVICES) {
-                names[n_names] = name;
-                devs[n_names++] = dev;
-            }
-        }
-        if (n > 0)
-            ig->field_dev[i] = dev;
-        if (!*first)
-            *first = dev;
-    }
-    return 0;
-}
-
-/*
- * last_seen and the message count of @dev (on the batch's list), its row
- * written at most once a second and once per batch.
- */
-static int device_seen(struct msg_ctx *m, struct dev_entry *dev)
-{
-    int rc;
-
-    dev->last_seen_ms = m->received_ms > dev->last_seen_ms ? m->received_ms : dev->last_seen_ms;
-    dev->n_pending++;
-    dev->n_batch++;
-    if (dev->flush_n || m->now_ms - dev->flushed_ms < DEVICE_FLUSH_MS)
-        return 0;
-    rc = store_device_seen(m->ig->st, dev->id, dev->last_seen_ms, dev->n_pending);
-    if (rc)
-        return rc;
-    dev->flush_n = dev->n_pending;
-    dev->flush_ms = m->now_ms;
-    return 0;
-}
-
-/*
- * The clock watch: one more timestamped reading (@ts_ms, 0 = none) of
- * @dev received at @now_ms. Kept per device as the least and the most its
- * readings of the window were ahead of the receive time; redelivered
- * messages of a batch that rolled back change neither.
- */
-static void watch_clock(struct ingest *ig, struct dev_entry *dev, int64_t ts_ms, int64_t now_ms)
-{
-    int64_t skew = ts_ms - now_ms;
-
-    if (!ig->clock_source || !dev || !ts_ms)
-        return;
-    if (dev->clock_window != ig->clock_window) {
-        dev->clock_window = ig->clock_window;
-        dev->skew_min = dev->skew_max = skew;
-        return;
-    }
-    if (skew < dev->skew_min)
-        dev->skew_min = skew;
-    if (skew > dev->skew_max)
-        dev->skew_max = skew;
 }
 
 /* Everything a message does in the open batch; returns <0 only for database errors. */
@@ -742,14 +464,14 @@ static int process(struct msg_ctx *m)
             return rc;
     }
     if (n < 0)
-        return reject(m, a.reason, "%s", a.detail);
-    rc = resolve_values(m, a.profile, a.site, a.device, msg, n, &dev);
+        return ingest_msg_reject(m, a.reason, "%s", a.detail);
+    rc = ingest_device_resolve(m, a.profile, a.site, a.device, msg, n, &dev);
     if (rc < 0 || !dev)
         return rc;
     if (!m->retry_id) {
         for (int i = 0; i < n && !msg->ts_ms; i++)
-            watch_clock(ig, ig->field_dev[i], ig->fields[i].ts_ms, m->now_ms);
-        watch_clock(ig, dev, msg->ts_ms, m->now_ms);
+            ingest_clock_add(ig, ig->field_dev[i], ig->fields[i].ts_ms, m->now_ms);
+        ingest_clock_add(ig, dev, msg->ts_ms, m->now_ms);
     }
     if (msg->ts_ms) {
         rc = check_time(m, "message", msg->ts_ms);
@@ -760,7 +482,7 @@ static int process(struct msg_ctx *m)
         const struct dev_entry *d = ig->field_dev[i];
 
         if (d && assess_strict(d->profile, &ig->fields[i], detail, sizeof(detail)))
-            return reject(m, "unknown_field", "%s", detail);
+            return ingest_msg_reject(m, "unknown_field", "%s", detail);
     }
     for (int i = 0; i < n; i++) {
         if (!ig->field_dev[i])
@@ -774,25 +496,9 @@ static int process(struct msg_ctx *m)
     rc = write_rows(m, ig->rows, n_rows);
     if (rc)
         return rc;
-    {
-        struct dev_entry *seen[MAX_MSG_DEVICES];
-        size_t n_seen = 0;
-
-        for (int i = 0; i < (n > 0 ? n : 1); i++) {
-            struct dev_entry *d = n > 0 ? ig->field_dev[i] : dev;
-            size_t k;
-
-            for (k = 0; d && k < n_seen && seen[k] != d; k++)
-                ;
-            if (!d || k < n_seen || n_seen == MAX_MSG_DEVICES)
-                continue;
-            seen[n_seen++] = d;
-            warn_notes(d, msg->notes);
-            rc = device_seen(m, d);
-            if (rc)
-                return rc;
-        }
-    }
+    rc = ingest_device_seen(m, dev, n, msg->notes);
+    if (rc)
+        return rc;
     if (m->n_unstorable > 0) {
         rc = store_note(ig->st, "unstorable_values", m->n_unstorable);
         if (rc)
@@ -806,7 +512,7 @@ static int process(struct msg_ctx *m)
         m->delta.duplicates = 1;
     else if (m->n_rejects == 0 && m->n_unstorable == 0) {
         assess_no_readings(dev->profile, detail, sizeof(detail));
-        return reject(m, "no_readings", "%s", detail);
+        return ingest_msg_reject(m, "no_readings", "%s", detail);
     }
     return 0;
 }
@@ -1105,108 +811,11 @@ static void flush_one(const char *key, void *val, void *ud)
     fc->rc = store_device_seen(fc->st, e->id, e->last_seen_ms, e->n_pending);
 }
 
-void ingest_watch_clock(struct ingest *ig, const char *source)
-{
-    ig->clock_source = source;
-    ig->clock_window++;
-    ig->clock_started_mono = mono_ms();
-    ig->clock_verdict = -1;
-}
-
-int ingest_clock_verdict(int64_t n_devices, int64_t n_ahead, int64_t n_behind)
-{
-    if (n_devices < 2)
-        return -1;
-    return 2 * n_ahead > n_devices || 2 * n_behind > n_devices ? 1 : 0;
-}
-
-struct clock_ctx {
-    uint64_t window;
-    int64_t ahead_ms, behind_ms;
-    struct store_clock c;
-    int64_t *skews; /* newest reading's skew per device, for the median; NULL: none */
-    size_t n_skews, max_skews;
-};
-
-static void clock_one(const char *key, void *val, void *ud)
-{
-    const struct dev_entry *e = val;
-    struct clock_ctx *cc = ud;
-
-    (void)key;
-    if (!e || e->clock_window != cc->window)
-        return;
-    cc->c.n_devices++;
-    if (e->skew_min > cc->ahead_ms)
-        cc->c.n_ahead++;
-    else if (cc->behind_ms > 0 && e->skew_max < -cc->behind_ms)
-        cc->c.n_behind++;
-    if (cc->skews && cc->n_skews < cc->max_skews)
-        cc->skews[cc->n_skews++] = e->skew_max;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/*
- * Close the clock window when it is due: what its devices' readings said,
- * written in the open transaction. *@is_closed tells the caller to open
- * the next window once that commits.
- */
-static int close_clock_window(struct ingest *ig, struct clock_ctx *cc, bool *is_closed)
-{
-    const struct cfg_ingest *c = &ig->cfg->ingest;
-
-    *is_closed = false;
-    if (!ig->clock_source || mono_ms() - ig->clock_started_mono < c->clock_window_ms)
-        return 0;
-    cc->window = ig->clock_window;
-    cc->ahead_ms = c->max_future_ms > 0 ? c->max_future_ms : 5 * 60000;
-    cc->behind_ms = c->clock_behind_ms;
-    cc->max_skews = strmap_count(ig->devices);
-    cc->skews = cc->max_skews ? xcalloc(cc->max_skews, sizeof(*cc->skews)) : NULL;
-    strmap_each(ig->devices, clock_one, cc);
-    if (cc->n_skews) {
-        qsort(cc->skews, cc->n_skews, sizeof(*cc->skews), cmp_i64);
-        cc->c.skew_ms = cc->skews[cc->n_skews / 2];
-    }
-    xfree(cc->skews);
-    cc->skews = NULL;
-    snprintf(cc->c.source, sizeof(cc->c.source), "%s", ig->clock_source);
-    cc->c.checked_ms = wall_ms();
-    cc->c.verdict = ingest_clock_verdict(cc->c.n_devices, cc->c.n_ahead, cc->c.n_behind);
-    *is_closed = true;
-    return store_clock_write(ig->st, &cc->c);
-}
-
-/* The window closed and committed: say so when the verdict changed, and open the next. */
-static void next_clock_window(struct ingest *ig, const struct store_clock *c)
-{
-    if (c->verdict >= 0 && c->verdict != ig->clock_verdict) {
-        if (c->verdict)
-            log_warn("ingest: the gateway clock disagrees with its devices: of %lld devices "
-                     "%lld are ahead and %lld behind it (median skew %lld s); check NTP, then "
-                     "`collector rejects retry`",
-                     (long long)c->n_devices, (long long)c->n_ahead, (long long)c->n_behind,
-                     (long long)(c->skew_ms / 1000));
-        else if (ig->clock_verdict == 1)
-            log_info("ingest: the gateway clock agrees with its devices again (%lld devices)",
-                     (long long)c->n_devices);
-        ig->clock_verdict = c->verdict;
-    }
-    ig->clock_window++;
-    ig->clock_started_mono = mono_ms();
-}
-
 int ingest_flush(struct ingest *ig)
 {
     struct flush_ctx fc = {ig->st, 0, false};
     bool has_conds = ig->conds.qos_downgrades || ig->conds.sessions_lost;
-    struct clock_ctx cc = {0};
+    struct store_clock clock = {0};
     bool is_window_closed = false;
     int rc;
 
@@ -1223,7 +832,7 @@ int ingest_flush(struct ingest *ig)
     if (fc.rc == 0)
         fc.rc = write_notes(ig);
     if (fc.rc == 0)
-        fc.rc = close_clock_window(ig, &cc, &is_window_closed);
+        fc.rc = ingest_clock_close(ig, &clock, &is_window_closed);
     if (fc.rc) {
         store_rollback(ig->st);
         return fc.rc;
@@ -1232,7 +841,7 @@ int ingest_flush(struct ingest *ig)
     if (rc)
         return rc;
     if (is_window_closed)
-        next_clock_window(ig, &cc.c);
+        ingest_clock_next(ig, &clock);
     memset(&ig->conds, 0, sizeof(ig->conds));
     drop_notes(ig, true);
     fc.is_pass2 = true;
