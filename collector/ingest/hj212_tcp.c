@@ -37,8 +37,14 @@
  * incomplete after ingest.hj212_split_timeout is rejected as
  * split_incomplete, one rejects row per part, so every part's payload is
  * kept.
+ *
+ * This file is the listener's loop and what a packet asks for; the
+ * connection table (listening, accepting, the limits, eviction, sending
+ * the queued answers, deadlines) is in hj212_conn.c, shared through
+ * hj212_int.h.
  */
 #include "hj212_tcp.h"
+#include "hj212_int.h"
 #include "col_err.h"
 #include "core/cidr.h"
 #include "core/config.h"
@@ -55,10 +61,7 @@
 #include "core/clock.h"
 #include "core/devices_load.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -67,299 +70,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define HJ212_BUF (HJ212_PACKET_LONG_MAX + 64)
-#define HJ212_RESP_MAX 256
-#define HJ212_OUT_BUF (16 * HJ212_RESP_MAX)
 #define HJ212_ACCEPTS_PER_PASS 32
-#define HJ212_SNDBUF 16384
 #define HJ212_PASS_MS 200
-#define HJ212_DENIED_LOG_MS 60000
-#define HJ212_DENIED_SLOTS 32
-
-struct conn {
-    int fd;
-    char peer[64];
-    struct sockaddr_storage addr; /* the source, for the per-address limit */
-    size_t n;                     /* bytes in buf */
-    size_t scanned;               /* bytes of buf already searched for CRLF */
-    int64_t open_ms;              /* accepted (monotonic) */
-    int64_t last_ms;              /* last valid packet, or open_ms */
-    bool is_valid;                /* has sent a valid packet (first-packet deadline met) */
-    bool in_batch;                /* packets of this connection are in the open batch */
-    bool is_held;                 /* packets wait in buf for room among the responses */
-    /* out[0..n_out) answers committed data and may be sent; out[n_out..n_out+n_wait)
-     * waits for the open batch's commit. */
-    size_t n_out, n_wait;
-    int64_t stall_ms; /* since when the client has taken none of out; 0 when out is empty */
-    char out[HJ212_OUT_BUF];
-    char buf[HJ212_BUF];
-};
-
-/* A disallowed source, remembered so that it is logged once a minute. */
-struct denied {
-    struct sockaddr_storage addr;
-    int64_t logged_ms;
-    long n_since;
-};
-
-struct hj212_tcp {
-    const struct config *cfg;
-    pthread_t thread;
-    bool has_thread;
-    int listen_fd;
-    atomic_int stop;
-    atomic_int reload;
-    struct store *st;
-    struct ingest *ig;
-    const struct hj212_rules_source *rules_src; /* borrowed; NULL = no rules */
-    struct ingest_rules rules;                  /* instant rules on the packets' readings */
-    bool has_rules;
-    struct hj212_auth *auth; /* device passwords */
-    int64_t auth_logged_ms;  /* wrong passwords are logged once a minute */
-    long n_auth_unlogged;
-    struct cidr *allow; /* ingest.hj212_allow, parsed; n_allow 0 = every source */
-    size_t n_allow;
-    struct denied denied[HJ212_DENIED_SLOTS];
-    size_t max_conns, max_per_addr;
-    struct conn **conns;                   /* max_conns slots */
-    struct pollfd *pfd;                    /* max_conns + 1 */
-    struct conn **pconn;                   /* the connection each pfd entry was made for */
-    int *pslot;                            /* and its slot */
-    struct hj212_reasm *reasm;             /* split messages waiting for their parts */
-    char whole[HJ212_PACKET_LONG_MAX + 1]; /* a reassembled message, off the stack */
-    long n_packets, n_acks;
-    struct watchdog *wd;
-    struct wd_heart *heart; /* beaten every pass of the loop */
-};
-
-static int listen_on(const char *addr)
-{
-    char host[256], *colon;
-    struct addrinfo hints = {0}, *res = NULL;
-    int fd = -1, one = 1, rc;
-
-    snprintf(host, sizeof(host), "%s", addr);
-    colon = strrchr(host, ':');
-    if (!colon) {
-        log_err("hj212: listen address '%s' is not host:port", addr);
-        return -1;
-    }
-    *colon = '\0';
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
-    if (rc) {
-        log_err("hj212: cannot resolve %s: %s", addr, gai_strerror(rc));
-        return -1;
-    }
-    /* Non-blocking: a connection that is reset between poll() and accept()
-     * must not leave the thread waiting in accept(). */
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
-        log_err("hj212: cannot listen on %s: %s", addr, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
-/*
- * Close connection @i. A connection that never sent a valid packet is
- * logged at debug level only: a flood of hostile sockets must not flood
- * the log (the notes count them).
- */
-static void drop(struct hj212_tcp *t, int i, const char *why)
-{
-    struct conn *c = t->conns[i];
-
-    if (c->is_valid)
-        log_info("hj212: closing %s (%s)", c->peer, why);
-    else
-        log_dbg("hj212: closing %s (%s)", c->peer, why);
-    close(c->fd);
-    xfree(c);
-    t->conns[i] = NULL;
-}
-
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET)
-        return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-                      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
-    if (a->ss_family == AF_INET6)
-        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-    return false;
-}
-
-/*
- * The connection to close to make room: among those from @addr (NULL: all),
- * the one that has waited longest for its first valid packet, or else the
- * one whose last valid packet is oldest. -1 when there is none.
- */
-static int oldest_idle(const struct hj212_tcp *t, const struct sockaddr_storage *addr)
-{
-    int best = -1;
-
-    for (size_t i = 0; i < t->max_conns; i++) {
-        const struct conn *c = t->conns[i], *b;
-
-        if (!c || (addr && !same_host(&c->addr, addr)))
-            continue;
-        if (best < 0) {
-            best = (int)i;
-            continue;
-        }
-        b = t->conns[best];
-        if (c->is_valid != b->is_valid) {
-            if (!c->is_valid)
-                best = (int)i;
-        } else if ((c->is_valid ? c->last_ms : c->open_ms) <
-                   (b->is_valid ? b->last_ms : b->open_ms)) {
-            best = (int)i;
-        }
-    }
-    return best;
-}
-
-/* Log a refused source at most once a minute per address. */
-static void log_denied(struct hj212_tcp *t, const struct sockaddr_storage *sa, const char *peer,
-                       int64_t now)
-{
-    struct denied *d = NULL, *oldest = &t->denied[0];
-
-    for (size_t i = 0; i < HJ212_DENIED_SLOTS && !d; i++) {
-        if (t->denied[i].logged_ms && same_host(&t->denied[i].addr, sa))
-            d = &t->denied[i];
-        else if (t->denied[i].logged_ms < oldest->logged_ms)
-            oldest = &t->denied[i];
-    }
-    if (d && now - d->logged_ms < HJ212_DENIED_LOG_MS) {
-        d->n_since++;
-        return;
-    }
-    if (!d) {
-        d = oldest;
-        d->addr = *sa;
-        d->n_since = 0;
-    }
-    if (d->n_since)
-        log_warn("hj212: refusing connections from %s: not in ingest.hj212_allow (%ld more "
-                 "in the last minute)",
-                 peer, d->n_since);
-    else
-        log_warn("hj212: refusing connections from %s: not in ingest.hj212_allow", peer);
-    d->logged_ms = now;
-    d->n_since = 0;
-}
-
-/* Accept one waiting connection; false when none was waiting. */
-static bool accept_one(struct hj212_tcp *t)
-{
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof(sa);
-    int fd = accept4(t->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    char peer[64];
-    struct conn *c;
-    int slot = -1, n_same = 0;
-    size_t n_open = 0;
-    int64_t now = mono_ms();
-
-    if (fd < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-            log_warn("hj212: accept: %s", strerror(errno));
-        return errno == EINTR || errno == ECONNABORTED;
-    }
-    if (getnameinfo((struct sockaddr *)&sa, len, peer, sizeof(peer), NULL, 0, NI_NUMERICHOST))
-        snprintf(peer, sizeof(peer), "?");
-    if (t->n_allow && !cidr_match_any(t->allow, t->n_allow, (struct sockaddr *)&sa)) {
-        ingest_note(t->ig, "hj212_conn_denied", 1);
-        log_denied(t, &sa, peer, now);
-        close(fd);
-        return true;
-    }
-    for (size_t i = 0; i < t->max_conns; i++) {
-        if (!t->conns[i]) {
-            if (slot < 0)
-                slot = (int)i;
-            continue;
-        }
-        n_open++;
-        if (same_host(&t->conns[i]->addr, &sa))
-            n_same++;
-    }
-    if ((size_t)n_same >= t->max_per_addr) {
-        /* One address may not take the places of others: it makes room among its own. */
-        int victim = oldest_idle(t, &sa);
-
-        ingest_note(t->ig, "hj212_conn_address_limit", 1);
-        drop(t, victim, "its address has ingest.hj212_max_per_address connections");
-        slot = victim;
-    } else if (n_open >= t->max_conns) {
-        int victim = oldest_idle(t, NULL);
-
-        ingest_note(t->ig, "hj212_conn_evicted", 1);
-        drop(t, victim, "ingest.hj212_max_connections reached: oldest idle connection");
-        slot = victim;
-    }
-    c = xcalloc(1, sizeof(*c));
-    if (!c) {
-        log_warn("hj212: refusing a connection from %s: no memory", peer);
-        close(fd);
-        return true;
-    }
-    /* Answers are ~120 bytes: a small fixed send buffer (no autotuning) bounds the
-     * kernel memory a client that never reads can pin, and how much it can be
-     * sent before its write timeout runs. */
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){HJ212_SNDBUF}, sizeof(int));
-    c->fd = fd;
-    c->addr = sa;
-    c->open_ms = c->last_ms = now;
-    snprintf(c->peer, sizeof(c->peer), "%s", peer);
-    t->conns[slot] = c;
-    log_dbg("hj212: connection from %s", c->peer);
-    return true;
-}
-
-/*
- * Send what connection @i may send, without blocking. Returns 0, or <0
- * when the connection failed and was closed.
- */
-static int flush_conn(struct hj212_tcp *t, int i)
-{
-    struct conn *c = t->conns[i];
-    size_t sent = 0;
-
-    while (sent < c->n_out) {
-        ssize_t w = send(c->fd, c->out + sent, c->n_out - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (w <= 0) {
-            drop(t, i, "cannot send the responses");
-            return COL_ERR_IO;
-        }
-        sent += (size_t)w;
-    }
-    if (sent) {
-        memmove(c->out, c->out + sent, c->n_out + c->n_wait - sent);
-        c->n_out -= sent;
-        c->stall_ms = 0; /* the client takes its responses: its write timeout starts again */
-    }
-    if (c->n_out && !c->stall_ms)
-        c->stall_ms = mono_ms();
-    if (!c->n_out)
-        c->stall_ms = 0;
-    return 0;
-}
 
 /*
  * Commit the open batch, then let its responses leave (as far as each
@@ -378,19 +90,14 @@ static void settle(struct hj212_tcp *t)
         c->in_batch = false;
         if (rc) {
             c->n_wait = 0;
-            drop(t, (int)i, "storage failed; packets not acknowledged");
+            hj212_conn_drop(t, (int)i, "storage failed; packets not acknowledged");
             continue;
         }
         c->n_out += c->n_wait;
         c->n_wait = 0;
         if (c->n_out)
-            (void)flush_conn(t, (int)i);
+            (void)hj212_conn_flush(t, (int)i);
     }
-}
-
-static bool has_room(const struct conn *c)
-{
-    return sizeof(c->out) - c->n_out - c->n_wait >= HJ212_RESP_MAX;
 }
 
 /*
@@ -406,12 +113,12 @@ static int queue_reply(struct hj212_tcp *t, int i, const struct hj212_header *h)
     struct conn *c = t->conns[i];
     int n;
 
-    if (!has_room(c)) {
+    if (!hj212_conn_has_room(c)) {
         settle(t); /* no room for another response: commit what we have */
         if (t->conns[i] != c)
             return COL_ERR_IO;
         c->in_batch = true;
-        if (!has_room(c)) {
+        if (!hj212_conn_has_room(c)) {
             ingest_note(t->ig, "hj212_responses_dropped", 1);
             return 0;
         }
@@ -650,12 +357,12 @@ static void process_buf(struct hj212_tcp *t, int i)
     for (; k + 1 < c->n; k++) {
         if (c->buf[k] != '\r' || c->buf[k + 1] != '\n')
             continue;
-        if (!has_room(c)) {
+        if (!hj212_conn_has_room(c)) {
             if (c->n_wait)
                 settle(t); /* commit, so that the waiting responses may leave */
             if (t->conns[i] != c)
                 return;
-            if (!has_room(c)) {
+            if (!hj212_conn_has_room(c)) {
                 c->is_held = true; /* until the client takes its responses */
                 break;
             }
@@ -670,10 +377,10 @@ static void process_buf(struct hj212_tcp *t, int i)
     memmove(c->buf, c->buf + start, c->n - start);
     c->n -= start;
     c->scanned = (k > start ? k : start) - start;
-    if (c->n == sizeof(c->buf) && has_room(c)) {
+    if (c->n == sizeof(c->buf) && hj212_conn_has_room(c)) {
         ingest_reject(t->ig, c->peer, "malformed", "no CRLF within the HJ 212 packet limit", c->buf,
                       c->n, wall_ms());
-        drop(t, i, "packet longer than the HJ 212 limit");
+        hj212_conn_drop(t, i, "packet longer than the HJ 212 limit");
     }
 }
 
@@ -682,13 +389,13 @@ static void read_conn(struct hj212_tcp *t, int i)
     struct conn *c = t->conns[i];
     ssize_t r;
 
-    if (c->n == sizeof(c->buf) || !has_room(c))
+    if (c->n == sizeof(c->buf) || !hj212_conn_has_room(c))
         return; /* held: nothing more is read until there is room */
     r = recv(c->fd, c->buf + c->n, sizeof(c->buf) - c->n, MSG_DONTWAIT);
     if (r <= 0) {
         if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        drop(t, i, r == 0 ? "closed by peer" : strerror(errno));
+        hj212_conn_drop(t, i, r == 0 ? "closed by peer" : strerror(errno));
         return;
     }
     c->n += (size_t)r;
@@ -704,41 +411,12 @@ static bool resume_held(struct hj212_tcp *t)
     bool any = false;
 
     for (size_t i = 0; i < t->max_conns; i++) {
-        if (t->conns[i] && t->conns[i]->is_held && has_room(t->conns[i])) {
+        if (t->conns[i] && t->conns[i]->is_held && hj212_conn_has_room(t->conns[i])) {
             process_buf(t, (int)i);
             any = true;
         }
     }
     return any;
-}
-
-/* Close the connections whose deadlines have passed. */
-static void check_deadlines(struct hj212_tcp *t, int64_t now)
-{
-    const struct cfg_ingest *ic = &t->cfg->ingest;
-
-    for (size_t i = 0; i < t->max_conns; i++) {
-        struct conn *c = t->conns[i];
-
-        if (!c || c->in_batch)
-            continue;
-        if (c->n_out && c->stall_ms && now - c->stall_ms > ic->hj212_write_timeout_ms) {
-            char why[128];
-
-            snprintf(why, sizeof(why),
-                     "takes no responses: %zu bytes of them dropped after "
-                     "ingest.hj212_write_timeout",
-                     c->n_out);
-            ingest_note(t->ig, "hj212_conn_write_timeout", 1);
-            drop(t, (int)i, why);
-        } else if (!c->is_valid && now - c->open_ms > ic->hj212_first_packet_timeout_ms) {
-            ingest_note(t->ig, "hj212_conn_first_packet_timeout", 1);
-            drop(t, (int)i, "no valid packet within ingest.hj212_first_packet_timeout");
-        } else if (c->is_valid && now - c->last_ms > ic->hj212_idle_timeout_ms) {
-            ingest_note(t->ig, "hj212_conn_idle_timeout", 1);
-            drop(t, (int)i, "idle longer than ingest.hj212_idle_timeout");
-        }
-    }
 }
 
 static void do_reload(struct hj212_tcp *t)
@@ -795,7 +473,7 @@ static void *run(void *arg)
             ingest_flush(t->ig);
             next_flush = now + 1000;
         }
-        check_deadlines(t, now);
+        hj212_conn_check_deadlines(t, now);
         is_busy = resume_held(t);
         t->pfd[n].fd = t->listen_fd;
         t->pfd[n].events = POLLIN;
@@ -807,7 +485,8 @@ static void *run(void *arg)
             if (!c)
                 continue;
             t->pfd[n].fd = c->fd;
-            t->pfd[n].events = (short)((has_room(c) ? POLLIN : 0) | (c->n_out ? POLLOUT : 0));
+            t->pfd[n].events =
+                (short)((hj212_conn_has_room(c) ? POLLIN : 0) | (c->n_out ? POLLOUT : 0));
             t->pconn[n] = c;
             t->pslot[n++] = (int)i;
         }
@@ -825,14 +504,14 @@ static void *run(void *arg)
                 if (t->conns[i] != t->pconn[k])
                     continue; /* closed (or its slot reused) earlier in this pass */
                 if ((ev & (POLLOUT | POLLERR | POLLHUP)) && t->conns[i]->n_out &&
-                    flush_conn(t, i) < 0)
+                    hj212_conn_flush(t, i) < 0)
                     continue;
                 if (ev & (POLLIN | POLLHUP | POLLERR))
                     read_conn(t, i);
             }
             /* Accept last, so that a slot freed for a newcomer is not read in this pass. */
             for (int a = 0; can_accept && a < HJ212_ACCEPTS_PER_PASS; a++)
-                if (!accept_one(t))
+                if (!hj212_conn_accept(t))
                     break;
         }
         expire_parts(t);
@@ -903,7 +582,7 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
         }
         t->n_allow = cfg->ingest.hj212_allow.n;
     }
-    t->listen_fd = listen_on(addr);
+    t->listen_fd = hj212_conn_listen(addr);
     if (t->listen_fd < 0)
         goto fail;
     t->wd = wd;
@@ -940,7 +619,7 @@ void hj212_tcp_stop(struct hj212_tcp *t)
     watchdog_heart_free(t->wd, t->heart);
     for (size_t i = 0; t->conns && i < t->max_conns; i++)
         if (t->conns[i])
-            drop(t, (int)i, "shutting down");
+            hj212_conn_drop(t, (int)i, "shutting down");
     xfree(t->conns);
     xfree(t->pfd);
     xfree(t->pconn);
