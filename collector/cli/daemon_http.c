@@ -199,6 +199,9 @@ static void page_metrics(void *ud, const char *path, struct http_reply *r)
     http_printf(r, "\"} 1\n");
     metric(r, "collector_broker_connected", "gauge", "1 while the MQTT broker session is up.",
            mqtt_in_is_connected(dh->mq) ? 1 : 0);
+    metric(r, "collector_subscription_degraded", "gauge",
+           "1 while a subscription is granted below the QoS asked for.",
+           mqtt_in_is_degraded(dh->mq) ? 1 : 0);
     metric(r, "collector_start_time_seconds", "gauge", "When the daemon started (Unix time).",
            (double)dh->started_ms / 1000.0);
     {
@@ -235,6 +238,11 @@ static void page_metrics(void *ud, const char *path, struct http_reply *r)
            "Messages whose every reading was already stored.", (double)s.duplicates);
     metric(r, "collector_duplicate_readings_total", "counter", "Readings already stored.",
            (double)s.duplicate_readings);
+    metric(r, "collector_qos_downgrades_total", "counter",
+           "Subscriptions the broker granted below the QoS asked for.", (double)s.qos_downgrades);
+    metric(r, "collector_sessions_lost_total", "counter",
+           "Reconnects that found no broker session (queued messages may be gone).",
+           (double)s.sessions_lost);
     metric(r, "collector_unknown_fields_total", "counter",
            "Payload fields no profile maps (ignored).", (double)s.unknown_fields);
     metric_head(r, "collector_messages_rejected_total", "counter",
@@ -282,8 +290,13 @@ static void page_healthz(void *ud, const char *path, struct http_reply *r)
 
     (void)path;
     r->content_type = "application/json";
-    http_printf(r, "{\"status\":\"alive\",\"uptime_s\":%lld}\n",
-                (long long)((wall_ms() - dh->started_ms) / 1000));
+    /* Alive either way; "degraded" when the broker granted a subscription
+     * below the QoS asked for: messages on it arrive unacknowledged, and
+     * what the broker sent before a crash is not redelivered. */
+    http_printf(r, "{\"status\":\"%s\",\"uptime_s\":%lld%s}\n",
+                mqtt_in_is_degraded(dh->mq) ? "degraded" : "alive",
+                (long long)((wall_ms() - dh->started_ms) / 1000),
+                mqtt_in_is_degraded(dh->mq) ? ",\"reason\":\"qos_downgrade\"" : "");
 }
 
 static void page_readyz(void *ud, const char *path, struct http_reply *r)

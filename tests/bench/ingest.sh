@@ -12,14 +12,17 @@
 # count-only limit, CPU us/msg, commits (each one fsync under
 # synchronous=full) per message, peak RSS; then the CPU per message of the
 # collector and of countsub at a steady 5,000 msg/s.
-#   usage: tests/bench/ingest.sh [-n MESSAGES] [-r RUNS] [-b BUILD_DIR]
+#   usage: tests/bench/ingest.sh [-n MESSAGES] [-r RUNS] [-b BUILD_DIR] [-s]
+#   -s  only the steady 5,000 msg/s measurement, RUNS times (medians)
 set -euo pipefail
 N=200000
 RUNS=3
+STEADY_ONLY=0
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$ROOT/build
-while getopts "n:r:b:" o; do
+while getopts "n:r:b:s" o; do
   case $o in
+    s) STEADY_ONLY=1 ;;
     n) N=$OPTARG ;;
     r) RUNS=$OPTARG ;;
     b) BUILD=$OPTARG ;;
@@ -118,6 +121,26 @@ col() { cut -d' ' -f"$2" "$1" | median; }
 
 echo "ingest benchmark: $N messages, QoS 1, $RUNS runs, $(nproc) cores, $(uname -m)"
 now=$(date +%s)
+if [ "$STEADY_ONLY" = 1 ]; then
+  N=$((N < 50000 ? N : 50000))
+  : >"$T/steady"
+  for r in $(seq 1 "$RUNS"); do
+    c=$(run_countsub "steady$r" "$now" 5000 | cut -d' ' -f2)
+    s=$(run_collector "steady$r" "$now" 5000)
+    echo "$c $(cut -d' ' -f2 <<<"$s") $(cut -d' ' -f4 <<<"$s")" >>"$T/steady"
+    echo "  steady run $r: count-only $c us/msg, collector $(cut -d' ' -f2 <<<"$s") us/msg, $(cut -d' ' -f4 <<<"$s") batches"
+  done
+  python3 - "$T/steady" "$N" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
+c = statistics.median(r[0] for r in rows)
+s = statistics.median(r[1] for r in rows)
+b = statistics.median(r[2] for r in rows)
+print(f"steady 5,000 msg/s, medians of {len(rows)}: count-only {c:.1f} us/msg, "
+      f"collector {s:.1f} us/msg ({s / c:.2f}x), {int(sys.argv[2]) / b:.1f} messages per commit")
+PY
+  exit 0
+fi
 past=$(((now - 3 * 86400) / 86400 * 86400)) # a whole past day and more: all hours complete
 for mode in live catchup; do
   ts=$now

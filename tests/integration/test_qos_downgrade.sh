@@ -2,8 +2,8 @@
 # A broker that grants our subscription at QoS 0 (a listener with
 # max_qos 0) takes the acknowledgement, and with it the guarantee, away.
 # The collector says so at error level, counts it in the stats table
-# (qos_downgrades, shown by `collector stats`), and keeps storing what
-# arrives. Publishers use a second listener without the limit.
+# (qos_downgrades, shown by `collector stats`), reports a degraded health
+# on /healthz and /metrics, and keeps storing what arrives. Publishers use a second listener without the limit.
 . "$(dirname "$0")/lib.sh"
 PUB_PORT=$(free_port)
 BROKER_EXTRA="max_qos 0
@@ -19,5 +19,11 @@ wait_stat "['stored_messages']" 1 30 || fail "messages at QoS 0 are not stored"
 wait_stat "['qos_downgrades']" 1 30 || fail "the downgrade was not counted"
 "$COLLECTOR" stats -c "$T/collector.yaml" | grep -q "qos downgrades      1" ||
   fail "stats text: $("$COLLECTOR" stats -c "$T/collector.yaml" | grep -i qos)"
+health=$(curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz") || fail "/healthz"
+grep -q '"status":"degraded"' <<<"$health" && grep -q '"reason":"qos_downgrade"' <<<"$health" ||
+  fail "/healthz is not degraded: $health"
+metrics=$(curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics") || fail "/metrics"
+grep -q '^collector_subscription_degraded 1$' <<<"$metrics" || fail "no degraded gauge"
+grep -q '^collector_qos_downgrades_total 1$' <<<"$metrics" || fail "no downgrade counter"
 stop_collector || fail "collector exit status"
-pass "QoS 0 grant: logged as an error, counted (qos_downgrades 1), messages still stored"
+pass "QoS 0 grant: logged as an error, counted (qos_downgrades 1), /healthz degraded, messages still stored"
