@@ -133,9 +133,9 @@ static const struct cfg_key ingest_keys[] = {
      "the batch's acknowledgements leave after its commit",
      NULL, NULL, 0},
     {"batch_ms", CFG_DURATION, "5ms", OFF(ingest.batch_ms), 0, 1000,
-     "A batch is committed at most this long after its first message even while more are "
-     "readable (bounds the acknowledgement delay; 0: a batch per message); it is committed "
-     "sooner when nothing more is readable",
+     "A batch is committed this long after its first message, or sooner when it holds "
+     "batch_max: until then it waits for more (one commit and fsync serve them all; this "
+     "bounds the acknowledgement delay; 0: a batch per message)",
      NULL, NULL, 0},
     {"max_fields", CFG_INT, "256", OFF(ingest.max_fields), 1, 4096,
      "Reject payloads with more values than this", NULL, NULL, 0},
