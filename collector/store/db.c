@@ -142,28 +142,14 @@ void db_bind_null(struct db_stmt *s, int i)
 }
 
 /* The store a statement belongs to is not reachable from SQLite, so the
- * error is mapped from the connection's code directly. */
+ * error is read from the statement's connection. */
 static int step_fail(sqlite3_stmt *s)
 {
     sqlite3 *db = sqlite3_db_handle(s);
-    int code = sqlite3_extended_errcode(db);
 
-    log_err("store: \"%.80s\" failed: %s (%d)", sqlite3_sql(s), sqlite3_errmsg(db), code);
-    switch (code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return COL_ERR_BUSY;
-    case SQLITE_NOMEM:
-        return COL_ERR_NOMEM;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return COL_ERR_CORRUPT;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-        return COL_ERR_IO;
-    default:
-        return COL_ERR_DB;
-    }
+    log_err("store: \"%.80s\" failed: %s (%d)", sqlite3_sql(s), sqlite3_errmsg(db),
+            sqlite3_extended_errcode(db));
+    return store_code_of(db);
 }
 
 int db_step(struct db_stmt *s)

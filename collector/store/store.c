@@ -94,12 +94,9 @@ struct db_cache *store_cache(struct store *st)
     return &st->cache;
 }
 
-int store_fail(struct store *st, const char *what)
+int store_code_of(sqlite3 *db)
 {
-    int code = sqlite3_extended_errcode(st->db);
-
-    log_err("store: %s failed: %s (%d)", what, sqlite3_errmsg(st->db), code);
-    switch (code & 0xff) {
+    switch (sqlite3_extended_errcode(db) & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return COL_ERR_BUSY;
@@ -114,6 +111,13 @@ int store_fail(struct store *st, const char *what)
     default:
         return COL_ERR_DB;
     }
+}
+
+int store_fail(struct store *st, const char *what)
+{
+    log_err("store: %s failed: %s (%d)", what, sqlite3_errmsg(st->db),
+            sqlite3_extended_errcode(st->db));
+    return store_code_of(st->db);
 }
 
 static int exec(struct store *st, const char *sql)
@@ -654,11 +658,6 @@ int store_note(struct store *st, const char *name, int64_t n)
 sqlite3 *store_handle(struct store *st)
 {
     return st->db;
-}
-
-int store_error(struct store *st, const char *what)
-{
-    return store_fail(st, what);
 }
 
 int store_exec(struct store *st, const char *sql)

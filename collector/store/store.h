@@ -126,14 +126,6 @@ int store_mark_dirty(struct store *st, int64_t hour_ms, int64_t device);
  */
 int store_note(struct store *st, const char *name, int64_t n);
 
-/*
- * For the modules that own SQL of their own (rollups, reports, queries of
- * derived series): the connection, and the translation of its errors.
- */
-struct sqlite3;
-struct sqlite3 *store_handle(struct store *st);
-/* Log the connection's last error as "store: @what failed: ..." and map it to a COL_ERR_*. */
-int store_error(struct store *st, const char *what);
 /* Run SQL without results; 0 or COL_ERR_DB (logged). */
 int store_exec(struct store *st, const char *sql);
 

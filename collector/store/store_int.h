@@ -2,7 +2,8 @@
  * Internals shared by the store's files: store.c (the connection, its
  * prepared statements and the writes ingest runs), store_schema.c (the
  * migrations and the checks at open), store_rejects.c (the rejects table
- * and its bounds) and db.c (the helper every room uses).
+ * and its bounds), store_prune.c (dropping a day's raw readings) and db.c
+ * (the helper every room uses). Only these files touch the sqlite3 API.
  */
 #ifndef STORE_INT_H
 #define STORE_INT_H
@@ -19,8 +20,12 @@ struct db_cache_entry {
     sqlite3_stmt *stmt;
 };
 
+/* The COL_ERR_* of the last error on @db (SQLite's codes are translated here only). */
+int store_code_of(sqlite3 *db);
 /* Log the connection's last error as "store: @what failed" and map it to a COL_ERR_*. */
 int store_fail(struct store *st, const char *what);
+/* The connection, for db.c and the store's own files. */
+sqlite3 *store_handle(struct store *st);
 
 /* The statement cache of @st (see db.c). */
 struct db_cache {
