@@ -369,6 +369,14 @@ static void check_silence(struct mqtt_in *m, int64_t now)
                  m->cfg->topics.v[0], m->cfg->topics.n > 1 ? ", ..." : "");
 }
 
+/* Sleep @ms milliseconds (a signal may end it early). */
+static void nap_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    (void)nanosleep(&ts, NULL);
+}
+
 /* Does @fd become readable within @wait_ms (0: is it now)? */
 static bool is_readable(int fd, int wait_ms)
 {
@@ -433,9 +441,16 @@ static int read_pass(struct mqtt_in *m)
             break;
         /* An open batch waits for more until batch_ms after its first
          * message: at a few thousand messages a second, one commit (and
-         * fsync) then serves many messages instead of one or two. */
-        if (!is_readable(mosquitto_socket(m->mosq), (int)left))
-            break;
+         * fsync) then serves many messages instead of one or two. It
+         * sleeps through the wait rather than waking for each message,
+         * and then reads what arrived meanwhile. */
+        if (!is_readable(mosquitto_socket(m->mosq), 0)) {
+            if (m->n_batch == 0)
+                break;
+            nap_ms(left);
+            if (!is_readable(mosquitto_socket(m->mosq), 0))
+                break;
+        }
     }
     /* Messages read before a lost connection are committed all the same:
      * unacknowledged, they come back as duplicates the key absorbs. */

@@ -14,6 +14,7 @@
 # collector and of countsub at a steady 5,000 msg/s.
 #   usage: tests/bench/ingest.sh [-n MESSAGES] [-r RUNS] [-b BUILD_DIR] [-s]
 #   -s  only the steady 5,000 msg/s measurement, RUNS times (medians)
+#   INGEST_EXTRA="batch_ms: 10ms"  more ingest.* settings for the collector
 set -euo pipefail
 N=200000
 RUNS=3
@@ -92,7 +93,7 @@ run_collector() { # run start_ts [rate]
 gateway: {id: bench}
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: bench-collector-$1, topics: ["xh/#"]}
 storage: {path: $T/c.db, retention: {raw: 0, hourly: 0}}
-ingest: {max_future: 0, max_age: 0}
+ingest: {max_future: 0, max_age: 0${INGEST_EXTRA:+, $INGEST_EXTRA}}
 devices: {profiles: $ROOT/devices/profiles, unknown: register}
 log: {level: info}
 ${BENCH_EXTRA:-}
