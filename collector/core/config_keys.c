@@ -132,7 +132,7 @@ static const struct cfg_key ingest_keys[] = {
      "Messages committed together at most: one transaction and one fsync per batch, and "
      "the batch's acknowledgements leave after its commit",
      NULL, NULL, 0},
-    {"batch_ms", CFG_DURATION, "5ms", OFF(ingest.batch_ms), 0, 1000,
+    {"batch_ms", CFG_DURATION, "10ms", OFF(ingest.batch_ms), 0, 1000,
      "A batch is committed this long after its first message, or sooner when it holds "
      "batch_max: until then it waits for more (one commit and fsync serve them all; this "
      "bounds the acknowledgement delay; 0: a batch per message)",

@@ -142,7 +142,7 @@ static void check_defaults(const struct config *c)
     assert_int_equal(c->ingest.max_payload, 65536); /* 64 KiB */
     assert_int_equal(c->ingest.max_fields, 256);
     assert_int_equal(c->ingest.batch_max, 500);
-    assert_int_equal(c->ingest.batch_ms, 5);
+    assert_int_equal(c->ingest.batch_ms, 10);
     assert_string_equal(c->ingest.hj212_listen, "");
     assert_string_equal(c->devices.profiles, "/usr/share/collector/profiles");
     assert_null(c->devices.registry);
