@@ -14,6 +14,7 @@
 #include "gb3095.h"
 #include "gb3096.h"
 #include "core/log.h"
+#include "core/snapshot.h"
 #include "notify.h"
 #include "profile.h"
 #include "store/db.h"
@@ -43,29 +44,7 @@ void alerts_free_map(struct strmap **m)
     *m = NULL;
 }
 
-static void log_line(void *ud, const char *msg)
-{
-    (void)ud;
-    log_err("%s", msg);
-}
-
-static struct ruleset *load_rules(const struct config *cfg)
-{
-    struct diag d = {log_line, NULL, 0};
-    struct ruleset *rs;
-
-    if (cfg->rules.paths.n == 0) {
-        rs = xcalloc(1, sizeof(*rs));
-        return rs;
-    }
-    rs = ruleset_load((const char *const *)cfg->rules.paths.v, cfg->rules.paths.n, &d);
-    if (!rs)
-        log_err("alerts: %d error%s in the rules", d.n_errors, d.n_errors == 1 ? "" : "s");
-    return rs;
-}
-
-struct alerts *alerts_new(const struct config *cfg, struct store *st,
-                          const struct profile_set *profiles,
+struct alerts *alerts_new(const struct config *cfg, struct store *st, const struct snapshot *snap,
                           const struct notify_channels *channels)
 {
     struct alerts *a = xcalloc(1, sizeof(*a));
@@ -74,11 +53,10 @@ struct alerts *alerts_new(const struct config *cfg, struct store *st,
         return NULL;
     a->cfg = cfg;
     a->st = st;
-    a->profiles = profiles;
+    alerts_use_snapshot(a, snap);
     a->channels = notify_channels_hold(channels);
     a->last = strmap_new();
-    a->rules = load_rules(cfg);
-    if (!a->last || !a->rules) {
+    if (!a->last) {
         alerts_free(a);
         return NULL;
     }
@@ -92,7 +70,7 @@ void alerts_free(struct alerts *a)
     alerts_free_map(&a->last);
     alerts_free_map(&a->seen);
     alerts_free_map(&a->seen_next);
-    ruleset_free(a->rules);
+    snapshot_release(a->snap);
     strmap_free(a->active);
     strmap_free(a->staged);
     xfree(a->undo);
@@ -111,16 +89,14 @@ void alerts_set_channels(struct alerts *a, const struct notify_channels *channel
     notify_channels_release(old);
 }
 
-int alerts_reload(struct alerts *a, const struct profile_set *profiles)
+void alerts_use_snapshot(struct alerts *a, const struct snapshot *snap)
 {
-    struct ruleset *rs = load_rules(a->cfg);
-
-    if (!rs)
-        return COL_ERR_CONFIG;
-    ruleset_free(a->rules);
-    a->rules = rs;
-    a->profiles = profiles;
-    return 0;
+    if (!a || a->snap == snap)
+        return;
+    snapshot_release(a->snap);
+    a->snap = snapshot_hold(snap);
+    a->rules = snapshot_rules(snap);
+    a->profiles = snapshot_profiles(snap);
 }
 
 bool alerts_has_series(const struct alerts *a, enum rule_series series)

@@ -21,23 +21,26 @@
 
 struct config;
 struct store;
-struct profile_set;
+struct snapshot;
 struct notify_channels;
 struct alerts;
 
 /*
- * Borrows @cfg, @st (this thread's connection) and @profiles (for device
- * intervals; may be NULL); holds @channels (routing; may be NULL) until
- * alerts_free() or alerts_set_channels(). Loads the rules named by
- * cfg->rules.paths. NULL on failure (logged).
+ * Borrows @cfg and @st (this thread's connection); holds @snap (the rules,
+ * and the profiles for device intervals) until alerts_free() or
+ * alerts_use_snapshot(), and @channels (routing; may be NULL) until
+ * alerts_free() or alerts_set_channels(). NULL when out of memory.
  */
-struct alerts *alerts_new(const struct config *cfg, struct store *st,
-                          const struct profile_set *profiles,
+struct alerts *alerts_new(const struct config *cfg, struct store *st, const struct snapshot *snap,
                           const struct notify_channels *channels);
 void alerts_free(struct alerts *a);
 
-/* Reload the rules (SIGHUP). Active alerts keep their state. 0 or COL_ERR_CONFIG (logged). */
-int alerts_reload(struct alerts *a, const struct profile_set *profiles);
+/*
+ * Evaluate the rules of @snap (held; the old snapshot is released) from
+ * now on (SIGHUP). Active alerts keep their state. Call on @a's thread,
+ * between transactions.
+ */
+void alerts_use_snapshot(struct alerts *a, const struct snapshot *snap);
 
 /*
  * Route from now on into @channels (held; the old set is released), after

@@ -36,11 +36,12 @@ struct last_undo {
 struct alerts {
     const struct config *cfg;
     struct store *st;
-    const struct profile_set *profiles;
+    const struct snapshot *snap;        /* held: profiles and rules */
+    const struct profile_set *profiles; /* the snapshot's */
     const struct notify_channels *channels;
-    struct ruleset *rules;
-    struct strmap *last; /* "device\x1fmetric" → struct last_value* */
-    bool has_enqueued;   /* outbox rows written in the open transaction */
+    const struct ruleset *rules; /* the snapshot's */
+    struct strmap *last;         /* "device\x1fmetric" → struct last_value* */
+    bool has_enqueued;           /* outbox rows written in the open transaction */
     /*
      * "rule\x1fscope" of the pending and firing alerts this thread evaluates
      * (each series is evaluated by one thread), so that a quiet evaluation —

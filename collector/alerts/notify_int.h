@@ -3,7 +3,7 @@
  * configuration, the per-channel worker that delivers it, and the function
  * table each channel type (notify_webhook.c, notify_alertmanager.c,
  * notify_mqtt.c, notify_smtp.c) fills in. Nothing here is used outside
- * collector/notify*.c.
+ * the notify*.c files of this room.
  */
 #ifndef NOTIFY_INT_H
 #define NOTIFY_INT_H

@@ -13,7 +13,7 @@
 #include "registry.h"
 #include "rule.h"
 #include "core/calendar.h"
-#include "core/devices_load.h"
+#include "core/snapshot.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * `collector decode`: show how a payload would be ingested, without writing
  * anything and without opening the database. It loads the configuration,
- * profiles and registry as the daemon does (core/devices_load.h) and runs
+ * profiles and registry as the daemon does (core/snapshot.h) and runs
  * the rules ingest runs (devices/assess.h: the message rules, the device
  * rules, each value's mapping, conversion, range and time), so what it
  * prints is what ingest decides. What only the database knows is said
@@ -15,7 +15,7 @@
 #include "core/calendar.h"
 #include "core/clock.h"
 #include "core/config.h"
-#include "core/devices_load.h"
+#include "core/snapshot.h"
 #include "assess.h"
 #include "decode.h"
 #include "diag.h"

@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "core/clock.h"
 #include "core/config.h"
-#include "core/devices_load.h"
+#include "core/snapshot.h"
 #include "core/calendar.h"
 #include "ingest/ingest.h"
 #include "profile.h"
@@ -260,6 +260,7 @@ static int run_retry(const struct config *cfg, const struct store_reject_filter 
     struct diag d = {print_error, NULL, 0};
     struct profile_set *ps = NULL;
     struct registry *reg = NULL;
+    const struct snapshot *snap;
     struct retry_counts n = {0};
     struct ingest *ig = NULL;
     struct store *st = NULL;
@@ -269,6 +270,9 @@ static int run_retry(const struct config *cfg, const struct store_reject_filter 
 
     if (devices_load(cfg, &d, &ps, &reg))
         return EXIT_USAGE;
+    snap = snapshot_of(ps, reg, NULL); /* a retry evaluates no rules */
+    if (!snap)
+        return EXIT_RUNTIME;
     /* A retry writes, but a database it would have to create has nothing to retry. */
     if (stat(cfg->storage.path, &sb) != 0) {
         fprintf(stderr, "collector rejects: no database at %s: %s\n", cfg->storage.path,
@@ -280,7 +284,7 @@ static int run_retry(const struct config *cfg, const struct store_reject_filter 
         fprintf(stderr, "collector rejects: %s\n", err);
         goto out;
     }
-    ig = ingest_new(cfg, st, &ps, &reg);
+    ig = ingest_new(cfg, st, snap);
     if (!ig)
         goto out;
     if (retry(ig, st, *f, &n)) {
@@ -298,8 +302,7 @@ static int run_retry(const struct config *cfg, const struct store_reject_filter 
 out:
     ingest_free(ig);
     store_close(st);
-    registry_free(reg);
-    profile_set_free(ps);
+    snapshot_release(snap);
     return rc;
 }
 

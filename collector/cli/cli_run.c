@@ -14,14 +14,12 @@
 #include "ingest/ingest.h"
 #include "core/log.h"
 #include "ingest/mqtt.h"
-#include "profile.h"
-#include "registry.h"
 #include "scheduler.h"
 #include "store/store.h"
 #include "wiring.h"
 #include "daemon_http.h"
 #include "core/clock.h"
-#include "core/devices_load.h"
+#include "core/snapshot.h"
 #include "core/watchdog.h"
 
 #include <getopt.h>
@@ -54,6 +52,7 @@ struct daemon {
     struct sched *sched;
     struct notify *notify;
     struct alerts *alerts;
+    const struct snapshot *snap; /* the profiles, registry and rules in use (held) */
     struct wire_hj212 hj212_rules;
     struct daemon_http *http;
     struct store *st;
@@ -118,12 +117,6 @@ static void on_note(void *ud, enum mqtt_note what)
                                                              : INGEST_COND_SESSION_LOST);
 }
 
-static void log_error_line(void *ud, const char *msg)
-{
-    (void)ud;
-    log_err("%s", msg);
-}
-
 /*
  * SIGHUP, alert channels: read alerts.channels from the configuration file
  * again (with the same --set overrides; every other key keeps the value it
@@ -135,7 +128,7 @@ static void log_error_line(void *ud, const char *msg)
  */
 static void reload_channels(struct daemon *dm)
 {
-    struct diag d = {log_error_line, NULL, 0};
+    struct diag d = {log_diag_line, NULL, 0};
     struct config *cfg;
     struct notify_channels *chans = NULL, *old = NULL;
     const struct notify_channels *now;
@@ -174,32 +167,38 @@ static void reload_channels(struct daemon *dm)
     log_info("reload: alert channels replaced (%zu now)", notify_channels_count(now));
 }
 
+/*
+ * SIGHUP, between batches: load profiles, registry and rules into a new
+ * snapshot, in this one place, and hand it to every thread — the HJ 212
+ * listener first, whose device passwords must fit the new registry — each
+ * of which swaps it in between two of its transactions. Any error keeps
+ * the snapshot in use everywhere. Then the alert channels.
+ */
 static void on_reload(void *ud)
 {
     struct daemon *dm = ud;
-    struct diag d = {log_error_line, NULL, 0};
-    struct profile_set *ps = NULL;
-    struct registry *reg = NULL;
+    struct diag d = {log_diag_line, NULL, 0};
+    const struct snapshot *snap = NULL;
 
     watchdog_reloading(dm->wd);
-    log_info("reload: reading device profiles and registry");
-    if (devices_load(dm->cfg, &d, &ps, &reg)) {
-        log_err("reload: %d error%s; keeping the profiles and registry in use", d.n_errors,
+    log_info("reload: reading device profiles, registry and rules");
+    if (snapshot_load(dm->cfg, &d, &snap) || hj212_tcp_use_snapshot(dm->hj212, snap, &d)) {
+        log_err("reload: %d error%s; keeping the profiles, registry and rules in use", d.n_errors,
                 d.n_errors == 1 ? "" : "s");
-        watchdog_ready(dm->wd, "reload failed; running with the previous profiles and registry");
+        snapshot_release(snap);
+        watchdog_ready(dm->wd, "reload failed; running with the previous profiles, registry and "
+                               "rules");
         return;
     }
-    if (ingest_reload(dm->ig, &ps, &reg))
+    if (ingest_reload(dm->ig, snap))
         log_err("reload: applying the new registry failed");
-    else
-        log_info("reload: done");
+    alerts_use_snapshot(dm->alerts, snap);
+    sched_use_snapshot(dm->sched, snap);
+    snapshot_release(dm->snap);
+    dm->snap = snap;
     reload_channels(dm);
-    hj212_tcp_reload(dm->hj212);
-    sched_reload(dm->sched);
-    if (dm->alerts && alerts_reload(dm->alerts, NULL))
-        log_err("reload: rules have errors; keeping the rules in use");
-    profile_set_free(ps);
-    registry_free(reg);
+    log_info("reload: done (profiles, registry and rules of generation %llu)",
+             (unsigned long long)snapshot_generation(snap));
     watchdog_ready(dm->wd, "reloaded");
     dm->next_status_ms = 0;
 }
@@ -272,10 +271,8 @@ int cli_run(int argc, char **argv)
         {0},
     };
     struct cli_common cc = {0};
-    struct diag d = {log_error_line, NULL, 0};
+    struct diag d = {log_diag_line, NULL, 0};
     struct daemon dm = {0};
-    struct profile_set *ps = NULL;
-    struct registry *reg = NULL;
     struct store *st = NULL;
     struct mqtt_in *mq = NULL;
     struct notify_channels *chans = NULL;
@@ -306,8 +303,8 @@ int cli_run(int argc, char **argv)
     dm.wd = watchdog_new();
     if (!dm.wd)
         goto out;
-    if (devices_load(dm.cfg, &d, &ps, &reg)) {
-        log_err("run: invalid device profiles or registry (%d error%s)", d.n_errors,
+    if (snapshot_load(dm.cfg, &d, &dm.snap)) {
+        log_err("run: invalid device profiles, registry or rules (%d error%s)", d.n_errors,
                 d.n_errors == 1 ? "" : "s");
         rc = EXIT_USAGE;
         goto out;
@@ -324,7 +321,7 @@ int cli_run(int argc, char **argv)
         log_err("store: %s", err);
         goto out;
     }
-    dm.ig = ingest_new(dm.cfg, st, &ps, &reg);
+    dm.ig = ingest_new(dm.cfg, st, dm.snap);
     if (!dm.ig)
         goto out;
     ingest_watch_clock(dm.ig, "mqtt"); /* gateway_clock_suspect */
@@ -346,7 +343,7 @@ int cli_run(int argc, char **argv)
     }
     /* Rule evaluation routes through the channels; the delivery threads own them. */
     routing = chans;
-    dm.alerts = alerts_new(dm.cfg, st, NULL, routing);
+    dm.alerts = alerts_new(dm.cfg, st, dm.snap, routing);
     if (!dm.alerts) {
         rc = EXIT_USAGE;
         goto out;
@@ -361,12 +358,13 @@ int cli_run(int argc, char **argv)
     dm.notify = notify_start(dm.cfg, &chans, dm.wd);
     if (!dm.notify)
         goto out;
-    dm.sched = sched_start(dm.cfg, routing, dm.wd);
+    dm.sched = sched_start(dm.cfg, dm.snap, routing, dm.wd);
     if (!dm.sched)
         goto out;
     if (*dm.cfg->ingest.hj212_listen) {
         wire_hj212_rules(&dm.hj212_rules, dm.cfg, routing);
-        dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen, &dm.hj212_rules.src, dm.wd);
+        dm.hj212 = hj212_tcp_start(dm.cfg, dm.cfg->ingest.hj212_listen, dm.snap,
+                                   &dm.hj212_rules.src, dm.wd);
         if (!dm.hj212)
             goto out;
     }
@@ -412,8 +410,7 @@ out:
     mqtt_in_free(mq);
     ingest_free(dm.ig);
     store_close(st);
-    registry_free(reg);
-    profile_set_free(ps);
+    snapshot_release(dm.snap);
     notify_channels_free(chans);
     /* Last: the threads above had hearts of it. After STOPPING=1 systemd
      * bounds the shutdown with TimeoutStopSec=, not with the watchdog. */

@@ -1,5 +1,5 @@
 /*
- * Scheduler thread (see sched.h). Each tick drains the rollup backlog in
+ * Scheduler thread (see scheduler.h). Each tick drains the rollup backlog in
  * batches; between batches the write lock is released so ingest never
  * waits longer than one batch. A failing pass is logged through a
  * complaint and retried on the next tick.
@@ -12,15 +12,13 @@
 #include "cli.h"
 #include "diag.h"
 #include "core/log.h"
-#include "profile.h"
-#include "registry.h"
 #include "stats/rollup.h"
 #include "store/store.h"
 #include "wiring.h"
 #include "upload/upload.h"
 #include "xalloc.h"
 #include "core/clock.h"
-#include "core/devices_load.h"
+#include "core/snapshot.h"
 #include "core/watchdog.h"
 
 #include <pthread.h>
@@ -38,16 +36,16 @@ struct sched {
     struct complaint failing;
     int64_t next_retention_ms;
     struct upload_worker *upload; /* the nightly upload's own thread, when upload.url is set */
-    atomic_int reload;
-    struct profile_set *profiles;
     struct alerts *alerts;
     struct watchdog *wd;
     struct wd_heart *heart; /* beaten per step and while napping */
     uint64_t seen_marked;   /* store_marked_commits() when last looked at */
     int64_t last_mark_ms;   /* when it was last seen to change (monotonic) */
     int64_t nap_start_ms;   /* when the idle nap began */
-    /* Alert channels reloaded on SIGHUP, held until the thread takes them over. */
+    /* Alert channels and a snapshot reloaded on SIGHUP, held until the
+     * thread takes them over. */
     _Atomic(const struct notify_channels *) next_channels;
+    _Atomic(const struct snapshot *) next_snapshot;
 };
 
 static bool sched_stopping(void *ud)
@@ -96,37 +94,15 @@ static void yield_to_ingest(struct sched *s, int64_t took)
     clock_nap(took > 1 ? took : 1, 1, ingest_has_lock, s);
 }
 
-static void log_line(void *ud, const char *msg)
+/* Take up a snapshot handed over on SIGHUP, between two steps. */
+static void take_snapshot(struct sched *s)
 {
-    (void)ud;
-    log_err("%s", msg);
-}
+    const struct snapshot *snap = atomic_exchange(&s->next_snapshot, NULL);
 
-/* Profiles give device intervals to the silence rule; the registry is not needed. */
-static struct profile_set *load_profiles(const struct config *cfg)
-{
-    struct diag d = {log_line, NULL, 0};
-    struct profile_set *ps = NULL;
-    struct registry *reg = NULL;
-
-    if (devices_load(cfg, &d, &ps, &reg))
-        return NULL;
-    registry_free(reg);
-    return ps;
-}
-
-static void do_reload(struct sched *s)
-{
-    struct profile_set *ps = load_profiles(s->cfg);
-
-    if (!ps)
-        return;
-    if (s->alerts && alerts_reload(s->alerts, ps) != 0) {
-        profile_set_free(ps);
-        return;
+    if (snap) {
+        alerts_use_snapshot(s->alerts, snap);
+        snapshot_release(snap);
     }
-    profile_set_free(s->profiles);
-    s->profiles = ps;
 }
 
 static void *run(void *arg)
@@ -136,8 +112,7 @@ static void *run(void *arg)
     while (!atomic_load(&s->stop)) {
         int n;
         long done = 0;
-        if (atomic_exchange(&s->reload, 0))
-            do_reload(s);
+        take_snapshot(s);
         {
             const struct notify_channels *nc = atomic_exchange(&s->next_channels, NULL);
             if (nc) {
@@ -193,8 +168,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels,
-                          struct watchdog *wd)
+struct sched *sched_start(const struct config *cfg, const struct snapshot *snap,
+                          const struct notify_channels *channels, struct watchdog *wd)
 {
     struct sched *s = xcalloc(1, sizeof(*s));
     char err[512];
@@ -213,8 +188,7 @@ struct sched *sched_start(const struct config *cfg, const struct notify_channels
         goto fail;
     rollup_set_settle(s->ru, SETTLE_MS);
     s->last_mark_ms = INT64_MIN / 2;
-    s->profiles = load_profiles(cfg);
-    s->alerts = alerts_new(cfg, s->st, s->profiles, channels);
+    s->alerts = alerts_new(cfg, s->st, snap, channels);
     if (!s->alerts)
         goto fail;
     {
@@ -250,9 +224,9 @@ void sched_stop(struct sched *s)
         pthread_join(s->thread, NULL);
     watchdog_heart_free(s->wd, s->heart);
     notify_channels_release(atomic_exchange(&s->next_channels, NULL));
+    snapshot_release(atomic_exchange(&s->next_snapshot, NULL));
     rollup_free(s->ru);
     alerts_free(s->alerts);
-    profile_set_free(s->profiles);
     store_close(s->st);
     xfree(s);
 }
@@ -263,10 +237,10 @@ void sched_set_channels(struct sched *s, const struct notify_channels *channels)
         notify_channels_release(atomic_exchange(&s->next_channels, notify_channels_hold(channels)));
 }
 
-void sched_reload(struct sched *s)
+void sched_use_snapshot(struct sched *s, const struct snapshot *snap)
 {
     if (s)
-        atomic_store(&s->reload, 1);
+        snapshot_release(atomic_exchange(&s->next_snapshot, snapshot_hold(snap)));
 }
 
 long sched_rollup_all(const struct config *cfg,
@@ -275,7 +249,9 @@ long sched_rollup_all(const struct config *cfg,
     int64_t next_report = 0;
     struct store *st;
     struct rollup *ru;
-    struct alerts *al;
+    struct alerts *al = NULL;
+    const struct snapshot *snap = NULL;
+    struct diag d = {log_diag_line, NULL, 0};
     char err[512];
     long total = 0;
     int n;
@@ -291,7 +267,11 @@ long sched_rollup_all(const struct config *cfg,
         return COL_ERR_NOMEM;
     }
     /* alerts computed offline are recorded; no channels: nothing is sent from here */
-    al = alerts_new(cfg, st, NULL, NULL);
+    if (snapshot_load(cfg, &d, &snap) == 0)
+        al = alerts_new(cfg, st, snap, NULL);
+    else
+        log_err("rollup: %d error%s in the rules, profiles or registry; no alerts are evaluated",
+                d.n_errors, d.n_errors == 1 ? "" : "s");
     if (al) {
         struct rollup_rules rr;
         wire_rollup_rules(al, &rr);
@@ -308,6 +288,7 @@ long sched_rollup_all(const struct config *cfg,
     } while (n > 0);
     rollup_free(ru);
     alerts_free(al);
+    snapshot_release(snap);
     store_close(st);
     return n < 0 ? n : total;
 }

@@ -1,8 +1,9 @@
 /*
  * The scheduler thread (not "sched.h": that name belongs to the C library):
  * periodic work that must not run on the MQTT thread
- * (which acknowledges messages only between commits): the rollup pass, and
- * later retention and the nightly upload. It has its own SQLite connection.
+ * (which acknowledges messages only between commits): the rollup pass with
+ * its scheduled rules, retention, and the start of the nightly upload's
+ * thread. It has its own SQLite connection.
  */
 #ifndef SCHEDULER_H
 #define SCHEDULER_H
@@ -13,15 +14,17 @@ struct config;
 struct sched;
 
 struct notify_channels;
+struct snapshot;
 struct watchdog;
 
 /*
- * Start the thread. Borrows @cfg, @channels (alert routing; may be NULL)
+ * Start the thread. Holds @snap (rules and profiles) until sched_stop() or
+ * a later snapshot; borrows @cfg, @channels (alert routing; may be NULL)
  * and @wd (the systemd watchdog, whose "scheduler" heart the thread beats;
  * may be NULL) until sched_stop(). NULL on failure (logged).
  */
-struct sched *sched_start(const struct config *cfg, const struct notify_channels *channels,
-                          struct watchdog *wd);
+struct sched *sched_start(const struct config *cfg, const struct snapshot *snap,
+                          const struct notify_channels *channels, struct watchdog *wd);
 
 /*
  * Route the thread's alerts into @channels (held until the thread takes
@@ -30,8 +33,11 @@ struct sched *sched_start(const struct config *cfg, const struct notify_channels
  */
 void sched_set_channels(struct sched *s, const struct notify_channels *channels);
 
-/* Ask the thread to reload rules, profiles and registry (SIGHUP). Thread-safe. */
-void sched_reload(struct sched *s);
+/*
+ * Hand the thread a new snapshot (SIGHUP): held until the thread swaps it
+ * in between two steps. Thread-safe.
+ */
+void sched_use_snapshot(struct sched *s, const struct snapshot *snap);
 /* Stop and free; finishes the step in progress. Accepts NULL. */
 void sched_stop(struct sched *s);
 

@@ -71,10 +71,11 @@ void wire_gateway_facts(struct alerts *a, const struct config *cfg)
     alerts_set_gateway_facts(a, &f);
 }
 
-static int hj212_open(void *ud, struct store *st, struct ingest_rules *out)
+static int hj212_open(void *ud, struct store *st, const struct snapshot *snap,
+                      struct ingest_rules *out)
 {
     struct wire_hj212 *w = ud;
-    struct alerts *a = alerts_new(w->cfg, st, NULL, w->channels);
+    struct alerts *a = alerts_new(w->cfg, st, snap, w->channels);
 
     if (!a)
         return COL_ERR_CONFIG;
@@ -82,7 +83,7 @@ static int hj212_open(void *ud, struct store *st, struct ingest_rules *out)
     return 0;
 }
 
-static int hj212_reload(void *ud, struct ingest_rules *r)
+static void hj212_update(void *ud, struct ingest_rules *r, const struct snapshot *snap)
 {
     struct wire_hj212 *w = ud;
     const struct notify_channels *nc = atomic_exchange(&w->next_channels, NULL);
@@ -91,7 +92,8 @@ static int hj212_reload(void *ud, struct ingest_rules *r)
         alerts_set_channels(r->ud, nc);
         notify_channels_release(nc);
     }
-    return alerts_reload(r->ud, NULL);
+    if (snap)
+        alerts_use_snapshot(r->ud, snap);
 }
 
 static void hj212_close(struct ingest_rules *r)
@@ -103,7 +105,7 @@ static void hj212_close(struct ingest_rules *r)
 void wire_hj212_rules(struct wire_hj212 *w, const struct config *cfg,
                       const struct notify_channels *channels)
 {
-    w->src = (struct hj212_rules_source){hj212_open, hj212_reload, hj212_close, w};
+    w->src = (struct hj212_rules_source){hj212_open, hj212_update, hj212_close, w};
     w->cfg = cfg;
     w->channels = channels;
     atomic_init(&w->next_channels, NULL);

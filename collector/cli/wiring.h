@@ -29,8 +29,9 @@ void wire_gateway_facts(struct alerts *a, const struct config *cfg);
  * A rules source for the HJ 212 listener: each open() makes an alerts
  * evaluator over the listener's connection with @cfg (borrowed for @src's
  * lifetime) and @channels (borrowed until open() returns: the evaluator
- * holds them). Reloaded channels are handed over with
- * wire_hj212_set_channels() and taken up by the next reload().
+ * holds them) and the rules of the snapshot open() and update() are
+ * given. Reloaded channels are handed over with wire_hj212_set_channels()
+ * and taken up by the listener's next update().
  */
 struct wire_hj212 {
     struct hj212_rules_source src;
@@ -40,7 +41,7 @@ struct wire_hj212 {
 };
 void wire_hj212_rules(struct wire_hj212 *w, const struct config *cfg,
                       const struct notify_channels *channels);
-/* Hold @channels for the listener's next reload(). Thread-safe. */
+/* Hold @channels for the listener's next update(). Thread-safe. */
 void wire_hj212_set_channels(struct wire_hj212 *w, const struct notify_channels *channels);
 /* Release channels not taken up (after the listener stopped). */
 void wire_hj212_clear(struct wire_hj212 *w);

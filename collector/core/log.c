@@ -40,6 +40,12 @@ void log_use_syslog(bool on)
     use_syslog = on;
 }
 
+void log_diag_line(void *ud, const char *msg)
+{
+    (void)ud;
+    log_at(LOG_LVL_ERR, "%s", msg);
+}
+
 __attribute__((format(printf, 2, 0))) static void vlog(enum log_level lvl, const char *fmt,
                                                        va_list ap)
 {

@@ -23,6 +23,8 @@ int log_parse_level(const char *s, enum log_level *out);
 void log_set_level(enum log_level lvl);
 /* Send lines to syslog (ident "collector") instead of stderr. */
 void log_use_syslog(bool on);
+/* A struct diag's emit(): logs each file:line error at error level. */
+void log_diag_line(void *ud, const char *msg);
 
 #define log_at(lvl, ...)                                                                           \
     do {                                                                                           \

@@ -24,6 +24,7 @@
 
 struct cidr;
 struct hj212_auth;
+struct hj212_next;
 struct hj212_reasm;
 struct wd_heart;
 
@@ -65,7 +66,7 @@ struct hj212_tcp {
     bool has_thread;
     int listen_fd;
     atomic_int stop;
-    atomic_int reload;
+    _Atomic(struct hj212_next *) next; /* a reload handed over, taken between passes */
     struct store *st;
     struct ingest *ig;
     const struct hj212_rules_source *rules_src; /* borrowed; NULL = no rules */

@@ -54,12 +54,10 @@
 #include "hj212_auth.h"
 #include "ingest.h"
 #include "core/log.h"
-#include "profile.h"
-#include "registry.h"
 #include "store/store.h"
 #include "xalloc.h"
 #include "core/clock.h"
-#include "core/devices_load.h"
+#include "core/snapshot.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -419,33 +417,40 @@ static bool resume_held(struct hj212_tcp *t)
     return any;
 }
 
-static void do_reload(struct hj212_tcp *t)
+/* What a reload hands the thread: a snapshot and the passwords of its registry. */
+struct hj212_next {
+    const struct snapshot *snap; /* held */
+    struct hj212_auth *auth;
+};
+
+static void next_free(struct hj212_next *n)
 {
-    struct diag d = {0};
-    struct profile_set *ps = NULL;
-    struct registry *reg = NULL;
+    if (!n)
+        return;
+    snapshot_release(n->snap);
+    hj212_auth_free(n->auth);
+    xfree(n);
+}
 
-    struct hj212_auth *auth = NULL;
+/* Between passes: take up reloaded alert channels, and a reload handed over by
+ * hj212_tcp_use_snapshot(). */
+static void take_next(struct hj212_tcp *t)
+{
+    struct hj212_next *n = atomic_exchange(&t->next, NULL);
+    struct hj212_auth *old;
 
-    if (devices_load(t->cfg, &d, &ps, &reg) == 0) {
-        auth = hj212_auth_load(reg, t->cfg->ingest.hj212_password_dir,
-                               t->cfg->ingest.hj212_require_password, &d);
-        if (!auth)
-            log_err("hj212: device passwords have errors; keeping the profiles, registry and "
-                    "passwords in use");
-    }
-    if (auth && ingest_reload(t->ig, &ps, &reg) == 0) {
-        hj212_auth_free(t->auth);
-        t->auth = auth;
-        auth = NULL;
-        log_info("hj212: reloaded profiles, registry and %zu device passwords",
-                 hj212_auth_count(t->auth));
-    }
-    hj212_auth_free(auth);
-    if (t->has_rules && t->rules_src->reload(t->rules_src->ud, &t->rules))
-        log_err("hj212: rules have errors; keeping the rules in use");
-    profile_set_free(ps);
-    registry_free(reg);
+    if (t->has_rules)
+        t->rules_src->update(t->rules_src->ud, &t->rules, n ? n->snap : NULL);
+    if (!n)
+        return;
+    if (ingest_reload(t->ig, n->snap))
+        log_err("hj212: applying the new registry failed");
+    old = t->auth;
+    t->auth = n->auth;
+    n->auth = old;
+    log_info("hj212: reloaded profiles, registry, rules and %zu device passwords",
+             hj212_auth_count(t->auth));
+    next_free(n);
 }
 
 /*
@@ -467,8 +472,7 @@ static void *run(void *arg)
         bool can_accept = false, is_busy;
 
         wd_beat_at(t->heart, now);
-        if (atomic_exchange(&t->reload, 0))
-            do_reload(t);
+        take_next(t);
         if (now >= next_flush) {
             ingest_flush(t->ig);
             next_flush = now + 1000;
@@ -521,13 +525,20 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* The passwords for the devices of @snap's registry, or NULL (errors to @d). */
+static struct hj212_auth *load_auth(const struct config *cfg, const struct snapshot *snap,
+                                    struct diag *d)
+{
+    return hj212_auth_load(snapshot_registry(snap), cfg->ingest.hj212_password_dir,
+                           cfg->ingest.hj212_require_password, d);
+}
+
 struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
+                                  const struct snapshot *snap,
                                   const struct hj212_rules_source *rules, struct watchdog *wd)
 {
     struct hj212_tcp *t = xcalloc(1, sizeof(*t));
-    struct diag d = {0};
-    struct profile_set *ps = NULL;
-    struct registry *reg = NULL;
+    struct diag d = {log_diag_line, NULL, 0};
     char err[512];
 
     if (!t)
@@ -542,18 +553,15 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
         log_err("hj212: %s", err);
         goto fail;
     }
-    if (devices_load(cfg, &d, &ps, &reg))
-        goto fail;
-    t->auth = hj212_auth_load(reg, cfg->ingest.hj212_password_dir,
-                              cfg->ingest.hj212_require_password, &d);
+    t->auth = load_auth(cfg, snap, &d);
     if (!t->auth)
         goto fail;
-    t->ig = ingest_new(cfg, t->st, &ps, &reg);
+    t->ig = ingest_new(cfg, t->st, snap);
     if (!t->ig)
         goto fail;
     t->rules_src = rules;
     if (rules) {
-        if (rules->open(rules->ud, t->st, &t->rules))
+        if (rules->open(rules->ud, t->st, snap, &t->rules))
             goto fail;
         t->has_rules = true;
         ingest_set_rules(t->ig, &t->rules);
@@ -597,16 +605,27 @@ struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
                                                 : ", devices without one accepted");
     return t;
 fail:
-    profile_set_free(ps);
-    registry_free(reg);
     hj212_tcp_stop(t);
     return NULL;
 }
 
-void hj212_tcp_reload(struct hj212_tcp *t)
+int hj212_tcp_use_snapshot(struct hj212_tcp *t, const struct snapshot *snap, struct diag *d)
 {
-    if (t)
-        atomic_store(&t->reload, 1);
+    struct hj212_next *n;
+
+    if (!t)
+        return 0;
+    n = xcalloc(1, sizeof(*n));
+    if (!n)
+        return COL_ERR_NOMEM;
+    n->auth = load_auth(t->cfg, snap, d);
+    if (!n->auth) {
+        xfree(n);
+        return COL_ERR_CONFIG;
+    }
+    n->snap = snapshot_hold(snap);
+    next_free(atomic_exchange(&t->next, n));
+    return 0;
 }
 
 void hj212_tcp_stop(struct hj212_tcp *t)
@@ -630,6 +649,7 @@ void hj212_tcp_stop(struct hj212_tcp *t)
     if (t->has_thread)
         log_info("hj212: stopped after %ld packets, %ld acknowledged", t->n_packets, t->n_acks);
     ingest_free(t->ig);
+    next_free(atomic_exchange(&t->next, NULL));
     hj212_auth_free(t->auth);
     hj212_reasm_free(t->reasm);
     if (t->has_rules)

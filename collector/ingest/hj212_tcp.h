@@ -18,21 +18,23 @@
 #include "ingest.h"
 
 struct config;
+struct diag;
+struct snapshot;
 struct store;
 struct hj212_tcp;
 struct watchdog;
 
 /*
  * Where the listener's thread gets its instant rules: an evaluator of its
- * own over its own connection @st (the alerts room implements it; the
- * daemon passes it in). open() fills @out and returns 0 or a COL_ERR_*;
- * reload() re-reads the rules and takes up reloaded alert channels
- * (SIGHUP), on the listener's thread, and returns 0 or a COL_ERR_* (the
- * old rules stay); close() frees what open() made.
+ * own over its own connection @st with the rules of @snap (the alerts room
+ * implements it; the daemon passes it in). open() fills @out and returns 0
+ * or a COL_ERR_*; update(), on the listener's thread between two passes,
+ * takes up reloaded alert channels and, when @snap is not NULL, the rules
+ * of a reloaded snapshot (SIGHUP); close() frees what open() made.
  */
 struct hj212_rules_source {
-    int (*open)(void *ud, struct store *st, struct ingest_rules *out);
-    int (*reload)(void *ud, struct ingest_rules *r);
+    int (*open)(void *ud, struct store *st, const struct snapshot *snap, struct ingest_rules *out);
+    void (*update)(void *ud, struct ingest_rules *r, const struct snapshot *snap);
     void (*close)(struct ingest_rules *r);
     void *ud;
 };
@@ -40,14 +42,23 @@ struct hj212_rules_source {
 /*
  * Start listening on @addr ("host:port"; "0.0.0.0:9212") on a new thread,
  * which beats the heart "hj212" of @wd (the systemd watchdog; may be NULL)
- * every pass. Borrows @cfg, @rules (may be NULL: no rules) and @wd until
+ * every pass. Holds @snap (profiles, registry, rules; the device passwords
+ * are read for its registry) until hj212_tcp_stop() or a later snapshot;
+ * borrows @cfg, @rules (may be NULL: no rules) and @wd until
  * hj212_tcp_stop(). NULL on failure (logged).
  */
 struct hj212_tcp *hj212_tcp_start(const struct config *cfg, const char *addr,
+                                  const struct snapshot *snap,
                                   const struct hj212_rules_source *rules, struct watchdog *wd);
 
-/* Ask the listener to reload profiles and registry (SIGHUP). Thread-safe. */
-void hj212_tcp_reload(struct hj212_tcp *t);
+/*
+ * Hand the listener a reloaded snapshot (SIGHUP): reads the device
+ * passwords for its registry on the calling thread and, when they are
+ * valid, queues both for the listener, which swaps them in between two
+ * passes. COL_ERR_CONFIG (errors to @d) leaves the listener as it is.
+ * Accepts NULL @t (0).
+ */
+int hj212_tcp_use_snapshot(struct hj212_tcp *t, const struct snapshot *snap, struct diag *d);
 
 /*
  * Stop the thread, close every connection (unsent answers are dropped:

@@ -27,6 +27,7 @@
 #include "core/config.h"
 #include "decode.h"
 #include "core/log.h"
+#include "core/snapshot.h"
 #include "profile.h"
 #include "registry.h"
 #include "store/store.h"
@@ -84,8 +85,16 @@ static int sync_registry(struct ingest *ig)
     return store_commit(ig->st);
 }
 
-struct ingest *ingest_new(const struct config *cfg, struct store *st, struct profile_set **profiles,
-                          struct registry **reg)
+/* Read devices from @snap (held) from now on. */
+static void use_snapshot(struct ingest *ig, const struct snapshot *snap)
+{
+    snapshot_release(ig->snap);
+    ig->snap = snapshot_hold(snap);
+    ig->profiles = snapshot_profiles(snap);
+    ig->reg = snapshot_registry(snap);
+}
+
+struct ingest *ingest_new(const struct config *cfg, struct store *st, const struct snapshot *snap)
 {
     struct ingest *ig = xcalloc(1, sizeof(*ig));
 
@@ -104,10 +113,7 @@ struct ingest *ingest_new(const struct config *cfg, struct store *st, struct pro
         ingest_free(ig);
         return NULL;
     }
-    ig->profiles = *profiles;
-    ig->reg = *reg;
-    *profiles = NULL;
-    *reg = NULL;
+    use_snapshot(ig, snap);
     if (sync_registry(ig)) {
         log_err("ingest: cannot write the registry to the database");
         ingest_free(ig);
@@ -124,8 +130,7 @@ void ingest_free(struct ingest *ig)
         strmap_each(ig->devices, free_entry, NULL);
     strmap_free(ig->devices);
     strmap_free(ig->metrics);
-    profile_set_free(ig->profiles);
-    registry_free(ig->reg);
+    snapshot_release(ig->snap);
     xfree(ig->fields);
     xfree(ig->field_dev);
     xfree(ig->rows);
@@ -142,24 +147,18 @@ void ingest_set_rules(struct ingest *ig, const struct ingest_rules *rules)
         memset(&ig->rules, 0, sizeof(ig->rules));
 }
 
-int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct registry **reg)
+int ingest_reload(struct ingest *ig, const struct snapshot *snap)
 {
-    struct profile_set *old_p = ig->profiles;
-    struct registry *old_r = ig->reg;
-
     if (NEVER(ig->in_batch))
         return COL_ERR_INVAL;
 
     if (ingest_flush(ig))
         log_warn("ingest: device bookkeeping not written before reload");
 
-    ig->profiles = *profiles;
-    ig->reg = *reg;
-    *profiles = NULL;
-    *reg = NULL;
+    if (snap == ig->snap)
+        return 0;
+    use_snapshot(ig, snap);
     clear_devices(ig);
-    profile_set_free(old_p);
-    registry_free(old_r);
     if (!ig->devices)
         return COL_ERR_NOMEM;
     return sync_registry(ig);

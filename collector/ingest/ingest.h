@@ -19,24 +19,24 @@
 
 struct config;
 struct store;
-struct profile_set;
-struct registry;
+struct snapshot;
 struct ingest;
 
 /*
- * New ingest over @st. Borrows @cfg and @st; takes ownership of *profiles
- * and *reg (sets them to NULL). Registry sites and devices are written to
- * the database. NULL on failure (logged).
+ * New ingest over @st, reading profiles and registry from @snap (held
+ * until ingest_free() or the next ingest_reload()). Borrows @cfg and @st.
+ * Registry sites and devices are written to the database. NULL on
+ * failure (logged).
  */
-struct ingest *ingest_new(const struct config *cfg, struct store *st, struct profile_set **profiles,
-                          struct registry **reg);
+struct ingest *ingest_new(const struct config *cfg, struct store *st, const struct snapshot *snap);
 void ingest_free(struct ingest *ig);
 
 /*
- * Swap in new profiles and registry (SIGHUP). Takes ownership as
- * ingest_new does; the old ones are freed. 0 or a COL_ERR_*.
+ * Read profiles and registry from @snap (held; the old snapshot is
+ * released) from the next message on (SIGHUP), and write the registry's
+ * sites and devices. Call between batches. 0 or a COL_ERR_*.
  */
-int ingest_reload(struct ingest *ig, struct profile_set **profiles, struct registry **reg);
+int ingest_reload(struct ingest *ig, const struct snapshot *snap);
 
 /*
  * Open a batch (BEGIN IMMEDIATE; waits up to storage.busy_timeout for the

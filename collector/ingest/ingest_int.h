@@ -61,10 +61,11 @@ struct pending_note {
 struct ingest {
     const struct config *cfg;
     struct store *st;
-    struct profile_set *profiles;
-    struct registry *reg;
-    struct strmap *devices; /* name → struct dev_entry* (owned; NULL = forgotten) */
-    struct strmap *metrics; /* name → (void*)(intptr_t)id */
+    const struct snapshot *snap;        /* held */
+    const struct profile_set *profiles; /* the snapshot's */
+    const struct registry *reg;         /* the snapshot's */
+    struct strmap *devices;             /* name → struct dev_entry* (owned; NULL = forgotten) */
+    struct strmap *metrics;             /* name → (void*)(intptr_t)id */
     struct dec_field *fields;
     struct dev_entry **field_dev; /* per field: its device, NULL when rejected */
     struct pending_row *rows;     /* a message's readings, written together */

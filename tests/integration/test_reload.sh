@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# SIGHUP reloads device profiles and the registry without dropping the MQTT
-# session; a broken registry is reported as file:line and the one in use
-# is kept.
+# SIGHUP reloads device profiles, the registry and the rules without
+# dropping the MQTT session; a broken registry or rule file is reported as
+# file:line and what is in use is kept, all of it: a reload is one
+# snapshot, taken whole or not at all.
 . "$(dirname "$0")/lib.sh"
 start_broker
 cat >"$T/registry.yaml" <<'CONF'
@@ -10,7 +11,17 @@ sites:
 devices:
   - {id: aqm-01, site: xujiahui, profile: air-station}
 CONF
-write_config
+cat >"$T/rules.yaml" <<'CONF'
+rules:
+  - name: pm25_high
+    source: "test: a high hourly reading"
+    series: reading
+    select: {domain: air, metric: pm25}
+    when: {op: ">", value: 500}
+    severity: warning
+    message: {zh: "{site} PM2.5 {value}", en: "{site} PM2.5 {value}"}
+CONF
+write_config "rules: {paths: [$T/rules.yaml]}"
 sed -i "s|unknown: register|unknown: reject, registry: $T/registry.yaml|" "$T/collector.yaml"
 start_collector
 pub xh/air/xujiahui/aqm-02 '{"ts": 1700000000, "pm25": 10}'
@@ -27,11 +38,29 @@ pass "SIGHUP: a device added to the registry is accepted"
 
 echo "devices: [ {id: broken" >>"$T/registry.yaml"
 kill -HUP "$COLLECTOR_PID"
-for _ in $(seq 1 50); do grep -q "keeping the profiles and registry in use" "$T/collector.log" && break; sleep 0.1; done
-grep -q "keeping the profiles and registry in use" "$T/collector.log" || fail "broken reload not reported"
+for _ in $(seq 1 50); do grep -q "keeping the profiles, registry and rules in use" "$T/collector.log" && break; sleep 0.1; done
+grep -q "keeping the profiles, registry and rules in use" "$T/collector.log" || fail "broken reload not reported"
 grep -qE "registry.yaml:[0-9]+: " "$T/collector.log" || fail "no file:line for the broken registry"
 pub xh/air/xujiahui/aqm-02 '{"ts": 1700000120, "pm25": 12}'
 wait_stat "['stored_messages']" 2 || fail "collector stopped working after a bad reload"
 [ "$(grep -c 'mqtt: connected' "$T/collector.log")" = 1 ] || fail "the MQTT session was dropped by a reload"
 pass "SIGHUP with a broken registry: file:line logged, old registry kept, session kept"
+
+# The registry is whole again and adds aqm-03, but the rules are broken:
+# nothing of this reload may be taken up, the new device included.
+sed -i '$d' "$T/registry.yaml"
+echo "  - {id: aqm-03, site: xujiahui, profile: air-station}" >>"$T/registry.yaml"
+echo "  - {name: broken, series: nonsense" >>"$T/rules.yaml"
+n_kept=$(grep -c "keeping the profiles, registry and rules in use" "$T/collector.log")
+kill -HUP "$COLLECTOR_PID"
+for _ in $(seq 1 50); do
+  [ "$(grep -c "keeping the profiles, registry and rules in use" "$T/collector.log")" -gt "$n_kept" ] && break
+  sleep 0.1
+done
+[ "$(grep -c "keeping the profiles, registry and rules in use" "$T/collector.log")" -gt "$n_kept" ] ||
+  fail "broken rules not reported"
+grep -qE "rules.yaml:[0-9]+: " "$T/collector.log" || fail "no file:line for the broken rules"
+pub xh/air/xujiahui/aqm-03 '{"ts": 1700000180, "pm25": 13}'
+wait_stat "['rejected'].get('unknown_device', 0)" 2 || fail "a device of a refused reload was taken up"
+pass "SIGHUP with broken rules: the registry of the same reload is not taken up either"
 stop_collector || fail "exit status"

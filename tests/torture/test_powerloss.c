@@ -23,6 +23,7 @@
 #include "col_err.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/snapshot.h"
 #include "diag.h"
 #include "ingest/ingest.h"
 #include "profile.h"
@@ -507,6 +508,7 @@ static struct ingest *open_ingest(struct store **st)
     struct profile_set *ps = profile_set_load_dir(w.cfg->devices.profiles, &d);
     struct registry *reg = ps ? registry_load(NULL, ps, &d) : NULL;
     char err[512], sql[64];
+    const struct snapshot *snap;
     struct ingest *ig;
 
     if (!ps || !reg) {
@@ -522,9 +524,9 @@ static struct ingest *open_ingest(struct store **st)
     /* Checkpoints (and WAL restarts) often, so that cuts land in them too. */
     snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %u", 8 + rnd() % 120);
     store_exec(*st, sql);
-    ig = ingest_new(w.cfg, *st, &ps, &reg);
-    profile_set_free(ps);
-    registry_free(reg);
+    snap = snapshot_of(ps, reg, NULL);
+    ig = snap ? ingest_new(w.cfg, *st, snap) : NULL;
+    snapshot_release(snap);
     return ig;
 }
 

@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/snapshot.h"
 #include "diag.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -81,6 +82,7 @@ static int setup(void **state)
     struct fixture *fx = calloc(1, sizeof(*fx));
     struct capture cap;
     struct diag d;
+    const struct snapshot *snap;
     char path[256], err[512];
 
     if (!fx)
@@ -91,7 +93,8 @@ static int setup(void **state)
         return -1;
     write_file(fx->dir, "rules.yaml", rules_yaml);
     write_file(fx->dir, "collector.yaml",
-               "storage:\n  path: c.db\nrules:\n  paths: [rules.yaml]\n");
+               "storage:\n  path: c.db\nrules:\n  paths: [rules.yaml]\n"
+               "devices:\n  profiles: " PROJECT_SRC_DIR "/devices/profiles\n");
     snprintf(path, sizeof(path), "%s/collector.yaml", fx->dir);
     cap_init(&cap, &d);
     fx->cfg = config_load(path, NULL, 0, &d);
@@ -106,7 +109,12 @@ static int setup(void **state)
     }
     if (store_exec(fx->st, "PRAGMA foreign_keys = ON") || store_exec(fx->st, trap_sql))
         return -1;
-    fx->a = alerts_new(fx->cfg, fx->st, NULL, NULL);
+    if (snapshot_load(fx->cfg, &d, &snap)) {
+        fprintf(stderr, "%s\n", cap.n ? cap.msg[0] : "snapshot_load failed");
+        return -1;
+    }
+    fx->a = alerts_new(fx->cfg, fx->st, snap, NULL);
+    snapshot_release(snap); /* the evaluator holds it */
     return fx->a ? 0 : -1;
 }
 

@@ -30,6 +30,7 @@
 #include "diag.h"
 #include "ingest/ingest.h"
 #include "core/log.h"
+#include "core/snapshot.h"
 #include "profile.h"
 #include "registry.h"
 #include "store/store.h"
@@ -101,6 +102,7 @@ static int open_all_in(void **state, const char *const *sets, size_t n_sets, boo
     struct diag d = {0};
     struct profile_set *profiles;
     struct registry *reg;
+    const struct snapshot *snap;
     char err[512];
     FILE *f;
 
@@ -148,13 +150,12 @@ static int open_all_in(void **state, const char *const *sets, size_t n_sets, boo
         registry_free(reg);
         return -1;
     }
-    fx->ig = ingest_new(fx->cfg, fx->st, &profiles, &reg);
-    if (!fx->ig)
+    snap = snapshot_of(profiles, reg, NULL);
+    if (!snap)
         return -1;
-    /* Ownership moved into the ingest. */
-    if (profiles || reg)
-        return -1;
-    return 0;
+    fx->ig = ingest_new(fx->cfg, fx->st, snap);
+    snapshot_release(snap); /* the ingest holds it */
+    return fx->ig ? 0 : -1;
 }
 
 static int open_all(void **state, const char *const *sets, size_t n_sets)

@@ -151,7 +151,7 @@ static struct report *year_of(struct fixture *fx, int year, size_t n_sites)
     assert_non_null(r->sites);
     r->n_sites = n_sites;
     for (size_t i = 0; i < n_sites; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof(name), "site-%zu", i + 1);
         scope_init(&r->sites[i], name);
     }
