@@ -7,6 +7,7 @@
 #include "xalloc.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,26 @@ void *xrealloc(void *p, size_t n)
     if (should_fail())
         return NULL;
     return realloc(p, n ? n : 1);
+}
+
+void *xgrow(void *v, size_t *cap, size_t need, size_t size, size_t first)
+{
+    size_t ncap = *cap ? *cap : (first ? first : 1);
+    void *nv;
+
+    if (need <= *cap)
+        return v;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return NULL;
+        ncap *= 2;
+    }
+    if (size && ncap > SIZE_MAX / size)
+        return NULL;
+    nv = xrealloc(v, ncap * size);
+    if (nv)
+        *cap = ncap;
+    return nv;
 }
 
 char *xstrndup(const char *s, size_t n)

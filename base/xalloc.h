@@ -13,6 +13,15 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+
+/*
+ * Room for @need elements of @size bytes in the array @v of capacity
+ * *@cap: returns @v when it has room, else @v reallocated with its
+ * capacity doubled (from @first) until @need fits, and *@cap updated.
+ * NULL when out of memory or the size overflows: @v is then unchanged and
+ * still the caller's. Elements beyond the old capacity are not set.
+ */
+void *xgrow(void *v, size_t *cap, size_t need, size_t size, size_t first);
 char *xstrndup(const char *s, size_t n);
 void xfree(void *p);
 

@@ -654,8 +654,8 @@ static int grow(struct loader *ld)
 
     if (ld->rs->n < ld->cap)
         return 0;
-    cap = ld->cap ? ld->cap * 2 : 16;
-    v = xrealloc(ld->rs->v, cap * sizeof(*v));
+    cap = ld->cap;
+    v = xgrow(ld->rs->v, &cap, ld->rs->n + 1, sizeof(*v), 16);
     if (!v)
         return COL_ERR_NOMEM;
     memset(v + ld->cap, 0, (cap - ld->cap) * sizeof(*v));

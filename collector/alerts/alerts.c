@@ -678,14 +678,11 @@ static int stuck_rules(struct alerts *a, const char *domain, const char *site, c
 /* Remember @lv as it is now, to restore it if the open transaction rolls back. */
 static int keep_undo(struct alerts *a, struct last_value *lv)
 {
-    if (a->n_undo == a->cap_undo) {
-        size_t ncap = a->cap_undo ? a->cap_undo * 2 : 64;
-        struct last_undo *nv = xrealloc(a->undo, ncap * sizeof(*nv));
-        if (!nv)
-            return COL_ERR_NOMEM;
-        a->undo = nv;
-        a->cap_undo = ncap;
-    }
+    struct last_undo *nv = xgrow(a->undo, &a->cap_undo, a->n_undo + 1, sizeof(*nv), 64);
+
+    if (!nv)
+        return COL_ERR_NOMEM;
+    a->undo = nv;
     a->undo[a->n_undo].lv = lv;
     a->undo[a->n_undo].before = *lv;
     a->n_undo++;

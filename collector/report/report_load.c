@@ -310,16 +310,12 @@ static int list_sites(struct loader *L, const char *only)
         const unsigned char *name = (const unsigned char *)db_col_text(s, 0);
         if (!name)
             continue;
-        if (r->n_sites == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct rep_scope *nv = xrealloc(r->sites, ncap * sizeof(*nv));
-            if (!nv) {
-                rc = COL_ERR_NOMEM;
-                goto out;
-            }
-            r->sites = nv;
-            cap = ncap;
+        struct rep_scope *nv = xgrow(r->sites, &cap, r->n_sites + 1, sizeof(*nv), 16);
+        if (!nv) {
+            rc = COL_ERR_NOMEM;
+            goto out;
         }
+        r->sites = nv;
         sc = &r->sites[r->n_sites++];
         memset(sc, 0, sizeof(*sc));
         snprintf(sc->name, sizeof(sc->name), "%s", (const char *)name);

@@ -33,14 +33,11 @@
 
 static int set_add(struct itemset *s, const char *site, int64_t id, int64_t t)
 {
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        struct item *nv = xrealloc(s->v, ncap * sizeof(*nv));
-        if (!nv)
-            return COL_ERR_NOMEM;
-        s->v = nv;
-        s->cap = ncap;
-    }
+    struct item *nv = xgrow(s->v, &s->cap, s->n + 1, sizeof(*nv), 64);
+
+    if (!nv)
+        return COL_ERR_NOMEM;
+    s->v = nv;
     snprintf(s->v[s->n].site, SITE_MAX, "%s", site ? site : "");
     s->v[s->n].id = id;
     s->v[s->n].t = t;

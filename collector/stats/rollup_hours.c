@@ -456,16 +456,12 @@ static int site_devices(struct rollup *r, const char *site)
     if (!s)
         return COL_ERR_DB;
     while ((step = db_step(s)) == DB_ROW) {
-        if (r->n_site_devs == r->site_devs_cap) {
-            size_t ncap = r->site_devs_cap ? r->site_devs_cap * 2 : 16;
-            int64_t *nv = xrealloc(r->site_devs, ncap * sizeof(*nv));
-            if (!nv) {
-                db_reset(s);
-                return COL_ERR_NOMEM;
-            }
-            r->site_devs = nv;
-            r->site_devs_cap = ncap;
+        int64_t *nv = xgrow(r->site_devs, &r->site_devs_cap, r->n_site_devs + 1, sizeof(*nv), 16);
+        if (!nv) {
+            db_reset(s);
+            return COL_ERR_NOMEM;
         }
+        r->site_devs = nv;
         r->site_devs[r->n_site_devs++] = db_col_i64(s, 0);
     }
     db_reset(s);

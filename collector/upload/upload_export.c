@@ -43,21 +43,16 @@ struct line {
 
 static void put(struct line *l, const char *s, size_t len)
 {
+    char *np;
+
     if (l->is_nomem)
         return;
-    if (l->n + len + 1 > l->cap) {
-        size_t ncap = l->cap ? l->cap : 1024;
-        char *np;
-        while (ncap < l->n + len + 1)
-            ncap *= 2;
-        np = xrealloc(l->p, ncap);
-        if (!np) {
-            l->is_nomem = true;
-            return;
-        }
-        l->p = np;
-        l->cap = ncap;
+    np = xgrow(l->p, &l->cap, l->n + len + 1, 1, 1024);
+    if (!np) {
+        l->is_nomem = true;
+        return;
     }
+    l->p = np;
     memcpy(l->p + l->n, s, len);
     l->n += len;
 }
@@ -369,16 +364,12 @@ static int load_devices(struct exporter *e)
     if (!s)
         return COL_ERR_DB;
     while ((step = db_step(s)) == DB_ROW) {
-        if (e->n_devs == cap) {
-            size_t ncap = cap ? cap * 2 : 256;
-            struct dev_count *nv = xrealloc(e->devs, ncap * sizeof(*nv));
-            if (!nv) {
-                rc = COL_ERR_NOMEM;
-                break;
-            }
-            e->devs = nv;
-            cap = ncap;
+        struct dev_count *nv = xgrow(e->devs, &cap, e->n_devs + 1, sizeof(*nv), 256);
+        if (!nv) {
+            rc = COL_ERR_NOMEM;
+            break;
         }
+        e->devs = nv;
         memset(&e->devs[e->n_devs], 0, sizeof(e->devs[0]));
         e->devs[e->n_devs++].id = db_col_i64(s, 0);
     }

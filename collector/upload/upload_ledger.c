@@ -24,14 +24,11 @@
 
 static int plan_add(struct upload_plan *p, const char *day, const char *state, long rev)
 {
-    if (p->n == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 16;
-        struct upload_due *nv = xrealloc(p->v, ncap * sizeof(*nv));
-        if (!nv)
-            return COL_ERR_NOMEM;
-        p->v = nv;
-        p->cap = ncap;
-    }
+    struct upload_due *nv = xgrow(p->v, &p->cap, p->n + 1, sizeof(*nv), 16);
+
+    if (!nv)
+        return COL_ERR_NOMEM;
+    p->v = nv;
     snprintf(p->v[p->n].day, sizeof(p->v[0].day), "%s", day);
     snprintf(p->v[p->n].state, sizeof(p->v[0].state), "%s", state);
     p->v[p->n].revision = rev;
