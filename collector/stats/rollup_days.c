@@ -253,13 +253,9 @@ int ru_site_day(struct rollup *r, const char *site, int64_t t0)
 
     cal_day_bounds(t0, &a, &b, day);
     rc = ru_run(r, "INSERT OR IGNORE INTO days(day) VALUES (?1)", "s", day);
-    /* a day already sent to the data pool changed: the upload sends a new revision.
-     * 'uploading' too: the export may have been read before this change. */
+    /* a day already sent to the data pool changed: the upload sends a new revision */
     if (rc == 0)
-        rc = ru_run(r,
-                    "UPDATE upload_ledger SET changed_after_upload = 1 WHERE day = ?1 AND "
-                    "state IN ('done', 'uploading')",
-                    "s", day);
+        rc = store_day_changed(r->st, day);
     if (rc == 0)
         rc = ru_site_daily(r, site, day, a, b);
     if (rc == 0)

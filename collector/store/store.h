@@ -305,4 +305,14 @@ enum store_pruned {
 int store_drop_raw(struct store *st, const char *day, int64_t t0_ms, int64_t t1_ms,
                    enum store_pruned why);
 
+/*
+ * The statistics of @day ("YYYY-MM-DD", local) changed: if the district
+ * data pool already has the day (upload ledger state done, or uploading,
+ * whose export may have been read before the change), mark it to be sent
+ * again as a new revision. The one write of the upload's ledger from
+ * outside the upload room, kept here so that the rollups need not know
+ * the ledger. In the caller's transaction. 0 or a COL_ERR_*.
+ */
+int store_day_changed(struct store *st, const char *day);
+
 #endif

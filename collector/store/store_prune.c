@@ -1,6 +1,7 @@
 /*
- * Dropping a day's raw readings (store_drop_raw in store.h), for retention
- * and for the disk guard alike.
+ * What happens to a stored day across rooms (store.h): dropping its raw
+ * readings (store_drop_raw), for retention and the disk guard alike, and
+ * marking an uploaded day changed (store_day_changed) for the rollups.
  */
 #include "store.h"
 #include "col_err.h"
@@ -55,5 +56,16 @@ int store_drop_raw(struct store *st, const char *day, int64_t t0_ms, int64_t t1_
         return COL_ERR_DB;
     db_bind_text(s, 1, day);
     db_bind_i64(s, 2, why);
+    return db_run(s);
+}
+
+int store_day_changed(struct store *st, const char *day)
+{
+    struct db_stmt *s = db_prepare(st, "UPDATE upload_ledger SET changed_after_upload = 1"
+                                       " WHERE day = ?1 AND state IN ('done', 'uploading')");
+
+    if (!s)
+        return COL_ERR_DB;
+    db_bind_text(s, 1, day);
     return db_run(s);
 }

@@ -160,6 +160,8 @@ static const char *const migrations[] = {
      * rollups compute an hour once its data have stopped changing */
     "ALTER TABLE dirty_hours ADD COLUMN marked_ms INTEGER NOT NULL DEFAULT 0;",
 };
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION (store.h) must count the migrations");
 
 int store_schema_version(struct store *st)
 {
@@ -167,6 +169,16 @@ int store_schema_version(struct store *st)
 
     store_pragma_int(st, "PRAGMA user_version", &v);
     return v;
+}
+
+/* A database from a later collector is never touched: downgrades have no migrations. */
+static int refuse_newer(int v, int latest, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "database schema version %d is newer than this collector understands (%d); "
+             "refusing to touch it",
+             v, latest);
+    return COL_ERR_DB;
 }
 
 int store_schema_migrate(struct store *st, char *err, size_t errlen)
@@ -178,13 +190,8 @@ int store_schema_migrate(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(st->db));
         return COL_ERR_DB;
     }
-    if (v > latest) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this collector understands (%d); "
-                 "refusing to touch it",
-                 v, latest);
-        return COL_ERR_DB;
-    }
+    if (v > latest)
+        return refuse_newer(v, latest, err, errlen);
     for (; v < latest; v++) {
         char bump[64];
         snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
@@ -220,13 +227,8 @@ int store_schema_check(struct store *st, char *err, size_t errlen)
                  st->path, v, latest);
         return COL_ERR_DB;
     }
-    if (v > latest) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this collector understands (%d); "
-                 "refusing to touch it",
-                 v, latest);
-        return COL_ERR_DB;
-    }
+    if (v > latest)
+        return refuse_newer(v, latest, err, errlen);
     return 0;
 }
 

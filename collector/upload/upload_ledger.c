@@ -2,7 +2,8 @@
  * The upload ledger (table upload_ledger, see upload.c for its states):
  * which days a run sends and in what order, what each attempt writes to a
  * day's row, and the counts that `collector stats` and the failing-days
- * alert read. Every write to the ledger is here; upload.c decides
+ * alert read. Every write to the ledger is here, but for the rollups' mark
+ * that an uploaded day changed (store_day_changed); upload.c decides
  * when to send, how long to wait and what a failure means.
  */
 #include "upload.h"
