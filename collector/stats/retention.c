@@ -87,6 +87,8 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
     ru_pass_cache_clear(r);
     if (ret->raw_ms > 0) {
         cal_day_of(now_ms - ret->raw_ms, cutoff);
+        /* The one read of the upload's ledger outside its room: with an
+         * upload configured, only days the data pool has (and has whole) go. */
         rc = prunable_day(
             r,
             ru_query(r,
