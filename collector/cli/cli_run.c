@@ -124,9 +124,10 @@ static void on_note(void *ud, enum mqtt_note what)
  * route every producer — this thread's rules, the scheduler's, the HJ 212
  * listener's — into the new set. On any error the channels in use stay.
  * Entries already in the outbox for a channel that no longer exists stay
- * there undelivered (the next start warns about them).
+ * there undelivered (the next start warns about them). False when the
+ * channels could not be replaced.
  */
-static void reload_channels(struct daemon *dm)
+static bool reload_channels(struct daemon *dm)
 {
     struct diag d = {log_diag_line, NULL, 0};
     struct config *cfg;
@@ -140,12 +141,12 @@ static void reload_channels(struct daemon *dm)
     if (!chans) {
         log_err("reload: %d error%s in the configuration; keeping the alert channels in use",
                 d.n_errors, d.n_errors == 1 ? "" : "s");
-        return;
+        return false;
     }
     if (notify_channels_equal(notify_channels_of(dm->notify), chans)) {
         notify_channels_free(chans);
         log_info("reload: alert channels unchanged");
-        return;
+        return true;
     }
     old = notify_channels_hold(notify_channels_of(dm->notify));
     notify_stop(dm->notify);
@@ -156,7 +157,7 @@ static void reload_channels(struct daemon *dm)
         if (!dm->notify)
             log_err("reload: alert delivery has stopped; alerts wait in the outbox until the "
                     "collector is restarted");
-        return;
+        return false;
     }
     notify_channels_free(old);
     now = notify_channels_of(dm->notify);
@@ -165,6 +166,7 @@ static void reload_channels(struct daemon *dm)
     if (dm->hj212)
         wire_hj212_set_channels(&dm->hj212_rules, now);
     log_info("reload: alert channels replaced (%zu now)", notify_channels_count(now));
+    return true;
 }
 
 /*
@@ -186,6 +188,7 @@ static void on_reload(void *ud)
         log_err("reload: %d error%s; keeping the profiles, registry and rules in use", d.n_errors,
                 d.n_errors == 1 ? "" : "s");
         snapshot_release(snap);
+        daemon_http_reloaded(dm->http, false, wall_ms());
         watchdog_ready(dm->wd, "reload failed; running with the previous profiles, registry and "
                                "rules");
         return;
@@ -196,7 +199,7 @@ static void on_reload(void *ud)
     sched_use_snapshot(dm->sched, snap);
     snapshot_release(dm->snap);
     dm->snap = snap;
-    reload_channels(dm);
+    daemon_http_reloaded(dm->http, reload_channels(dm), wall_ms());
     log_info("reload: done (profiles, registry and rules of generation %llu)",
              (unsigned long long)snapshot_generation(snap));
     watchdog_ready(dm->wd, "reloaded");

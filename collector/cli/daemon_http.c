@@ -21,6 +21,7 @@
 #include "upload/upload.h"
 #include "xalloc.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct daemon_http {
     struct http_server *srv;
     struct store *st; /* read-only, used on the server's thread only */
     int64_t started_ms;
+    atomic_bool is_reload_ok;          /* the last SIGHUP reload (or the start) */
+    _Atomic int64_t reload_success_ms; /* when the configuration in use was loaded */
 };
 
 /* The read-only connection, opened on first use (the daemon creates the file first). */
@@ -204,6 +207,12 @@ static void page_metrics(void *ud, const char *path, struct http_reply *r)
            mqtt_in_is_degraded(dh->mq) ? 1 : 0);
     metric(r, "collector_start_time_seconds", "gauge", "When the daemon started (Unix time).",
            (double)dh->started_ms / 1000.0);
+    metric(r, "collector_config_last_reload_successful", "gauge",
+           "1 when the last reload (SIGHUP) was taken up whole, 0 when any of it was refused.",
+           atomic_load(&dh->is_reload_ok) ? 1.0 : 0.0);
+    metric(r, "collector_config_last_reload_success_timestamp_seconds", "gauge",
+           "When the profiles, registry, rules and channels in use were loaded (Unix time).",
+           (double)atomic_load(&dh->reload_success_ms) / 1000.0);
     {
         struct store_lock_waits w;
 
@@ -559,6 +568,8 @@ struct daemon_http *daemon_http_start(const struct config *cfg, const struct mqt
     dh->cfg = cfg;
     dh->mq = mq;
     dh->started_ms = wall_ms();
+    atomic_init(&dh->is_reload_ok, true);
+    atomic_init(&dh->reload_success_ms, dh->started_ms);
     dh->srv = http_start(cfg->http.listen, token, routes, sizeof(routes) / sizeof(routes[0]), dh,
                          err, sizeof(err));
     secret_free(&token);
@@ -570,6 +581,15 @@ struct daemon_http *daemon_http_start(const struct config *cfg, const struct mqt
     *is_error = 0;
     log_info("http: serving /metrics, /healthz, /readyz and /status on %s", cfg->http.listen);
     return dh;
+}
+
+void daemon_http_reloaded(struct daemon_http *dh, bool is_ok, int64_t when_ms)
+{
+    if (!dh)
+        return;
+    atomic_store(&dh->is_reload_ok, is_ok);
+    if (is_ok)
+        atomic_store(&dh->reload_success_ms, when_ms);
 }
 
 void daemon_http_stop(struct daemon_http *dh)

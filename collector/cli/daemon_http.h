@@ -8,6 +8,9 @@
 #ifndef CLI_DAEMON_HTTP_H
 #define CLI_DAEMON_HTTP_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct config;
 struct mqtt_in;
 struct daemon_http;
@@ -20,5 +23,13 @@ struct daemon_http;
 struct daemon_http *daemon_http_start(const struct config *cfg, const struct mqtt_in *mq,
                                       int *is_error);
 void daemon_http_stop(struct daemon_http *dh);
+
+/*
+ * A reload (SIGHUP) at @when_ms (UTC) was taken up (@is_ok) or refused:
+ * /metrics shows it as collector_config_last_reload_successful and, for
+ * one taken up, collector_config_last_reload_success_timestamp_seconds.
+ * Thread-safe; accepts NULL.
+ */
+void daemon_http_reloaded(struct daemon_http *dh, bool is_ok, int64_t when_ms);
 
 #endif

@@ -24,6 +24,11 @@ CONF
 write_config "rules: {paths: [$T/rules.yaml]}"
 sed -i "s|unknown: register|unknown: reject, registry: $T/registry.yaml|" "$T/collector.yaml"
 start_collector
+metric() { # NAME: its value on /metrics
+  curl -sS "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
+}
+[ "$(metric collector_config_last_reload_successful)" = 1 ] || fail "the start is not a good load"
+t_start=$(metric collector_config_last_reload_success_timestamp_seconds)
 pub xh/air/xujiahui/aqm-02 '{"ts": 1700000000, "pm25": 10}'
 wait_stat "['rejected'].get('unknown_device', 0)" 1 || fail "unregistered device accepted"
 cat >>"$T/registry.yaml" <<'CONF'
@@ -35,6 +40,10 @@ grep -q "reload: done" "$T/collector.log" || fail "reload not done"
 pub xh/air/xujiahui/aqm-02 '{"ts": 1700000060, "pm25": 11}'
 wait_stat "['stored_messages']" 1 || fail "device added by reload not accepted"
 pass "SIGHUP: a device added to the registry is accepted"
+[ "$(metric collector_config_last_reload_successful)" = 1 ] || fail "good reload not shown"
+t_good=$(metric collector_config_last_reload_success_timestamp_seconds)
+python3 -c "import sys; sys.exit(not float(sys.argv[2]) > float(sys.argv[1]))" "$t_start" "$t_good" ||
+  fail "reload time not moved: $t_start -> $t_good"
 
 echo "devices: [ {id: broken" >>"$T/registry.yaml"
 kill -HUP "$COLLECTOR_PID"
@@ -45,6 +54,10 @@ pub xh/air/xujiahui/aqm-02 '{"ts": 1700000120, "pm25": 12}'
 wait_stat "['stored_messages']" 2 || fail "collector stopped working after a bad reload"
 [ "$(grep -c 'mqtt: connected' "$T/collector.log")" = 1 ] || fail "the MQTT session was dropped by a reload"
 pass "SIGHUP with a broken registry: file:line logged, old registry kept, session kept"
+[ "$(metric collector_config_last_reload_successful)" = 0 ] || fail "refused reload not shown"
+[ "$(metric collector_config_last_reload_success_timestamp_seconds)" = "$t_good" ] ||
+  fail "a refused reload moved the success time"
+pass "/metrics: the last reload's outcome and the time of the last good one"
 
 # The registry is whole again and adds aqm-03, but the rules are broken:
 # nothing of this reload may be taken up, the new device included.
