@@ -139,7 +139,7 @@ void ru_pass_cache_clear(struct rollup *r)
 {
     r->n_dev_cache = r->n_day_cache = r->n_site_cache = 0;
     r->has_waste = -1;
-    r->win.n = 0;
+    ru_windows_clear(r);
 }
 
 /* The site of device @dev into @site: 0, COL_ERR_NOTFOUND (device gone) or COL_ERR_DB. */
@@ -435,6 +435,29 @@ static int collect(struct rollup *r, long n, int *n_done)
     return rc;
 }
 
+/*
+ * How far the pass's windows can reach: its AQI hours read the 24 hours up
+ * to each one and feed the 23 after it, its days (noise: from the evening
+ * before) a day and a few hours. Two days either side of its hours and
+ * days bound them all; a window asked for beyond is loaded anew, so the
+ * bounds only save reading hours that nothing of this pass asks for.
+ */
+static void pass_window_bounds(struct rollup *r)
+{
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    const struct itemset *sets[] = {&r->site_hours, &r->site_days};
+
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < sets[k]->n; i++) {
+            if (sets[k]->v[i].t < first)
+                first = sets[k]->v[i].t;
+            if (sets[k]->v[i].t > last)
+                last = sets[k]->v[i].t;
+        }
+    r->win_begin = first == INT64_MAX ? 0 : first - 2 * 24 * HOUR_MS;
+    r->win_end = last == INT64_MIN ? 0 : last + 2 * 24 * HOUR_MS;
+}
+
 int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
 {
     int n = 0, rc;
@@ -456,7 +479,8 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     set_unique(&r->site_days);
     if (rc == 0)
         rc = ru_site_hours(r);
-    r->win.n = 0; /* the site hours changed: windows are loaded from here on */
+    ru_windows_clear(r); /* the site hours changed: windows are loaded from here on */
+    pass_window_bounds(r);
     for (size_t i = 0; rc == 0 && i < r->device_days.n; i++)
         rc = ru_device_day(r, r->device_days.v[i].id, r->device_days.v[i].t);
     for (size_t i = 0; rc == 0 && i < r->site_days.n; i++)

@@ -44,55 +44,132 @@ static int win_series(const char *metric)
     return -1;
 }
 
-static int win_load(struct rollup *r, const char *site, int64_t t0)
+void ru_windows_clear(struct rollup *r)
 {
-    struct window *w = &r->win;
+    for (size_t i = 0; i < WIN_SLOTS; i++)
+        r->win[i].n = 0;
+    r->win_next = 0;
+    r->win_begin = r->win_end = 0;
+    r->has_win_ids = false;
+}
+
+/* The metric ids of the window's series, once a pass (a metric may appear meanwhile). */
+static int win_ids(struct rollup *r)
+{
     struct db_stmt *s;
     int rc;
 
-    snprintf(w->site, sizeof(w->site), "%s", site);
-    w->t0 = t0;
-    w->n = 0;
+    if (r->has_win_ids)
+        return 0;
     for (int k = 0; k < WIN_SERIES; k++)
-        for (int i = 0; i < WIN_HOURS; i++)
-            w->v[k][i] = NAN;
-    s = ru_query(r,
-                 "SELECT sh.hour, m.name, sh.mean FROM site_hourly sh JOIN metrics m ON m.id = "
-                 "sh.metric_id WHERE sh.site = ?1 AND sh.hour >= ?2 AND sh.hour < ?3",
-                 "sii", site, t0, t0 + (int64_t)WIN_HOURS * HOUR_MS);
+        r->win_ids[k] = 0;
+    s = ru_query(r, "SELECT id, name FROM metrics", "");
     if (!s)
         return COL_ERR_DB;
     while ((rc = db_step(s)) == DB_ROW) {
-        int64_t i = (db_col_i64(s, 0) - t0) / HOUR_MS;
         const char *m = db_col_text(s, 1);
         int k = m ? win_series(m) : -1;
-        if (k >= 0 && i >= 0 && i < WIN_HOURS)
-            w->v[k][i] = db_col_f64(s, 2);
+        if (k >= 0)
+            r->win_ids[k] = db_col_i64(s, 0);
     }
     db_reset(s);
     if (rc < 0)
         return rc;
-    w->n = WIN_HOURS;
+    r->has_win_ids = true;
     return 0;
+}
+
+/*
+ * Load into @w @site's window for [@t0, @t0 + @n hours): WIN_HOURS at
+ * most, starting as early and reaching as far as the pass can ask for
+ * (r->win_begin, r->win_end), so that one load serves the site's days and
+ * AQI hours alike.
+ */
+static int win_load(struct rollup *r, struct window *w, const char *site, int64_t t0, int n)
+{
+    const int64_t want_end = t0 + (int64_t)n * HOUR_MS, span = (int64_t)WIN_HOURS * HOUR_MS;
+    int64_t start = t0, end;
+    struct db_stmt *s;
+    int rc = win_ids(r), n_hours;
+
+    if (rc)
+        return rc;
+    if (r->win_begin > 0 && r->win_begin < t0) /* earlier, as long as the request fits */
+        start = r->win_begin > want_end - span ? r->win_begin : want_end - span;
+    if (start > t0)
+        start = t0;
+    end = start + span;
+    if (r->win_end > want_end && r->win_end < end)
+        end = r->win_end;
+    if (end < want_end)
+        end = want_end;
+    n_hours = (int)((end - start + HOUR_MS - 1) / HOUR_MS);
+    snprintf(w->site, sizeof(w->site), "%s", site);
+    w->t0 = start;
+    w->n = 0;
+    for (int k = 0; k < WIN_SERIES; k++)
+        for (int i = 0; i < n_hours; i++)
+            w->v[k][i] = NAN;
+    s = ru_query(r,
+                 "SELECT hour, metric_id, mean FROM site_hourly WHERE site = ?1 AND hour >= ?2 "
+                 "AND hour < ?3",
+                 "sii", site, start, start + (int64_t)n_hours * HOUR_MS);
+    if (!s)
+        return COL_ERR_DB;
+    while ((rc = db_step(s)) == DB_ROW) {
+        int64_t i = (db_col_i64(s, 0) - start) / HOUR_MS, id = db_col_i64(s, 1);
+        /* a station reports series (weather) that no window reads */
+        for (int k = 0; k < WIN_SERIES; k++)
+            if (r->win_ids[k] == id) {
+                if (i >= 0 && i < n_hours)
+                    w->v[k][i] = db_col_f64(s, 2);
+                break;
+            }
+    }
+    db_reset(s);
+    if (rc < 0)
+        return rc;
+    w->n = n_hours;
+    return 0;
+}
+
+/* The slot for @site's window of [@t0, @t0 + @n hours): loaded already, or loaded now. */
+static int win_get(struct rollup *r, const char *site, int64_t t0, int n, struct window **out)
+{
+    struct window *own = NULL;
+
+    for (size_t i = 0; i < WIN_SLOTS; i++) {
+        struct window *w = &r->win[i];
+        if (w->n == 0 || strcmp(w->site, site) != 0)
+            continue;
+        if (t0 >= w->t0 && t0 + (int64_t)n * HOUR_MS <= w->t0 + (int64_t)w->n * HOUR_MS) {
+            *out = w;
+            return 0;
+        }
+        own = w; /* the site's window moved on: reload it in place */
+    }
+    if (!own) {
+        own = &r->win[r->win_next];
+        r->win_next = (r->win_next + 1) % WIN_SLOTS;
+    }
+    *out = own;
+    return win_load(r, own, site, t0, n);
 }
 
 /* Hourly site means of @metric over [t0, t0 + n hours): vals[i], valid[i]. */
 int ru_load_hours(struct rollup *r, const char *site, const char *metric, int64_t t0, int n,
                   double *vals, bool *valid, int *n_valid)
 {
-    struct window *w = &r->win;
+    struct window *w;
     int k = win_series(metric), rc;
     int64_t off;
 
     *n_valid = 0;
     if (k < 0 || n > WIN_HOURS)
         return COL_ERR_INVAL;
-    if (w->n == 0 || strcmp(w->site, site) != 0 || t0 < w->t0 ||
-        t0 + (int64_t)n * HOUR_MS > w->t0 + (int64_t)w->n * HOUR_MS) {
-        rc = win_load(r, site, t0);
-        if (rc)
-            return rc;
-    }
+    rc = win_get(r, site, t0, n, &w);
+    if (rc)
+        return rc;
     off = (t0 - w->t0) / HOUR_MS;
     for (int i = 0; i < n; i++) {
         vals[i] = w->v[k][off + i];

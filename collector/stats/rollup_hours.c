@@ -279,28 +279,34 @@ struct acc_target {
 /* Insert r->acc's rows (in key order) into @to's table, then clear them. */
 static int acc_insert(struct rollup *r, const struct acc_target *to)
 {
+    static const char *const names[] = {":key",  ":metric", ":t",   ":rows", ":n",
+                                        ":mean", ":min",    ":max", ":sum",  ":valid"};
+    enum { KEY, METRIC, T, ROWS, N, MEAN, MIN, MAX, SUM, VALID, N_PARAMS };
     struct db_stmt *ins = db_prepare(r->st, to->sql);
-    int rc = ins ? 0 : COL_ERR_DB;
+    int rc = ins ? 0 : COL_ERR_DB, at[N_PARAMS];
 
+    /* the statement's parameters by name, once: every row binds all of them */
+    for (int k = 0; ins && k < N_PARAMS; k++)
+        at[k] = db_param(ins, names[k]);
     acc_sort(r);
     for (size_t i = 0; rc == 0 && i < r->acc.n; i++) {
         const struct acc *e = &r->acc.v[i];
         if (to->site)
-            db_bind_text(ins, db_param(ins, ":key"), to->site);
+            db_bind_text(ins, at[KEY], to->site);
         else
-            db_bind_i64(ins, db_param(ins, ":key"), to->device ? to->device : e->id);
-        db_bind_i64(ins, db_param(ins, ":metric"), e->metric);
+            db_bind_i64(ins, at[KEY], to->device ? to->device : e->id);
+        db_bind_i64(ins, at[METRIC], e->metric);
         if (to->day)
-            db_bind_text(ins, db_param(ins, ":t"), to->day);
+            db_bind_text(ins, at[T], to->day);
         else
-            db_bind_i64(ins, db_param(ins, ":t"), e->hour);
-        db_bind_i64(ins, db_param(ins, ":rows"), e->n_rows);
-        db_bind_i64(ins, db_param(ins, ":n"), e->n_sum);
-        db_bind_f64(ins, db_param(ins, ":mean"), acc_mean(e));
-        db_bind_f64(ins, db_param(ins, ":min"), e->min);
-        db_bind_f64(ins, db_param(ins, ":max"), e->max);
-        db_bind_f64(ins, db_param(ins, ":sum"), e->sum);
-        db_bind_i64(ins, db_param(ins, ":valid"), e->n_rows >= 20); /* HJ 663: 20 hours a day */
+            db_bind_i64(ins, at[T], e->hour);
+        db_bind_i64(ins, at[ROWS], e->n_rows);
+        db_bind_i64(ins, at[N], e->n_sum);
+        db_bind_f64(ins, at[MEAN], acc_mean(e));
+        db_bind_f64(ins, at[MIN], e->min);
+        db_bind_f64(ins, at[MAX], e->max);
+        db_bind_f64(ins, at[SUM], e->sum);
+        db_bind_i64(ins, at[VALID], e->n_rows >= 20); /* HJ 663: 20 hours a day */
         rc = db_run(ins);
     }
     acc_clear(r);

@@ -45,6 +45,7 @@ struct itemset {
 #define PASS_CACHE_MAX 256
 #define WIN_SERIES 8
 #define WIN_HOURS (24 * 9)
+#define WIN_SLOTS 8 /* sites whose windows a pass keeps at once */
 
 struct dev_cache {
     int64_t id;
@@ -63,7 +64,7 @@ struct site_cache {
     char zone[8];
 };
 
-/* Hourly site means of the AQI and noise series for WIN_HOURS from t0 (n = 0: none). */
+/* Hourly site means of the AQI and noise series for n hours (at most WIN_HOURS) from t0. */
 struct window {
     char site[SITE_MAX];
     int64_t t0;
@@ -91,7 +92,12 @@ struct rollup {
     int has_waste;     /* waste metrics exist: -1 not known yet this pass */
     int64_t budget_ms; /* a pass takes no new hour after this long (0: no limit) */
     int64_t settle_ms; /* an hour is due once it had no data this long (0: at once) */
-    struct window win;
+    struct window win[WIN_SLOTS];
+    size_t win_next;             /* the slot a new site's window replaces */
+    int64_t win_ids[WIN_SERIES]; /* the series' metric ids (0: none), when has_win_ids */
+    bool has_win_ids;
+    int64_t win_begin;    /* no window of the pass reaches before this (0: not known) */
+    int64_t win_end;      /* ... nor past this */
     struct acc_table acc; /* statistics being accumulated */
     int64_t *site_devs;   /* the devices of the site whose hours are computed */
     size_t n_site_devs, site_devs_cap;
@@ -137,6 +143,8 @@ int ru_device_day(struct rollup *r, int64_t dev, int64_t t0);
 int ru_site_daily(struct rollup *r, const char *site, const char *day, int64_t a, int64_t b);
 
 /* rollup_air.c */
+/* Forget the pass's windows (the site hours they hold changed). */
+void ru_windows_clear(struct rollup *r);
 int ru_load_hours(struct rollup *r, const char *site, const char *metric, int64_t t0, int n,
                   double *vals, bool *valid, int *n_valid);
 int ru_aqi_day(struct rollup *r, const char *site, int64_t t0, int64_t t1, const char *day);
