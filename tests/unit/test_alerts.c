@@ -65,18 +65,6 @@ struct fixture {
     struct alerts *a;
 };
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char path[256];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
@@ -91,10 +79,10 @@ static int setup(void **state)
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_alerts.XXXXXX");
     if (!mkdtemp(fx->dir))
         return -1;
-    write_file(fx->dir, "rules.yaml", rules_yaml);
-    write_file(fx->dir, "collector.yaml",
-               "storage:\n  path: c.db\nrules:\n  paths: [rules.yaml]\n"
-               "devices:\n  profiles: " PROJECT_SRC_DIR "/devices/profiles\n");
+    test_write_file(fx->dir, "rules.yaml", rules_yaml);
+    test_write_file(fx->dir, "collector.yaml",
+                    "storage:\n  path: c.db\nrules:\n  paths: [rules.yaml]\n"
+                    "devices:\n  profiles: " PROJECT_SRC_DIR "/devices/profiles\n");
     snprintf(path, sizeof(path), "%s/collector.yaml", fx->dir);
     cap_init(&cap, &d);
     fx->cfg = config_load(path, NULL, 0, &d);

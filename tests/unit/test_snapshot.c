@@ -40,18 +40,6 @@ static const char rule_ok[] = "rules:\n"
                               "    severity: warning\n"
                               "    message: {zh: \"{value}\", en: \"{value}\"}\n";
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char path[256];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A configuration with the shipped profiles, a registry of one device and rules.yaml. */
 static int setup(void **state)
 {
@@ -66,15 +54,15 @@ static int setup(void **state)
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_snapshot.XXXXXX");
     if (!mkdtemp(fx->dir))
         return -1;
-    write_file(fx->dir, "rules.yaml", rule_ok);
-    write_file(fx->dir, "registry.yaml",
-               "sites:\n  - {id: xujiahui, name: 徐家汇街道, kind: air}\n"
-               "devices:\n  - {id: aqm-01, site: xujiahui, profile: air-station}\n");
+    test_write_file(fx->dir, "rules.yaml", rule_ok);
+    test_write_file(fx->dir, "registry.yaml",
+                    "sites:\n  - {id: xujiahui, name: 徐家汇街道, kind: air}\n"
+                    "devices:\n  - {id: aqm-01, site: xujiahui, profile: air-station}\n");
     snprintf(text, sizeof(text),
              "storage:\n  path: c.db\nrules:\n  paths: [rules.yaml]\n"
              "devices:\n  profiles: %s/devices/profiles\n  registry: registry.yaml\n",
              PROJECT_SRC_DIR);
-    write_file(fx->dir, "collector.yaml", text);
+    test_write_file(fx->dir, "collector.yaml", text);
     snprintf(path, sizeof(path), "%s/collector.yaml", fx->dir);
     cap_init(&cap, &d);
     fx->cfg = config_load(path, NULL, 0, &d);
@@ -139,7 +127,7 @@ static void test_broken_rules_give_no_snapshot(void **state)
     struct diag d;
     char want[128];
 
-    write_file(fx->dir, "rules.yaml", "rules:\n  - {name: broken, series: nonsense\n");
+    test_write_file(fx->dir, "rules.yaml", "rules:\n  - {name: broken, series: nonsense\n");
     cap_init(&cap, &d);
     assert_int_equal(snapshot_load(fx->cfg, &d, &s), COL_ERR_CONFIG);
     assert_null(s);
@@ -155,9 +143,9 @@ static void test_broken_registry_gives_no_snapshot(void **state)
     struct capture cap;
     struct diag d;
 
-    write_file(fx->dir, "registry.yaml",
-               "sites:\n  - {id: xujiahui, name: x, kind: air}\n"
-               "devices:\n  - {id: aqm-01, site: nowhere, profile: air-station}\n");
+    test_write_file(fx->dir, "registry.yaml",
+                    "sites:\n  - {id: xujiahui, name: x, kind: air}\n"
+                    "devices:\n  - {id: aqm-01, site: nowhere, profile: air-station}\n");
     cap_init(&cap, &d);
     assert_int_equal(snapshot_load(fx->cfg, &d, &s), COL_ERR_CONFIG);
     assert_null(s);

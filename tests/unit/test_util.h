@@ -1,8 +1,8 @@
 /*
  * Helpers shared by the unit tests that check loader diagnostics: a diag
  * sink that captures "file:line: message" lines for assertions, and the
- * removal of a test's temporary directory. Header-only, static: each test
- * is one binary (tests/CMakeLists.txt).
+ * writing of files into, and removal of, a test's temporary directory.
+ * Header-only, static: each test is one binary (tests/CMakeLists.txt).
  */
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
@@ -38,6 +38,19 @@ static void cap_init(struct capture *c, struct diag *d)
     memset(d, 0, sizeof(*d));
     d->emit = cap_emit;
     d->ud = c;
+}
+
+/* Write @text to @dir/@name (the test fails if it cannot). Needs cmocka.h first. */
+static inline void test_write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
 }
 
 /* Remove every file in @dir, then @dir (tests create no subdirectories). */
