@@ -137,9 +137,80 @@ struct db_stmt *ru_query(struct rollup *r, const char *sql, const char *fmt, ...
 
 void ru_pass_cache_clear(struct rollup *r)
 {
+    r->has_kinds = false;
     r->n_dev_cache = r->n_day_cache = r->n_site_cache = 0;
     r->has_waste = -1;
     ru_windows_clear(r);
+}
+
+/* The kinds of every metric, by id, into r->kinds (once a pass: a metric may appear meanwhile). */
+static int load_kinds(struct rollup *r)
+{
+    struct db_stmt *s = ru_query(r, "SELECT id, name FROM metrics ORDER BY id", "");
+    int rc;
+
+    if (!s)
+        return COL_ERR_DB;
+    r->n_kinds = 0;
+    r->has_water = false;
+    while ((rc = db_step(s)) == DB_ROW) {
+        int64_t id = db_col_i64(s, 0);
+        const char *name = db_col_text(s, 1);
+        enum gb3838_param p;
+        uint8_t kind = RU_PLAIN;
+        if (id < 0 || id >= 65536)
+            continue; /* ids far out are looked up one by one */
+        if ((size_t)id >= r->n_kinds) {
+            uint8_t *nv = xgrow(r->kinds, &r->kinds_cap, (size_t)id + 1, 1, 64);
+            if (!nv) {
+                db_reset(s);
+                return COL_ERR_NOMEM;
+            }
+            r->kinds = nv;
+            memset(r->kinds + r->n_kinds, RU_PLAIN, (size_t)id + 1 - r->n_kinds);
+            r->n_kinds = (size_t)id + 1;
+        }
+        if (name && strcmp(name, "laeq") == 0)
+            kind = RU_LAEQ;
+        else if (ru_water_param(name, &p) == 0)
+            kind = (uint8_t)(RU_WATER + p);
+        r->has_water |= kind >= RU_WATER;
+        r->kinds[id] = kind;
+    }
+    db_reset(s);
+    if (rc < 0)
+        return rc;
+    r->has_kinds = true;
+    return 0;
+}
+
+int ru_metric_kind(struct rollup *r, int64_t metric_id)
+{
+    struct db_stmt *s;
+    enum gb3838_param p;
+    int kind = RU_PLAIN;
+
+    if (!r->has_kinds && load_kinds(r) != 0)
+        r->n_kinds = 0; /* looked up one by one below */
+    if (metric_id >= 0 && (size_t)metric_id < r->n_kinds)
+        return r->kinds[metric_id];
+    s = ru_query(r, "SELECT name FROM metrics WHERE id = ?1", "i", metric_id);
+    if (s && db_step(s) == DB_ROW) {
+        const char *name = db_col_text(s, 0);
+        if (name && strcmp(name, "laeq") == 0)
+            kind = RU_LAEQ;
+        else if (ru_water_param(name, &p) == 0)
+            kind = RU_WATER + (int)p;
+    }
+    db_reset(s);
+    return kind;
+}
+
+int ru_has_water(struct rollup *r)
+{
+    int rc = r->has_kinds ? 0 : load_kinds(r);
+
+    return rc ? rc : r->has_water;
 }
 
 /* The site of device @dev into @site: 0, COL_ERR_NOTFOUND (device gone) or COL_ERR_DB. */
@@ -307,10 +378,12 @@ void rollup_free(struct rollup *r)
     xfree(r->site_hours.v);
     xfree(r->device_days.v);
     xfree(r->site_days.v);
+    xfree(r->next.v);
     xfree(r->dirty);
     xfree(r->acc.v);
     xfree(r->acc.slot);
     xfree(r->site_devs);
+    xfree(r->kinds);
     xfree(r);
 }
 
@@ -376,6 +449,64 @@ static int add_dependents(struct rollup *r, const char *site, int64_t dev, int64
  * readings retention removed (merged into the stored hour), a day whose
  * hourly statistics are gone (its daily figures are final).
  */
+/*
+ * The due pairs r->dirty[@from..@n) that the budget left for the next
+ * pass, by device, their first hour: what depends on them is computed
+ * then, so this pass leaves it (see deferred()). Pairs whose device is gone
+ * or whose day's hourly statistics are gone feed nothing and are left out.
+ */
+static int note_next(struct rollup *r, long from, long n)
+{
+    int rc = 0;
+
+    for (long i = from; rc == 0 && i < n; i++) {
+        int64_t h = r->dirty[2 * i], dev = r->dirty[2 * i + 1];
+        char site[SITE_MAX];
+        bool seen = false;
+        for (size_t k = 0; k < r->next.n && !seen; k++)
+            seen = r->next.v[k].id == dev;
+        if (seen || (ru_day_pruned(r, h) & 2) || ru_device_site(r, dev, site) != 0)
+            continue;
+        rc = set_add(&r->next, site, dev, h);
+    }
+    return rc;
+}
+
+/*
+ * The first hour the next pass computes for device @dev (@dev 0: for any
+ * device of @site), or INT64_MAX. Every pair a pass takes is earlier than
+ * every pair it leaves, and the next pass recomputes the day, the site day
+ * and the 24 AQI hours from that hour on: this pass need not.
+ */
+static int64_t next_hour(const struct rollup *r, int64_t dev, const char *site)
+{
+    int64_t first = INT64_MAX;
+
+    for (size_t k = 0; k < r->next.n; k++) {
+        const struct item *it = &r->next.v[k];
+        if ((dev ? it->id == dev : strcmp(it->site, site) == 0) && it->t < first)
+            first = it->t;
+    }
+    return first;
+}
+
+/* Whether a day [@t0, its end) of @dev (or of @site, @dev 0) is left to the next pass. */
+static bool deferred(struct rollup *r, int64_t dev, const char *site, int64_t t0)
+{
+    int64_t a, b;
+    char day[11];
+
+    if (r->next.n == 0)
+        return false;
+    cal_day_bounds(t0, &a, &b, day);
+    return next_hour(r, dev, site) < b;
+}
+
+int64_t ru_aqi_deferred_from(const struct rollup *r, const char *site)
+{
+    return next_hour(r, 0, site);
+}
+
 /* The @n dirty pairs read into r->dirty: their device-hours and what they feed. */
 static int collect(struct rollup *r, long n, int *n_done)
 {
@@ -383,7 +514,7 @@ static int collect(struct rollup *r, long n, int *n_done)
     int64_t prev_h = INT64_MIN;
     int rc = 0;
 
-    r->seg.n = r->site_hours.n = r->device_days.n = r->site_days.n = 0;
+    r->seg.n = r->site_hours.n = r->device_days.n = r->site_days.n = r->next.n = 0;
     *n_done = 0;
     if (n < 0)
         return (int)n;
@@ -401,7 +532,9 @@ static int collect(struct rollup *r, long n, int *n_done)
          * much again); the rest stays dirty for the next pass. */
         if (h != prev_h && i > 0 && r->budget_ms > 0 && mono_ms() - t0 >= r->budget_ms) {
             rc = ru_segment_flush(r);
-            break;
+            if (rc == 0)
+                rc = note_next(r, i, n);
+            return rc;
         }
         prev_h = h;
         pruned = ru_day_pruned(r, h);
@@ -482,9 +615,11 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     ru_windows_clear(r); /* the site hours changed: windows are loaded from here on */
     pass_window_bounds(r);
     for (size_t i = 0; rc == 0 && i < r->device_days.n; i++)
-        rc = ru_device_day(r, r->device_days.v[i].id, r->device_days.v[i].t);
+        if (!deferred(r, r->device_days.v[i].id, "", r->device_days.v[i].t))
+            rc = ru_device_day(r, r->device_days.v[i].id, r->device_days.v[i].t);
     for (size_t i = 0; rc == 0 && i < r->site_days.n; i++)
-        rc = ru_site_day(r, r->site_days.v[i].site, r->site_days.v[i].t);
+        if (!deferred(r, 0, r->site_days.v[i].site, r->site_days.v[i].t))
+            rc = ru_site_day(r, r->site_days.v[i].site, r->site_days.v[i].t);
     if (rc == 0)
         rc = ru_aqi_hours(r);
     if (rc) {

@@ -416,14 +416,19 @@ static int aqi_hour(struct rollup *r, const char *site, int64_t h)
  */
 int ru_aqi_hours(struct rollup *r)
 {
-    int64_t next = INT64_MIN; /* the first hour not computed yet in this site's walk */
+    int64_t next = INT64_MIN;  /* the first hour not computed yet in this site's walk */
+    int64_t until = INT64_MAX; /* the next pass's from here on */
     int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < r->site_hours.n; i++) {
         const struct item *it = &r->site_hours.v[i];
         int64_t from = it->t, to = it->t + 24 * HOUR_MS;
-        if (i == 0 || strcmp(it->site, r->site_hours.v[i - 1].site) != 0)
+        if (i == 0 || strcmp(it->site, r->site_hours.v[i - 1].site) != 0) {
             next = INT64_MIN;
+            until = ru_aqi_deferred_from(r, it->site);
+        }
+        if (to > until)
+            to = until;
         if (from < next)
             from = next;
         for (int64_t h = from; rc == 0 && h < to; h += HOUR_MS)

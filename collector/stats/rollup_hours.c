@@ -56,62 +56,6 @@ static int water_sample(struct rollup *r, int64_t dev, const char *site, int64_t
     return rc;
 }
 
-/*
- * The water samples of the segment's device-hours, from one scan of its
- * readings in (hour, device, time) order: one GB 3838 class per sample time.
- */
-static int segment_water(struct rollup *r, int64_t lo, int64_t hi)
-{
-    struct gb3838_value vals[16];
-    struct db_stmt *s;
-    size_t n = 0;
-    int64_t cur_ts = INT64_MIN, cur_dev = 0;
-    char cur_site[SITE_MAX] = "";
-    int rc = 0, step;
-
-    for (size_t i = 0; i < r->seg.n; i++) {
-        rc = ru_run(r, "DELETE FROM water_samples WHERE device_id = ?1 AND ts >= ?2 AND ts < ?3",
-                    "iii", r->seg.v[i].id, r->seg.v[i].t, r->seg.v[i].t + HOUR_MS);
-        if (rc)
-            return rc;
-    }
-    s = ru_query(r,
-                 "SELECT r.device_id, r.ts, m.name, r.value FROM readings r CROSS JOIN "
-                 "temp.rollup_batch b ON b.hour = r.ts - r.ts % 3600000 AND b.device_id = "
-                 "r.device_id JOIN metrics m ON m.id = r.metric_id WHERE r.ts >= ?1 AND r.ts < ?2 "
-                 "AND r.flags IN (0, 78) AND m.name IN ('ph','do','codmn','cod','bod5','nh3n','tp',"
-                 "'tn') ORDER BY b.hour, r.device_id, r.ts",
-                 "ii", lo, hi);
-    if (!s)
-        return COL_ERR_DB;
-    for (;;) {
-        int64_t dev = 0, ts = INT64_MAX;
-
-        step = db_step(s);
-        if (step == DB_ROW) {
-            dev = db_col_i64(s, 0);
-            ts = db_col_i64(s, 1);
-        }
-        if ((step != DB_ROW || ts != cur_ts || dev != cur_dev) && n > 0) {
-            rc = water_sample(r, cur_dev, cur_site, cur_ts, vals, n);
-            n = 0;
-            if (rc)
-                break;
-        }
-        if (step != DB_ROW)
-            break;
-        if (dev != cur_dev && ru_device_site(r, dev, cur_site) != 0)
-            cur_site[0] = '\0';
-        cur_dev = dev;
-        cur_ts = ts;
-        if (n < sizeof(vals) / sizeof(vals[0]) &&
-            ru_water_param(db_col_text(s, 2), &vals[n].param) == 0)
-            vals[n++].value = db_col_f64(s, 3);
-    }
-    db_reset(s);
-    return rc ? rc : step < 0 ? step : 0;
-}
-
 /* Noise LAeq averages by energy (GB 3096); everything else arithmetically
  * (the energy of other metrics is never computed: CASE evaluates lazily). */
 #define MEAN_EXPR(col)                                                                             \
@@ -313,38 +257,85 @@ static int acc_insert(struct rollup *r, const struct acc_target *to)
     return rc;
 }
 
+/* A device's water readings at one time, collected while its segment is scanned. */
+struct water_acc {
+    int64_t dev, ts;
+    char site[SITE_MAX];
+    struct gb3838_value vals[16];
+    size_t n;
+};
+
+/* Add a water reading; the sample before it is evaluated when this one starts a new sample. */
+static int water_add(struct rollup *r, struct water_acc *w, int64_t dev, int64_t ts,
+                     enum gb3838_param p, double v)
+{
+    int rc = 0;
+
+    if (w->n > 0 && (ts != w->ts || dev != w->dev)) {
+        rc = water_sample(r, w->dev, w->site, w->ts, w->vals, w->n);
+        w->n = 0;
+    }
+    if (dev != w->dev && ru_device_site(r, dev, w->site) != 0)
+        w->site[0] = '\0';
+    w->dev = dev;
+    w->ts = ts;
+    if (w->n < sizeof(w->vals) / sizeof(w->vals[0]))
+        w->vals[w->n++] = (struct gb3838_value){.param = p, .value = v};
+    return rc;
+}
+
+/* The segment's old water samples, when there are water metrics at all. */
+static int segment_water_clear(struct rollup *r)
+{
+    int rc = ru_has_water(r);
+
+    for (size_t i = 0; rc > 0 && i < r->seg.n; i++)
+        rc = ru_run(r, "DELETE FROM water_samples WHERE device_id = ?1 AND ts >= ?2 AND ts < ?3",
+                    "iii", r->seg.v[i].id, r->seg.v[i].t, r->seg.v[i].t + HOUR_MS);
+    return rc < 0 ? rc : 0;
+}
+
 /*
- * The hourly statistics of the segment's device-hours from one scan of
- * their readings (in key order: time, device, metric), accumulated here
- * rather than by a GROUP BY, which would sort every reading first.
+ * The hourly statistics and water samples of the segment's device-hours
+ * from one scan of their readings (in key order: time, device, metric, so
+ * a sample's readings are adjacent), accumulated here rather than by a
+ * GROUP BY, which would sort every reading first.
  */
 static int segment_hours(struct rollup *r, int64_t lo, int64_t hi)
 {
+    struct water_acc w = {.dev = 0, .ts = INT64_MIN, .n = 0};
     struct db_stmt *s;
-    int rc = 0, step;
+    int rc = segment_water_clear(r), step = 0;
 
     acc_clear(r);
-    s = ru_query(r,
-                 "SELECT r.device_id, r.ts - r.ts % 3600000, r.metric_id, m.name = 'laeq', r.value "
-                 "FROM readings r CROSS JOIN temp.rollup_batch b ON b.hour = r.ts - r.ts % 3600000 "
-                 "AND b.device_id = r.device_id JOIN metrics m ON m.id = r.metric_id WHERE r.ts >= "
-                 "?1 AND r.ts < ?2 AND r.flags IN (0, 78)",
-                 "ii", lo, hi);
+    s = rc ? NULL
+           : ru_query(r,
+                      "SELECT r.device_id, r.ts, r.metric_id, r.value FROM readings r CROSS JOIN "
+                      "temp.rollup_batch b ON b.hour = r.ts - r.ts % 3600000 AND b.device_id = "
+                      "r.device_id WHERE r.ts >= ?1 AND r.ts < ?2 AND r.flags IN (0, 78)",
+                      "ii", lo, hi);
     if (!s)
-        return COL_ERR_DB;
-    while ((step = db_step(s)) == DB_ROW) {
-        struct acc *a =
-            acc_get(r, db_col_i64(s, 0), db_col_i64(s, 1), db_col_i64(s, 2), db_col_i64(s, 3) != 0);
-        double v = db_col_f64(s, 4);
+        return rc ? rc : COL_ERR_DB;
+    while (rc == 0 && (step = db_step(s)) == DB_ROW) {
+        int64_t dev = db_col_i64(s, 0), ts = db_col_i64(s, 1), metric = db_col_i64(s, 2);
+        int kind = ru_metric_kind(r, metric);
+        double v = db_col_f64(s, 3);
+        struct acc *a = acc_get(r, dev, ts - ts % HOUR_MS, metric, kind == RU_LAEQ);
         if (!a) {
             rc = COL_ERR_NOMEM;
             break;
         }
         acc_add(a, v, v, v, v);
+        if (kind >= RU_WATER)
+            rc = water_add(r, &w, dev, ts, (enum gb3838_param)(kind - RU_WATER), v);
     }
     db_reset(s);
-    if (rc || step < 0)
-        return rc ? rc : step;
+    if (rc == 0 && step < 0)
+        rc = step;
+    if (rc == 0 && w.n > 0)
+        rc = water_sample(r, w.dev, w.site, w.ts, w.vals, w.n);
+    if (rc)
+        return rc;
     return acc_insert(
         r, &(struct acc_target){"INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, "
                                 "sum) VALUES (:key, :metric, :t, :rows, :mean, :min, :max, :sum)",
@@ -378,8 +369,6 @@ int ru_segment_flush(struct rollup *r)
                     "");
     if (rc == 0)
         rc = segment_hours(r, lo, hi);
-    if (rc == 0)
-        rc = segment_water(r, lo, hi);
     if (rc == 0)
         rc = ru_run(
             r,
@@ -420,9 +409,8 @@ static int site_run(struct rollup *r, size_t i0, size_t i1)
     acc_clear(r);
     for (size_t d = 0; rc == 0 && d < r->n_site_devs; d++) {
         struct db_stmt *s = ru_query(r,
-                                     "SELECT h.hour, h.metric_id, m.name = 'laeq', h.mean, h.min, "
-                                     "h.max, h.sum FROM hourly h JOIN metrics m ON m.id = "
-                                     "h.metric_id WHERE h.device_id = ?1 AND h.hour >= ?2 AND "
+                                     "SELECT h.hour, h.metric_id, h.mean, h.min, h.max, h.sum "
+                                     "FROM hourly h WHERE h.device_id = ?1 AND h.hour >= ?2 AND "
                                      "h.hour <= ?3",
                                      "iii", r->site_devs[d], lo, hi);
         if (!s)
@@ -432,12 +420,13 @@ static int site_run(struct rollup *r, size_t i0, size_t i1)
             struct acc *e;
             if (!in_site_hours(r, i0, i1, h))
                 continue;
-            e = acc_get(r, 0, h, db_col_i64(s, 1), db_col_i64(s, 2) != 0);
+            int64_t metric = db_col_i64(s, 1);
+            e = acc_get(r, 0, h, metric, ru_metric_kind(r, metric) == RU_LAEQ);
             if (!e) {
                 rc = COL_ERR_NOMEM;
                 break;
             }
-            acc_add(e, db_col_f64(s, 3), db_col_f64(s, 4), db_col_f64(s, 5), db_col_f64(s, 6));
+            acc_add(e, db_col_f64(s, 2), db_col_f64(s, 3), db_col_f64(s, 4), db_col_f64(s, 5));
         }
         db_reset(s);
         if (rc == 0 && step < 0)
@@ -500,7 +489,7 @@ int ru_site_hours(struct rollup *r)
 /* ---- days ---- */
 
 /*
- * Accumulate the rows of @s — (metric_id, is_laeq, n, mean, min, max, sum)
+ * Accumulate the rows of @s — (metric_id, n, mean, min, max, sum)
  * of a lower tier, in time order — per metric into r->acc; @s is reset.
  */
 static int acc_rows(struct rollup *r, struct db_stmt *s)
@@ -511,13 +500,14 @@ static int acc_rows(struct rollup *r, struct db_stmt *s)
         return COL_ERR_DB;
     acc_clear(r);
     while ((step = db_step(s)) == DB_ROW) {
-        struct acc *a = acc_get(r, 0, 0, db_col_i64(s, 0), db_col_i64(s, 1) != 0);
+        int64_t metric = db_col_i64(s, 0);
+        struct acc *a = acc_get(r, 0, 0, metric, ru_metric_kind(r, metric) == RU_LAEQ);
         if (!a) {
             rc = COL_ERR_NOMEM;
             break;
         }
-        a->n_sum += db_col_i64(s, 2);
-        acc_add(a, db_col_f64(s, 3), db_col_f64(s, 4), db_col_f64(s, 5), db_col_f64(s, 6));
+        a->n_sum += db_col_i64(s, 1);
+        acc_add(a, db_col_f64(s, 2), db_col_f64(s, 3), db_col_f64(s, 4), db_col_f64(s, 5));
     }
     db_reset(s);
     if (rc == 0 && step < 0)
@@ -537,9 +527,9 @@ int ru_device_day(struct rollup *r, int64_t dev, int64_t t0)
     rc = ru_run(r, "DELETE FROM daily WHERE device_id = ?1 AND day = ?2", "is", dev, day);
     if (rc == 0)
         rc = acc_rows(r, ru_query(r,
-                                  "SELECT h.metric_id, m.name = 'laeq', h.n, h.mean, h.min, h.max, "
-                                  "h.sum FROM hourly h JOIN metrics m ON m.id = h.metric_id WHERE "
-                                  "h.device_id = ?1 AND h.hour >= ?2 AND h.hour < ?3",
+                                  "SELECT h.metric_id, h.n, h.mean, h.min, h.max, h.sum FROM "
+                                  "hourly h WHERE h.device_id = ?1 AND h.hour >= ?2 AND h.hour < "
+                                  "?3",
                                   "iii", dev, a, b));
     if (rc)
         return rc;
@@ -557,9 +547,9 @@ int ru_site_daily(struct rollup *r, const char *site, const char *day, int64_t a
     if (rc == 0)
         rc = acc_rows(r,
                       ru_query(r,
-                               "SELECT sh.metric_id, m.name = 'laeq', 0, sh.mean, sh.min, sh.max, "
-                               "sh.sum FROM site_hourly sh JOIN metrics m ON m.id = sh.metric_id "
-                               "WHERE sh.site = ?1 AND sh.hour >= ?2 AND sh.hour < ?3",
+                               "SELECT sh.metric_id, 0, sh.mean, sh.min, sh.max, sh.sum FROM "
+                               "site_hourly sh WHERE sh.site = ?1 AND sh.hour >= ?2 AND sh.hour < "
+                               "?3",
                                "sii", site, a, b));
     if (rc)
         return rc;

@@ -85,6 +85,7 @@ struct rollup {
     struct store *st;
     struct itemset seg; /* device-hours of the segment being collected */
     struct itemset site_hours, device_days, site_days;
+    struct itemset next; /* per device of a due pair left for the next pass: its first hour */
     struct dev_cache dev_cache[PASS_CACHE_MAX];
     struct day_cache day_cache[PASS_CACHE_MAX];
     struct site_cache site_cache[PASS_CACHE_MAX];
@@ -103,6 +104,9 @@ struct rollup {
     size_t n_site_devs, site_devs_cap;
     int64_t *dirty; /* the pass's dirty (hour, device) pairs */
     size_t dirty_cap;
+    uint8_t *kinds; /* enum ru_metric_kind by metric id, n_kinds of them, when has_kinds */
+    size_t n_kinds, kinds_cap;
+    bool has_kinds, has_water;
 };
 
 /* A value to store: NaN (bound as NULL) unless finite. */
@@ -123,7 +127,14 @@ int ru_run(struct rollup *r, const char *sql, const char *fmt, ...);
 struct db_stmt *ru_query(struct rollup *r, const char *sql, const char *fmt, ...);
 double ru_fn_energy(double x);
 double ru_fn_db(double e);
+/* What a metric is to the rollups: LAeq (averaged by energy), a GB 3838
+ * water parameter (RU_WATER + its enum gb3838_param), or anything else. */
+enum ru_metric_kind { RU_PLAIN = 0, RU_LAEQ = 1, RU_WATER = 2 };
+
 /* rollup.c: lookups cached for one pass */
+int ru_metric_kind(struct rollup *r, int64_t metric_id);
+/* Whether any water parameter is among the metrics (0 no, 1 yes, < 0 error). */
+int ru_has_water(struct rollup *r);
 void ru_pass_cache_clear(struct rollup *r);
 int ru_device_site(struct rollup *r, int64_t dev, char site[SITE_MAX]);
 int ru_day_pruned(struct rollup *r, int64_t h);
@@ -133,6 +144,8 @@ bool ru_has_series(const struct rollup *r, enum rule_series series);
 int ru_alert(struct rollup *r, enum rule_series series, const char *domain, const char *site,
              const char *device, const char *metric, const char *unit, double value, int64_t t_ms);
 const char *ru_domain_of_metric(const char *m);
+/* rollup.c: the first AQI hour of @site the next pass computes anyway (INT64_MAX: none) */
+int64_t ru_aqi_deferred_from(const struct rollup *r, const char *site);
 
 /* rollup_hours.c */
 int ru_water_param(const char *metric, enum gb3838_param *p);
