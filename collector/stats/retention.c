@@ -131,11 +131,21 @@ int rollup_retention(struct rollup *r, int64_t now_ms, bool require_upload)
         cal_day_bounds(a, &a, &b, d2);
         rc = store_begin(r->st);
         if (rc == 0)
-            rc = ru_run(r, "DELETE FROM hourly WHERE hour >= ?1 AND hour < ?2", "ii", a, b);
+            rc = ru_run(r,
+                        "DELETE FROM hourly WHERE device_id IN (SELECT id FROM devices) AND "
+                        "hour >= ?1 AND hour < ?2",
+                        "ii", a, b);
+        /* by key (device or site, then hour), not by a scan of the tables */
         if (rc == 0)
-            rc = ru_run(r, "DELETE FROM site_hourly WHERE hour >= ?1 AND hour < ?2", "ii", a, b);
+            rc = ru_run(r,
+                        "DELETE FROM site_hourly WHERE site IN (SELECT site FROM devices) AND "
+                        "hour >= ?1 AND hour < ?2",
+                        "ii", a, b);
         if (rc == 0)
-            rc = ru_run(r, "DELETE FROM aqi_hourly WHERE hour >= ?1 AND hour < ?2", "ii", a, b);
+            rc = ru_run(r,
+                        "DELETE FROM aqi_hourly WHERE site IN (SELECT site FROM devices) AND "
+                        "hour >= ?1 AND hour < ?2",
+                        "ii", a, b);
         if (rc == 0)
             rc = ru_run(r, "UPDATE days SET hourly_pruned = 1 WHERE day = ?1", "s", day);
         if ((rc = end_tx(r, rc)))

@@ -15,7 +15,7 @@
 struct cfg_storage;
 struct store;
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /*
  * Open (creating if needed) the database at cfg->path: WAL mode, the

@@ -159,6 +159,10 @@ static const char *const migrations[] = {
     /* 8 → 9: when a dirty hour last received data (to the second), so the
      * rollups compute an hour once its data have stopped changing */
     "ALTER TABLE dirty_hours ADD COLUMN marked_ms INTEGER NOT NULL DEFAULT 0;",
+    /* 9 -> 10: hourly rows are found by device (the key) and a day's hours by
+     * device then hour, so the index by hour alone only made every hourly
+     * row cost a second b-tree insert */
+    "DROP INDEX IF EXISTS hourly_hour;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
                "STORE_SCHEMA_VERSION (store.h) must count the migrations");

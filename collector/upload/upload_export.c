@@ -459,9 +459,9 @@ static const char *const q_readings[] = {
 
 static const char *const q_hourly[] = {
     "SELECT 'device' AS scope, h.hour, d.site, d.name AS device, m.name AS metric, m.unit, h.n, "
-    "NULL AS n_devices, h.mean, h.min, h.max, h.sum FROM hourly h INDEXED BY hourly_hour "
-    "CROSS JOIN devices d CROSS JOIN metrics m WHERE h.hour >= ?1 AND h.hour < ?2 AND "
-    "d.id = h.device_id AND m.id = h.metric_id ORDER BY h.hour",
+    "NULL AS n_devices, h.mean, h.min, h.max, h.sum FROM devices d CROSS JOIN hourly h "
+    "CROSS JOIN metrics m WHERE h.device_id = d.id AND h.hour >= ?1 AND h.hour < ?2 AND "
+    "m.id = h.metric_id ORDER BY h.hour, h.device_id, h.metric_id",
     "SELECT 'site' AS scope, s.hour, s.site, NULL AS device, m.name AS metric, m.unit, NULL AS n, "
     "s.n_devices, s.mean, s.min, s.max, s.sum FROM site_hourly s CROSS JOIN metrics m "
     "WHERE s.hour >= ?1 AND s.hour < ?2 AND m.id = s.metric_id",
