@@ -603,7 +603,10 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     n_dirty = read_dirty(r, max_hours, before_ms);
     if (n_dirty <= 0)
         return (int)n_dirty;
-    rc = store_begin(r->st);
+    /* all of it is done again from the dirty marks if a power cut undoes it */
+    rc = store_relax_sync(r->st, true);
+    if (rc == 0)
+        rc = store_begin(r->st);
     if (rc)
         return rc;
     rc = collect(r, n_dirty, &n);
@@ -625,10 +628,11 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     if (rc) {
         store_rollback(r->st);
         rules_committed(r, false);
-        return rc;
+    } else {
+        rc = store_commit(r->st);
+        rules_committed(r, rc == 0);
     }
-    rc = store_commit(r->st);
-    rules_committed(r, rc == 0);
+    store_relax_sync(r->st, false); /* the connection's other work stays as configured */
     return rc ? rc : n;
 }
 

@@ -229,6 +229,7 @@ struct store *store_open(const struct cfg_storage *cfg, bool run_check, char *er
         snprintf(err, errlen, "%s: cannot set synchronous mode", cfg->path);
         goto fail;
     }
+    st->sync_full = cfg->synchronous == STORE_SYNC_FULL;
     /* A checkpoint copies the WAL into the database and fsyncs it; at the
      * default of 1000 pages that happened every few hundred messages and
      * cost more than the inserts. About 8 MiB of WAL between checkpoints,
@@ -663,6 +664,18 @@ sqlite3 *store_handle(struct store *st)
 int store_exec(struct store *st, const char *sql)
 {
     return exec(st, sql);
+}
+
+int store_relax_sync(struct store *st, bool relaxed)
+{
+    int rc;
+
+    if (!st->sync_full || relaxed == st->sync_relaxed)
+        return 0;
+    rc = exec(st, relaxed ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
+    if (rc == 0)
+        st->sync_relaxed = relaxed;
+    return rc;
 }
 
 int store_count(struct store *st, const struct store_delta *d)

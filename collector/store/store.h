@@ -130,6 +130,17 @@ int store_note(struct store *st, const char *name, int64_t n);
 int store_exec(struct store *st, const char *sql);
 
 /*
+ * For work that can be done again from what is durable (the rollups:
+ * derived rows and the dirty marks that call for them, written in the
+ * same transaction): @relaxed true lets this connection's commits
+ * skip the fsync that storage.synchronous: full asks for; false restores
+ * it. WAL keeps such a commit atomic; a power cut can only undo it whole,
+ * and the work is done again. The next fsync of the WAL by any connection
+ * (every ingest commit, a checkpoint) makes it durable too. 0 or COL_ERR_DB.
+ */
+int store_relax_sync(struct store *st, bool relaxed);
+
+/*
  * Counter deltas of a message or a batch, added by store_count(). @now_ms
  * is the receive time of the last message (0: leaves last_received as it
  * is), @first_ms that of the first (0: @now_ms).

@@ -67,6 +67,8 @@ struct store {
     int64_t opened_mono_ms;
     unsigned n_rejects_since_prune;
     bool in_tx;
+    bool sync_full;    /* storage.synchronous: full */
+    bool sync_relaxed; /* store_relax_sync() */
     bool tracks_lock_waits;
     bool marked_past;        /* this transaction marked a completed hour dirty */
     int64_t busy_timeout_ms; /* how long a statement waits for a lock */

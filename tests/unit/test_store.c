@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "store/store_int.h" /* store_pragma_int: the connection's own settings */
 
 struct fixture {
     char dir[64];
@@ -137,6 +138,40 @@ static void test_open_schema_and_wal(void **state)
     fx->st = store_open(&fx->cfg, true, mode, sizeof(mode));
     assert_non_null(fx->st);
     assert_int_equal(store_schema_version(fx->st), STORE_SCHEMA_VERSION);
+}
+
+/* PRAGMA synchronous of the store's own connection: 1 NORMAL, 2 FULL. */
+static int sync_mode(struct store *st)
+{
+    int v = -1;
+
+    assert_int_equal(store_pragma_int(st, "PRAGMA synchronous", &v), 0);
+    return v;
+}
+
+/* The rollups' commits skip the fsync only while relaxed, and only under full. */
+static void test_relax_sync(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256];
+
+    assert_int_equal(sync_mode(fx->st), 1); /* the fixture's storage.synchronous: normal */
+    assert_int_equal(store_relax_sync(fx->st, true), 0);
+    assert_int_equal(sync_mode(fx->st), 1);
+    assert_int_equal(store_relax_sync(fx->st, false), 0);
+    assert_int_equal(sync_mode(fx->st), 1);
+
+    store_close(fx->st);
+    fx->cfg.synchronous = STORE_SYNC_FULL;
+    fx->st = store_open(&fx->cfg, true, err, sizeof(err));
+    assert_non_null(fx->st);
+    assert_int_equal(sync_mode(fx->st), 2);
+    assert_int_equal(store_relax_sync(fx->st, true), 0);
+    assert_int_equal(sync_mode(fx->st), 1);
+    assert_int_equal(store_relax_sync(fx->st, true), 0);
+    assert_int_equal(sync_mode(fx->st), 1);
+    assert_int_equal(store_relax_sync(fx->st, false), 0);
+    assert_int_equal(sync_mode(fx->st), 2);
 }
 
 static void test_reading_dedup(void **state)
@@ -648,6 +683,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_schema_and_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relax_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reading_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_upsert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_add_up, setup, teardown),
