@@ -569,11 +569,12 @@ static int collect(struct rollup *r, long n, int *n_done)
 }
 
 /*
- * How far the pass's windows can reach: its AQI hours read the 24 hours up
- * to each one and feed the 23 after it, its days (noise: from the evening
- * before) a day and a few hours. Two days either side of its hours and
- * days bound them all; a window asked for beyond is loaded anew, so the
- * bounds only save reading hours that nothing of this pass asks for.
+ * How far the pass's windows can reach: an AQI hour reads the 24 hours up
+ * to it, and the pass's AQI hours run to 23 hours after its last site hour;
+ * a day reads from its start to 06:00 the day after (noise: 30 hours). A
+ * day before the first site hour and 31 hours after the last hour or day
+ * bound them all; a window asked for beyond is loaded anew, so the bounds
+ * only save reading hours that nothing of this pass asks for.
  */
 static void pass_window_bounds(struct rollup *r)
 {
@@ -587,8 +588,8 @@ static void pass_window_bounds(struct rollup *r)
             if (sets[k]->v[i].t > last)
                 last = sets[k]->v[i].t;
         }
-    r->win_begin = first == INT64_MAX ? 0 : first - 2 * 24 * HOUR_MS;
-    r->win_end = last == INT64_MIN ? 0 : last + 2 * 24 * HOUR_MS;
+    r->win_begin = first == INT64_MAX ? 0 : first - 24 * HOUR_MS;
+    r->win_end = last == INT64_MIN ? 0 : last + 31 * HOUR_MS;
 }
 
 int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
