@@ -507,8 +507,14 @@ int64_t ru_aqi_deferred_from(const struct rollup *r, const char *site)
     return next_hour(r, 0, site);
 }
 
-/* The @n dirty pairs read into r->dirty: their device-hours and what they feed. */
-static int collect(struct rollup *r, long n, int *n_done)
+/* The pairs a pass reads beyond the @max_hours it takes: what it leaves to the next (note_next). */
+#define LOOK_AHEAD 64
+
+/*
+ * The first @take of the @n dirty pairs read into r->dirty (fewer if the
+ * budget runs out): their device-hours and what they feed.
+ */
+static int collect(struct rollup *r, long n, long take, int *n_done)
 {
     int64_t t0 = mono_ms();
     int64_t prev_h = INT64_MIN;
@@ -529,8 +535,10 @@ static int collect(struct rollup *r, long n, int *n_done)
             break;
         /* The pass holds the write lock: at a new hour, stop once the time
          * budget is spent (what depends on the hours so far costs about as
-         * much again); the rest stays dirty for the next pass. */
-        if (h != prev_h && i > 0 && r->budget_ms > 0 && mono_ms() - t0 >= r->budget_ms) {
+         * much again), or at the pairs it was asked to take; the rest stays
+         * dirty for the next pass. */
+        if (i == take ||
+            (h != prev_h && i > 0 && r->budget_ms > 0 && mono_ms() - t0 >= r->budget_ms)) {
             rc = ru_segment_flush(r);
             if (rc == 0)
                 rc = note_next(r, i, n);
@@ -601,7 +609,7 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
     ru_pass_cache_clear(r);
     /* what is due, read before taking the write lock: nothing due, no lock
      * (a pair computed meanwhile by another process is computed twice, harmlessly) */
-    n_dirty = read_dirty(r, max_hours, before_ms);
+    n_dirty = read_dirty(r, max_hours + LOOK_AHEAD, before_ms);
     if (n_dirty <= 0)
         return (int)n_dirty;
     /* all of it is done again from the dirty marks if a power cut undoes it */
@@ -610,7 +618,7 @@ int rollup_step(struct rollup *r, int max_hours, int64_t before_ms)
         rc = store_begin(r->st);
     if (rc)
         return rc;
-    rc = collect(r, n_dirty, &n);
+    rc = collect(r, n_dirty, max_hours, &n);
     set_unique(&r->site_hours);
     set_unique(&r->device_days);
     set_unique(&r->site_days);

@@ -1203,6 +1203,52 @@ static void test_allocation_failures(void **state)
     assert_int_equal(a.aqi, 132);
 }
 
+/*
+ * A backfill in short passes: each pass takes 5 device-hours (of two
+ * devices: cut inside an hour too) and leaves the days and AQI hours that
+ * the next pass recomputes anyway. Every day and AQI hour must still be there at the
+ * end with the values of put_air_hours()' table: 3 whole days of constant
+ * hours at two sites give each day PM2.5 100 over 24 valid hours and AQI
+ * 132 (PM2.5's 24-hour sub-index), and 72 AQI hours a site.
+ */
+static void test_short_passes_leave_nothing_out(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const days[] = {DAY, "2024-11-27", "2024-11-28"};
+    static const char *const sites[] = {"bf-1", "bf-2"};
+    int64_t dev[2];
+    int passes = 0, n;
+    struct aqi_row a;
+    struct stat_row o;
+
+    for (int k = 0; k < 2; k++) {
+        dev[k] = device(fx, sites[k], NULL, NULL, k ? "bf-dev-2" : "bf-dev-1");
+        put_air_hours(fx, dev[k], 0, 72);
+    }
+    while ((n = rollup_step(fx->r, 5, FAR)) > 0) {
+        assert_int_equal(n, 5 - (passes == 28) * 1); /* 144 = 28 * 5 + 4 */
+        passes++;
+    }
+    assert_int_equal(n, 0);
+    assert_int_equal(passes, 29);
+    assert_int_equal(n_dirty(fx), 0);
+    for (int k = 0; k < 2; k++) {
+        for (int d = 0; d < 3; d++) {
+            assert_true(site_daily(fx, sites[k], "pm25", days[d], &o));
+            assert_int_equal(o.n, 24);
+            assert_near(o.mean, 100);
+            assert_int_equal(o.is_valid, 1);
+            assert_true(daily(fx, dev[k], "pm25", days[d], &o));
+            assert_int_equal(o.n, 24);
+            assert_true(aqi_daily(fx, sites[k], days[d], &a));
+            assert_int_equal(a.aqi, 132);
+        }
+        assert_int_equal(
+            first_int(row(fx, "SELECT count(*) FROM aqi_hourly WHERE site = ?1", "s", sites[k])),
+            72);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1219,6 +1265,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retention_with_open_hour, setup_raw_1d, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_passes_leave_nothing_out, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
