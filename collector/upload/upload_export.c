@@ -53,7 +53,8 @@ static void put(struct line *l, const char *s, size_t len)
         return;
     }
     l->p = np;
-    memcpy(l->p + l->n, s, len);
+    if (len) /* @s may be NULL then */
+        memcpy(l->p + l->n, s, len);
     l->n += len;
 }
 
