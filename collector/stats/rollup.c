@@ -143,6 +143,16 @@ void ru_pass_cache_clear(struct rollup *r)
     ru_windows_clear(r);
 }
 
+/* The kind of the metric named @name (enum ru_metric_kind). */
+static int kind_of_name(const char *name)
+{
+    enum gb3838_param p;
+
+    if (name && strcmp(name, "laeq") == 0)
+        return RU_LAEQ;
+    return ru_water_param(name, &p) == 0 ? RU_WATER + (int)p : RU_PLAIN;
+}
+
 /* The kinds of every metric, by id, into r->kinds (once a pass: a metric may appear meanwhile). */
 static int load_kinds(struct rollup *r)
 {
@@ -155,9 +165,8 @@ static int load_kinds(struct rollup *r)
     r->has_water = false;
     while ((rc = db_step(s)) == DB_ROW) {
         int64_t id = db_col_i64(s, 0);
-        const char *name = db_col_text(s, 1);
-        enum gb3838_param p;
-        uint8_t kind = RU_PLAIN;
+        uint8_t kind = (uint8_t)kind_of_name(db_col_text(s, 1));
+        r->has_water |= kind >= RU_WATER;
         if (id < 0 || id >= 65536)
             continue; /* ids far out are looked up one by one */
         if ((size_t)id >= r->n_kinds) {
@@ -170,11 +179,6 @@ static int load_kinds(struct rollup *r)
             memset(r->kinds + r->n_kinds, RU_PLAIN, (size_t)id + 1 - r->n_kinds);
             r->n_kinds = (size_t)id + 1;
         }
-        if (name && strcmp(name, "laeq") == 0)
-            kind = RU_LAEQ;
-        else if (ru_water_param(name, &p) == 0)
-            kind = (uint8_t)(RU_WATER + p);
-        r->has_water |= kind >= RU_WATER;
         r->kinds[id] = kind;
     }
     db_reset(s);
@@ -187,7 +191,6 @@ static int load_kinds(struct rollup *r)
 int ru_metric_kind(struct rollup *r, int64_t metric_id)
 {
     struct db_stmt *s;
-    enum gb3838_param p;
     int kind = RU_PLAIN;
 
     if (!r->has_kinds && load_kinds(r) != 0)
@@ -195,13 +198,8 @@ int ru_metric_kind(struct rollup *r, int64_t metric_id)
     if (metric_id >= 0 && (size_t)metric_id < r->n_kinds)
         return r->kinds[metric_id];
     s = ru_query(r, "SELECT name FROM metrics WHERE id = ?1", "i", metric_id);
-    if (s && db_step(s) == DB_ROW) {
-        const char *name = db_col_text(s, 0);
-        if (name && strcmp(name, "laeq") == 0)
-            kind = RU_LAEQ;
-        else if (ru_water_param(name, &p) == 0)
-            kind = RU_WATER + (int)p;
-    }
+    if (s && db_step(s) == DB_ROW)
+        kind = kind_of_name(db_col_text(s, 0));
     db_reset(s);
     return kind;
 }
