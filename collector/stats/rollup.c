@@ -10,6 +10,9 @@
  * recompute deletes and rewrites its rows from the level below, so running
  * a pass twice, or receiving data late, changes nothing that on-time data
  * would not have. Statements are prepared once per connection (store/db.h).
+ * A pass that stops at its budget or size leaves the days and AQI hours
+ * of the due hours it did not take to the next pass, which recomputes
+ * them anyway: a backfill computes each day once, not once per pass.
  *
  * Hours are UTC-aligned: correct for zones whose offset is whole hours
  * (Asia/Shanghai and nearly all others). Days are local calendar days.
