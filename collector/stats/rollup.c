@@ -402,13 +402,19 @@ static long read_dirty(struct rollup *r, int max, int64_t before_ms)
         r->dirty = nv;
         r->dirty_cap = (size_t)max * 2;
     }
-    /* settled: no data for settle_ms (or marked "in the future": the clock went back) */
+    /* Settled: no data for settle_ms, or the device has moved on (its next
+     * hour is dirty too: a device's data arrives in time order, so in a
+     * catch-up an hour is done when the next one starts; data that comes
+     * late after all marks the hour again), or marked "in the future" (the
+     * clock went back). Only the next hour is looked up: a point in the key. */
     int64_t now = r->settle_ms > 0 ? wall_ms() : 0;
     int64_t quiet_before = r->settle_ms > 0 ? now - r->settle_ms : INT64_MAX;
 
     s = ru_query(r,
-                 "SELECT hour, device_id FROM dirty_hours WHERE hour < ?2 AND (marked_ms <= ?3 OR "
-                 "marked_ms > ?4) ORDER BY hour, device_id LIMIT ?1",
+                 "SELECT d.hour, d.device_id FROM dirty_hours d WHERE d.hour < ?2 AND "
+                 "(d.marked_ms <= ?3 OR d.marked_ms > ?4 OR EXISTS (SELECT 1 FROM dirty_hours n "
+                 "WHERE n.hour = d.hour + 3600000 AND n.device_id = d.device_id)) ORDER BY d.hour, "
+                 "d.device_id LIMIT ?1",
                  "iiii", (int64_t)max, before_ms, quiet_before, now + 60000);
     if (!s)
         return COL_ERR_DB;

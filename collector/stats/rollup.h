@@ -68,7 +68,9 @@ void rollup_set_budget(struct rollup *r, int64_t ms);
  * (default 0: at once). The daemon waits a few seconds, so that an hour
  * still filling up — the broker's backlog after an outage delivers a past
  * hour's readings one after another — is computed once, not again after
- * every batch; late data seconds or days later is still computed.
+ * every batch; late data seconds or days later is still computed. An
+ * hour whose device has data for the next hour is due at once: the device
+ * has moved on.
  */
 void rollup_set_settle(struct rollup *r, int64_t ms);
 

@@ -313,6 +313,45 @@ static void test_short_passes_leave_nothing_out(void **state)
     }
 }
 
+/* ---- settling: an hour is due after a quiet spell, or once its device has moved on ---- */
+
+static void test_hour_settles_when_device_moves_on(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t a = device(fx, "st-1", NULL, NULL, "st-dev-a");
+    int64_t b = device(fx, "st-2", NULL, NULL, "st-dev-b");
+    struct stat_row o;
+
+    /* Every mark is fresh and the quiet spell an hour: only moving on makes an hour due. */
+    rollup_set_settle(fx->r, HOUR_MS);
+    put_air_hours(fx, a, 0, 3);    /* a: hours 0, 1, 2 */
+    put_air_hours(fx, b, 0, 1);    /* b: hour 0 only */
+    put_air_hours(fx, b, 5, 6);    /* ... and hour 5, not the next one */
+    assert_int_equal(step(fx), 2); /* a's hours 0 and 1 */
+    assert_true(hourly(fx, a, "pm25", H(0), &o));
+    assert_true(hourly(fx, a, "pm25", H(1), &o));
+    assert_false(hourly(fx, a, "pm25", H(2), &o)); /* a's last hour may still be filling */
+    assert_false(hourly(fx, b, "pm25", H(0), &o)); /* a gap: b waits for the quiet spell */
+    assert_int_equal(n_dirty(fx), 3);
+
+    /* a reaches hour 3: hour 2 is done. */
+    put_air_hours(fx, a, 3, 4);
+    assert_int_equal(step(fx), 1);
+    assert_true(hourly(fx, a, "pm25", H(2), &o));
+    assert_int_equal(o.n, 1);
+
+    /* A late reading for a's hour 1 after a has moved on: due after the quiet spell,
+     * and then recomputed from all of the hour's readings. */
+    put(fx, a, "pm25", H(1) + 30 * MIN_MS, 40, 0);
+    assert_int_equal(step(fx), 0);
+    rollup_set_settle(fx->r, 0);
+    assert_int_equal(step(fx), 4); /* a's 1 and 3, b's 0 and 5 */
+    assert_true(hourly(fx, a, "pm25", H(1), &o));
+    assert_int_equal(o.n, 2);
+    assert_near(o.mean, 70);
+    assert_int_equal(n_dirty(fx), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_with_open_hour, setup_raw_1d, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_passes_leave_nothing_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hour_settles_when_device_moves_on, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
