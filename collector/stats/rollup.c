@@ -383,6 +383,8 @@ void rollup_free(struct rollup *r)
     xfree(r->dirty);
     xfree(r->acc.v);
     xfree(r->acc.slot);
+    xfree(r->wrote);
+    xfree(r->wrote_pairs);
     xfree(r->site_devs);
     xfree(r->kinds);
     xfree(r);
@@ -528,6 +530,8 @@ static int collect(struct rollup *r, long n, long take, int *n_done)
     int rc = 0;
 
     r->seg.n = r->site_hours.n = r->device_days.n = r->site_days.n = r->next.n = 0;
+    r->n_wrote = r->n_wrote_pairs = 0;
+    r->wrote_sorted = false;
     *n_done = 0;
     if (n < 0)
         return (int)n;

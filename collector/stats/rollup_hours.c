@@ -218,7 +218,21 @@ struct acc_target {
     int64_t device;
     const char *site; /* non-NULL: the key is this site */
     const char *day;
+    bool keep; /* device-hours: the rows are kept in r->wrote for the pass's site hours */
 };
+
+/* Keep a device-hour row as it is stored, for the site hours of the pass. */
+static int wrote_add(struct rollup *r, const struct acc *e, double mean)
+{
+    struct dh_row *nv = xgrow(r->wrote, &r->wrote_cap, r->n_wrote + 1, sizeof(*nv), 256);
+
+    if (!nv)
+        return COL_ERR_NOMEM;
+    r->wrote = nv;
+    r->wrote[r->n_wrote++] =
+        (struct dh_row){e->id, e->hour, e->metric, mean, e->min, e->max, e->sum};
+    return 0;
+}
 
 /* Insert r->acc's rows (in key order) into @to's table, then clear them. */
 static int acc_insert(struct rollup *r, const struct acc_target *to)
@@ -244,14 +258,17 @@ static int acc_insert(struct rollup *r, const struct acc_target *to)
             db_bind_text(ins, at[T], to->day);
         else
             db_bind_i64(ins, at[T], e->hour);
+        double mean = acc_mean(e);
         db_bind_i64(ins, at[ROWS], e->n_rows);
         db_bind_i64(ins, at[N], e->n_sum);
-        db_bind_f64(ins, at[MEAN], acc_mean(e));
+        db_bind_f64(ins, at[MEAN], mean);
         db_bind_f64(ins, at[MIN], e->min);
         db_bind_f64(ins, at[MAX], e->max);
         db_bind_f64(ins, at[SUM], e->sum);
         db_bind_i64(ins, at[VALID], e->n_rows >= 20); /* HJ 663: 20 hours a day */
         rc = db_run(ins);
+        if (rc == 0 && to->keep)
+            rc = wrote_add(r, e, mean);
     }
     acc_clear(r);
     return rc;
@@ -339,7 +356,7 @@ static int segment_hours(struct rollup *r, int64_t lo, int64_t hi)
     return acc_insert(
         r, &(struct acc_target){"INSERT INTO hourly(device_id, metric_id, hour, n, mean, min, max, "
                                 "sum) VALUES (:key, :metric, :t, :rows, :mean, :min, :max, :sum)",
-                                0, NULL, NULL});
+                                0, NULL, NULL, true});
 }
 
 /*
@@ -369,6 +386,18 @@ int ru_segment_flush(struct rollup *r)
                     "");
     if (rc == 0)
         rc = segment_hours(r, lo, hi);
+    for (size_t i = 0; rc == 0 && i < r->seg.n; i++) {
+        int64_t *nv = xgrow(r->wrote_pairs, &r->wrote_pairs_cap, 2 * (r->n_wrote_pairs + 1),
+                            sizeof(*nv), 512);
+        if (!nv) {
+            rc = COL_ERR_NOMEM;
+            break;
+        }
+        r->wrote_pairs = nv;
+        r->wrote_pairs[2 * r->n_wrote_pairs] = r->seg.v[i].id;
+        r->wrote_pairs[2 * r->n_wrote_pairs + 1] = r->seg.v[i].t;
+        r->n_wrote_pairs++;
+    }
     if (rc == 0)
         rc = ru_run(
             r,
@@ -394,6 +423,81 @@ static bool in_site_hours(const struct rollup *r, size_t i0, size_t i1, int64_t 
     return false;
 }
 
+static int pair_cmp(const void *x, const void *y)
+{
+    const int64_t *a = x, *b = y;
+
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static int dh_cmp(const void *x, const void *y)
+{
+    const struct dh_row *a = x, *b = y;
+
+    if (a->dev != b->dev)
+        return a->dev < b->dev ? -1 : 1;
+    if (a->hour != b->hour)
+        return a->hour < b->hour ? -1 : 1;
+    return a->metric < b->metric ? -1 : a->metric > b->metric;
+}
+
+/* r->wrote and its pairs in key order (device, hour, metric), once a pass. */
+static void wrote_sort(struct rollup *r)
+{
+    if (r->wrote_sorted)
+        return;
+    if (r->n_wrote > 1)
+        qsort(r->wrote, r->n_wrote, sizeof(*r->wrote), dh_cmp);
+    if (r->n_wrote_pairs > 1)
+        qsort(r->wrote_pairs, r->n_wrote_pairs, 2 * sizeof(*r->wrote_pairs), pair_cmp);
+    r->wrote_sorted = true;
+}
+
+/*
+ * Whether this pass wrote every hour of r->site_hours.v[i0..i1) of device
+ * @dev: then its rows are in r->wrote exactly as `hourly` holds them, and
+ * the site hours need not read them back.
+ */
+static bool wrote_all(struct rollup *r, int64_t dev, size_t i0, size_t i1)
+{
+    wrote_sort(r);
+    for (size_t i = i0; i < i1; i++) {
+        int64_t key[2] = {dev, r->site_hours.v[i].t};
+        if (!bsearch(key, r->wrote_pairs, r->n_wrote_pairs, 2 * sizeof(*key), pair_cmp))
+            return false;
+    }
+    return true;
+}
+
+/* Add @dev's rows of the site hours v[i0..i1) from r->wrote, in the order `hourly` keeps them. */
+static int site_add_wrote(struct rollup *r, int64_t dev, size_t i0, size_t i1)
+{
+    int64_t lo = r->site_hours.v[i0].t, hi = r->site_hours.v[i1 - 1].t;
+    size_t a = 0, b = r->n_wrote;
+
+    while (a < b) { /* the first row of (dev, lo) or after */
+        size_t m = a + (b - a) / 2;
+        const struct dh_row *w = &r->wrote[m];
+        if (w->dev < dev || (w->dev == dev && w->hour < lo))
+            a = m + 1;
+        else
+            b = m;
+    }
+    for (; a < r->n_wrote && r->wrote[a].dev == dev && r->wrote[a].hour <= hi; a++) {
+        const struct dh_row *w = &r->wrote[a];
+        struct acc *e;
+        if (!in_site_hours(r, i0, i1, w->hour))
+            continue;
+        e = acc_get(r, 0, w->hour, w->metric, ru_metric_kind(r, w->metric) == RU_LAEQ);
+        if (!e)
+            return COL_ERR_NOMEM;
+        acc_add(e, w->mean, w->min, w->max, w->sum);
+    }
+    return 0;
+}
+
 /*
  * The site hours r->site_hours.v[i0..i1) — one site, hours ascending, at
  * most a day apart — from the hourly rows of every device of the site
@@ -408,6 +512,10 @@ static int site_run(struct rollup *r, size_t i0, size_t i1)
 
     acc_clear(r);
     for (size_t d = 0; rc == 0 && d < r->n_site_devs; d++) {
+        if (wrote_all(r, r->site_devs[d], i0, i1)) {
+            rc = site_add_wrote(r, r->site_devs[d], i0, i1);
+            continue;
+        }
         struct db_stmt *s = ru_query(r,
                                      "SELECT h.hour, h.metric_id, h.mean, h.min, h.max, h.sum "
                                      "FROM hourly h WHERE h.device_id = ?1 AND h.hour >= ?2 AND "
@@ -437,7 +545,7 @@ static int site_run(struct rollup *r, size_t i0, size_t i1)
     return acc_insert(r, &(struct acc_target){"INSERT INTO site_hourly(site, metric_id, hour, "
                                               "n_devices, mean, min, max, sum) VALUES (:key, "
                                               ":metric, :t, :rows, :mean, :min, :max, :sum)",
-                                              0, site, NULL});
+                                              0, site, NULL, false});
 }
 
 /* The ids of the devices of @site, ascending, into r->site_devs. */
@@ -536,7 +644,7 @@ int ru_device_day(struct rollup *r, int64_t dev, int64_t t0)
     return acc_insert(r, &(struct acc_target){"INSERT INTO daily(device_id, metric_id, day, "
                                               "n_hours, n, mean, min, max, sum) VALUES (:key, "
                                               ":metric, :t, :rows, :n, :mean, :min, :max, :sum)",
-                                              dev, NULL, day});
+                                              dev, NULL, day, false});
 }
 
 /* The site's daily statistics from its site hours; valid with 20 hours or more (HJ 663). */
@@ -557,5 +665,5 @@ int ru_site_daily(struct rollup *r, const char *site, const char *day, int64_t a
                                               "n_hours, mean, min, max, sum, is_valid) VALUES "
                                               "(:key, :metric, :t, :rows, :mean, :min, :max, "
                                               ":sum, :valid)",
-                                              0, site, day});
+                                              0, site, day, false});
 }

@@ -72,6 +72,12 @@ struct window {
     double v[WIN_SERIES][WIN_HOURS];
 };
 
+/* A device-hour row this pass wrote to `hourly`, as stored (NaN: NULL). */
+struct dh_row {
+    int64_t dev, hour, metric;
+    double mean, min, max, sum;
+};
+
 struct acc;
 struct acc_table {
     struct acc *v;
@@ -100,7 +106,12 @@ struct rollup {
     int64_t win_begin;    /* no window of the pass reaches before this (0: not known) */
     int64_t win_end;      /* ... nor past this */
     struct acc_table acc; /* statistics being accumulated */
-    int64_t *site_devs;   /* the devices of the site whose hours are computed */
+    struct dh_row *wrote; /* the device-hour rows this pass wrote, for its site hours */
+    size_t n_wrote, wrote_cap;
+    int64_t *wrote_pairs; /* the (device, hour) pairs whose rows those are, 2 per pair */
+    size_t n_wrote_pairs, wrote_pairs_cap;
+    bool wrote_sorted;
+    int64_t *site_devs; /* the devices of the site whose hours are computed */
     size_t n_site_devs, site_devs_cap;
     int64_t *dirty; /* the pass's dirty (hour, device) pairs */
     size_t dirty_cap;

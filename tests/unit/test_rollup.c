@@ -74,6 +74,17 @@ static void test_device_and_site_hours(void **state)
     assert_true(site_hourly(fx, "s1", "pm25", H(11), &o));
     assert_int_equal(o.n, 1);
     assert_near(o.mean, 50);
+    /* Late data for air-b's 10:00 alone: the site hour from air-b's hour of this pass and
+     * air-a's stored one. air-b: (30 + 40 + 50) / 3 = 40; s1: (22 + 40) / 2 = 31, min 10,
+     * max 50, sum 66 + 120 = 186. */
+    put(fx, b, "pm25", H(10) + 45 * MIN_MS, 50, 0);
+    assert_int_equal(step(fx), 1);
+    assert_true(site_hourly(fx, "s1", "pm25", H(10), &o));
+    assert_int_equal(o.n, 2);
+    assert_near(o.mean, 31);
+    assert_near(o.min, 10);
+    assert_near(o.max, 50);
+    assert_near(o.sum, 186);
     /* Nothing left: a pass with nothing due does nothing. */
     assert_int_equal(step(fx), 0);
     assert_true(fx->n_committed >= 2);
