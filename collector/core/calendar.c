@@ -7,11 +7,15 @@
 #include "col_err.h"
 #include "textparse.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+/* Moves with every cal_set_timezone(): what was cached under another zone is stale. */
+static atomic_uint tz_generation = 1;
 
 int cal_set_timezone(const char *tz)
 {
@@ -26,6 +30,7 @@ int cal_set_timezone(const char *tz)
     if (setenv("TZ", tz, 1))
         return COL_ERR_NOMEM;
     tzset();
+    atomic_fetch_add(&tz_generation, 1);
     return 0;
 }
 
@@ -79,20 +84,38 @@ int cal_day_start(const char *day, int64_t *out_ms)
     return 0;
 }
 
+/*
+ * The last day each thread asked for: the rollups ask for the same day once
+ * per device-hour, and localtime_r with two mktime calls (which take the C
+ * library's time zone lock) cost more than the rest of the question.
+ */
+static _Thread_local struct {
+    unsigned generation; /* 0: nothing cached */
+    int64_t t0, t1;
+    char day[11];
+} last_day;
+
 void cal_day_bounds(int64_t utc_ms, int64_t *t0, int64_t *t1, char *day)
 {
+    unsigned gen = atomic_load(&tz_generation);
     time_t t = secs_of(utc_ms);
     struct tm tm;
 
-    localtime_r(&t, &tm);
+    if (last_day.generation != gen || utc_ms < last_day.t0 || utc_ms >= last_day.t1) {
+        localtime_r(&t, &tm);
+        strftime(last_day.day, sizeof(last_day.day), "%Y-%m-%d", &tm);
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        last_day.t0 = (int64_t)mktime(&tm) * 1000;
+        tm.tm_mday += 1;
+        tm.tm_isdst = -1;
+        last_day.t1 = (int64_t)mktime(&tm) * 1000;
+        last_day.generation = gen;
+    }
     if (day)
-        strftime(day, 11, "%Y-%m-%d", &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    *t0 = (int64_t)mktime(&tm) * 1000;
-    tm.tm_mday += 1;
-    tm.tm_isdst = -1;
-    *t1 = (int64_t)mktime(&tm) * 1000;
+        memcpy(day, last_day.day, sizeof(last_day.day));
+    *t0 = last_day.t0;
+    *t1 = last_day.t1;
 }
 
 int cal_parse_time(const char *s, int64_t *out_ms)
