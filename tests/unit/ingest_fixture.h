@@ -1,6 +1,6 @@
 /*
- * The fixture of the ingest tests (test_ingest.c, test_ingest_dialects.c):
- * a config loaded from a temporary YAML file, the shipped device profiles
+ * The fixture of the ingest tests (test_ingest.c, test_ingest_batch.c,
+ * test_ingest_dialects.c): a config loaded from a temporary YAML file, the shipped device profiles
  * (or the dialect tests' own), an empty registry and a store in a
  * mkdtemp() directory, and the helpers that read back what a message
  * caused. Header-only, static: each test is one binary.
@@ -295,6 +295,34 @@ static inline int64_t note_count(const struct store_stats *s, const char *name)
         if (strcmp(s->notes[i].reason, name) == 0)
             return s->notes[i].n;
     return 0;
+}
+
+/* One value read through a connection of its own: it sees only what is committed. */
+static inline long long sql_value(struct fixture *fx, const char *sql)
+{
+    char path[400];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+
+    /* A connection of its own: it sees only what is committed. */
+    snprintf(path, sizeof(path), "%s/c.db", fx->dir);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Column @col of device @name, as committed. */
+static inline long long device_column(struct fixture *fx, const char *col, const char *name)
+{
+    char sql[200];
+
+    snprintf(sql, sizeof(sql), "SELECT %s FROM devices WHERE name = '%s'", col, name);
+    return sql_value(fx, sql);
 }
 
 #endif
