@@ -137,15 +137,22 @@ static double acc_mean(const struct acc *a)
     return a->mean_sum / (double)a->n_means;
 }
 
+/* The order of an (id, hour, metric) key: the order of the tables' keys. */
+static int key_cmp(int64_t id_a, int64_t hour_a, int64_t metric_a, int64_t id_b, int64_t hour_b,
+                   int64_t metric_b)
+{
+    if (id_a != id_b)
+        return id_a < id_b ? -1 : 1;
+    if (hour_a != hour_b)
+        return hour_a < hour_b ? -1 : 1;
+    return metric_a < metric_b ? -1 : metric_a > metric_b;
+}
+
 static int acc_cmp(const void *x, const void *y)
 {
     const struct acc *a = x, *b = y;
 
-    if (a->id != b->id)
-        return a->id < b->id ? -1 : 1;
-    if (a->hour != b->hour)
-        return a->hour < b->hour ? -1 : 1;
-    return a->metric < b->metric ? -1 : a->metric > b->metric;
+    return key_cmp(a->id, a->hour, a->metric, b->id, b->hour, b->metric);
 }
 
 /* The accumulator of (id, hour, metric) in the pass's table, added if new; NULL if out of memory.
@@ -427,20 +434,14 @@ static int pair_cmp(const void *x, const void *y)
 {
     const int64_t *a = x, *b = y;
 
-    if (a[0] != b[0])
-        return a[0] < b[0] ? -1 : 1;
-    return a[1] < b[1] ? -1 : a[1] > b[1];
+    return key_cmp(a[0], a[1], 0, b[0], b[1], 0);
 }
 
 static int dh_cmp(const void *x, const void *y)
 {
     const struct dh_row *a = x, *b = y;
 
-    if (a->dev != b->dev)
-        return a->dev < b->dev ? -1 : 1;
-    if (a->hour != b->hour)
-        return a->hour < b->hour ? -1 : 1;
-    return a->metric < b->metric ? -1 : a->metric > b->metric;
+    return key_cmp(a->dev, a->hour, a->metric, b->dev, b->hour, b->metric);
 }
 
 /* r->wrote and its pairs in key order (device, hour, metric), once a pass. */
