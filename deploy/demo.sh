@@ -51,7 +51,12 @@ sed -e "s|^listener 1883 127.0.0.1|listener $MQ 127.0.0.1|" \
 mosquitto -c "$D/broker/mosquitto.conf" >"$D/broker.log" 2>&1 &
 PIDS+=($!)
 
-echo "demo-pool-password" >"$D/pool-password"
+# The collector refuses a secret file that others than its owner may read.
+write_secret() {
+  (umask 077 && printf '%s\n' "$2" >"$1")
+  chmod 600 "$1"
+}
+write_secret "$D/pool-password" demo-pool-password
 printf 'xh-gw-demo:%s\n' "$(openssl passwd -apr1 demo-pool-password)" >"$D/pool/htpasswd"
 cat >"$D/pool/nginx.conf" <<CONF
 daemon off;
@@ -83,7 +88,7 @@ CONF
 nginx -c "$D/pool/nginx.conf" -p "$D/pool" >"$D/nginx.log" 2>&1 &
 PIDS+=($!)
 
-echo "demo-webhook-secret" >"$D/webhook.secret"
+write_secret "$D/webhook.secret" demo-webhook-secret
 python3 "$ROOT/tests/integration/notify_sink.py" "$HOOK" "$D/ops-centre.jsonl" \
   --secret "$D/webhook.secret" >"$D/webhook.log" 2>&1 &
 PIDS+=($!)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: installs packages (deploy/setup.sh), builds
-# the project, runs unit, integration and fuzz-corpus tests, then rebuilds
-# with AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
+# the project, runs unit, integration and fuzz-corpus tests and the demo
+# (deploy/demo.sh), then rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests
 # again, with ThreadSanitizer and runs the unit and threaded integration
 # tests again, fuzzes each parser for a bounded time when clang is present,
 # checks formatting (clang-format), common C bugs (clang-tidy) and banned
@@ -68,6 +68,18 @@ lint() {
 step "build" build build
 step "tests (unit, integration, fuzz corpora)" \
   ctest --test-dir build --output-on-failure -j "$jobs"
+# The README's other command, end to end in a directory of its own: it
+# exits non-zero when a server does not start, the collector refuses its
+# configuration, or the day does not reach the data pool.
+demo() {
+  local d rc
+  d=$(mktemp -d /tmp/collector-demo.XXXXXX) || return 1
+  DEMO_DIR=$d bash deploy/demo.sh
+  rc=$?
+  rm -rf "$d"
+  return $rc
+}
+step "demo (deploy/demo.sh, end to end)" demo
 step "build with ASan+UBSan" build build-asan -DCOLLECTOR_SANITIZE=address,undefined
 step "unit tests under ASan+UBSan" \
   env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
